@@ -1,0 +1,85 @@
+"""The numpy (CPU) backend of dezero_core, registered under ``dezero.backends`` as ``numpy``.
+
+numpy is imported when the backend is probed, never when this module is imported.
+"""
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from dezero_core.backend import ArrayBackend, RandomGenerator
+
+
+class NumpyRandomGenerator(RandomGenerator):
+    """numpy's PCG64 ``Generator`` behind the backend's random protocol."""
+
+    def __init__(self, np: Any, seed: int | None) -> None:
+        self._gen = np.random.default_rng(seed)
+
+    def uniform(self, low, high, shape, dtype):
+        return self._gen.uniform(low, high, shape).astype(dtype, copy=False)
+
+    def normal(self, mean, std, shape, dtype):
+        return self._gen.normal(mean, std, shape).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape):
+        return self._gen.integers(low, high, shape)
+
+    def permutation(self, n):
+        return self._gen.permutation(n)
+
+    def get_state(self):
+        return self._gen.bit_generator.state
+
+    def set_state(self, state):
+        self._gen.bit_generator.state = state
+
+
+class NumpyBackend(ArrayBackend):
+    """Arrays in host memory through numpy (>= 2, whose main namespace follows the array API)."""
+
+    name = "numpy"
+    priority = 10
+
+    def _load(self) -> Any:
+        if importlib.util.find_spec("numpy") is None:
+            raise ImportError("numpy is not installed: pip install numpy")
+        import numpy
+
+        if int(numpy.__version__.split(".")[0]) < 2:
+            raise ImportError(f"numpy {numpy.__version__} is too old: the backend needs numpy >= 2")
+        self._np = numpy
+        return numpy
+
+    def array_types(self) -> tuple[type, ...]:
+        np = self.xp
+        return (np.ndarray, np.generic)
+
+    def owns(self, obj: Any) -> bool:
+        return isinstance(obj, (self.xp.ndarray, self.xp.generic))
+
+    def asarray(self, obj: Any, dtype: Any = None, device: Any = None) -> Any:
+        return self.xp.asarray(obj, dtype=dtype)
+
+    def to_host(self, array: Any) -> Any:
+        return self.xp.asarray(array)
+
+    def from_host(self, host_array: Any, device: Any = None) -> Any:
+        return self.xp.asarray(host_array)
+
+    def devices(self) -> list[Any]:
+        return ["cpu"]
+
+    def device_of(self, array: Any) -> Any:
+        return "cpu"
+
+    def to_device(self, array: Any, device: Any) -> Any:
+        if device not in (None, "cpu"):
+            raise ValueError(f"the numpy backend has one device, 'cpu'; got {device!r}")
+        return array
+
+    def random_generator(self, seed: int | None = None) -> RandomGenerator:
+        return NumpyRandomGenerator(self.xp, seed)
+
+    def scatter_add(self, target: Any, index: Any, values: Any) -> None:
+        self.xp.add.at(target, index, values)

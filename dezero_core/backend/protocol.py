@@ -1,0 +1,180 @@
+"""The array-backend protocol: what the core needs from an array library.
+
+A backend wraps a namespace that follows the Python array API standard and adds the few things the
+standard lacks: host transfer, devices, a random generator, ``synchronize`` and native kernels for
+scatter-add and the im2col/col2im pair. Backends subclass :class:`ArrayBackend`, which provides
+array-API-only defaults for everything that can be written portably.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+Array = Any  # an array of some backend; the core never names a concrete type
+Shape = tuple[int, ...]
+
+
+class RandomGenerator:
+    """A seeded random generator producing arrays of one backend.
+
+    Backends return a subclass from :meth:`ArrayBackend.random_generator`; every method takes a
+    dtype so that a float32 model never sees float64 noise.
+    """
+
+    def uniform(self, low: float, high: float, shape: Shape, dtype: Any) -> Array:
+        """Samples from U[low, high)."""
+        raise NotImplementedError
+
+    def normal(self, mean: float, std: float, shape: Shape, dtype: Any) -> Array:
+        """Samples from N(mean, std**2)."""
+        raise NotImplementedError
+
+    def integers(self, low: int, high: int, shape: Shape) -> Array:
+        """Integers drawn uniformly from [low, high)."""
+        raise NotImplementedError
+
+    def permutation(self, n: int) -> Array:
+        """A random permutation of ``range(n)`` as an integer array."""
+        raise NotImplementedError
+
+    def get_state(self) -> Any:
+        """A picklable snapshot of the generator's state (for checkpoints)."""
+        raise NotImplementedError
+
+    def set_state(self, state: Any) -> None:
+        """Restore a snapshot taken by :meth:`get_state`."""
+        raise NotImplementedError
+
+
+class ArrayBackend:
+    """Base class of every array backend registered under ``dezero.backends``.
+
+    Subclasses set :attr:`name` and :attr:`priority`, implement :meth:`_load` (import the library,
+    return its array-API namespace), :meth:`array_types`, host transfer and the random generator.
+    Nothing may be imported at module import time: ``is_available`` is the first place a backend
+    touches its library.
+    """
+
+    name: str = ""
+    priority: int = 0
+    #: what the backend cannot do, for the conformance suite: ``{"float64": "why", "op:conv2d": "why"}``
+    unsupported: dict[str, str] = {}
+
+    def __init__(self) -> None:
+        self._xp: Any = None
+        self._unavailable: str | None = None
+        self._probed = False
+        self._ops: Any = None
+        self._array_type: type | None = None  # the type most operations return; checked per op
+
+    # -- availability --------------------------------------------------------------------------
+    def _load(self) -> Any:
+        """Import the library and return its array-API namespace; raise if it is unusable."""
+        raise NotImplementedError
+
+    def _probe(self) -> None:
+        if not self._probed:
+            try:
+                self._xp = self._load()
+                self._array_type = self.array_types()[0]
+            except Exception as exc:  # a missing library, a missing driver, a broken install
+                self._unavailable = f"{type(exc).__name__}: {exc}"
+            self._probed = True
+
+    def is_available(self) -> bool:
+        """Whether the library imports and a device is usable (imports it on first call)."""
+        self._probe()
+        return self._unavailable is None
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why :meth:`is_available` is false, or None."""
+        self._probe()
+        return self._unavailable
+
+    @property
+    def xp(self) -> Any:
+        """The array-API namespace (e.g. the ``numpy`` module)."""
+        if self._xp is None:
+            self._probe()
+            if self._unavailable is not None:
+                raise RuntimeError(f"backend {self.name!r} is not usable: {self._unavailable}")
+        return self._xp
+
+    @property
+    def ops(self) -> Any:
+        """The namespace handed to ``Function.forward``/``backward``: the array API plus extras."""
+        if self._ops is None:
+            from dezero_core.backend.ops import ArrayOps
+
+            self._ops = ArrayOps(self)
+        return self._ops
+
+    # -- arrays -------------------------------------------------------------------------------
+    def array_types(self) -> tuple[type, ...]:
+        """The concrete array types this backend produces (used to dispatch on an array's type)."""
+        raise NotImplementedError
+
+    def owns(self, obj: Any) -> bool:
+        """Whether ``obj`` is an array of this backend."""
+        return isinstance(obj, self.array_types())
+
+    def asarray(self, obj: Any, dtype: Any = None, device: Any = None) -> Array:
+        """Convert ``obj`` (nested sequences, scalars, host arrays) to an array of this backend."""
+        kwargs = {"dtype": dtype} if dtype is not None else {}
+        if device is not None:
+            kwargs["device"] = device
+        return self.xp.asarray(obj, **kwargs)
+
+    def to_host(self, array: Array) -> Any:
+        """Copy ``array`` into host memory as a numpy array (for saving and for other backends)."""
+        raise NotImplementedError
+
+    def from_host(self, host_array: Any, device: Any = None) -> Array:
+        """The inverse of :meth:`to_host`."""
+        return self.asarray(host_array, device=device)
+
+    def devices(self) -> list[Any]:
+        """The devices arrays of this backend can live on."""
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        return list(info().devices()) if info is not None else [None]
+
+    def device_of(self, array: Array) -> Any:
+        """The device ``array`` lives on."""
+        return getattr(array, "device", None)
+
+    def to_device(self, array: Array, device: Any) -> Array:
+        """``array`` moved to ``device`` of this backend."""
+        return array if device is None or self.device_of(array) == device else array.to_device(device)
+
+    def synchronize(self) -> None:
+        """Wait until queued work has finished (a no-op for synchronous CPU backends)."""
+
+    def random_generator(self, seed: int | None = None) -> RandomGenerator:
+        """A new random generator; the same seed gives the same stream."""
+        raise NotImplementedError
+
+    # -- extras the array API lacks --------------------------------------------------------------
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        """``target[index] += values`` in place, adding repeated indices up (numpy's ``add.at``)."""
+        raise NotImplementedError(f"backend {self.name!r} does not implement scatter_add")
+
+    def sum_to(self, x: Array, shape: Sequence[int]) -> Array:
+        """Sum ``x`` over broadcast axes so that its shape becomes ``shape`` (inverse of broadcast_to)."""
+        shape = tuple(shape)
+        if x.shape == shape:
+            return x
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        y = self.xp.sum(x, axis=axes, keepdims=True)
+        return self.xp.reshape(y, shape) if lead else y
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def prod(shape: Sequence[int]) -> int:
+    """The number of elements of an array of ``shape``."""
+    return math.prod(shape)

@@ -1,0 +1,17 @@
+"""Discovery of everything pluggable through entry points, resolved lazily, per name.
+
+Listing reads installed metadata only; an object is imported the first time it is asked for.
+"""
+from dezero_core.discovery.errors import PluginConflictError, PluginError, PluginLoadError, UnknownNameError
+from dezero_core.discovery.registry import GROUPS, Entry, Registry, registry
+
+__all__ = [
+    "GROUPS",
+    "Entry",
+    "PluginConflictError",
+    "PluginError",
+    "PluginLoadError",
+    "Registry",
+    "UnknownNameError",
+    "registry",
+]

@@ -1,0 +1,249 @@
+"""Elementwise arithmetic: the functions behind Variable's operators.
+
+Python scalars get functions of their own (``x * 2.0`` is ``mul_scalar``): they stay Python scalars,
+so they never promote a float32 array to float64, and they need no gradient.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dezero_core.graph.function import Function
+from dezero_core.graph.variable import Variable
+from dezero_core.testing.spec import Arg, checked
+
+A23 = Arg((2, 3))
+B3 = Arg((3,))
+
+
+def _scalar(c: Any) -> Any:
+    """A plain Python number: numpy's float64 scalar (a float subclass) would promote float32."""
+    return c if type(c) in (int, float) else (float(c) if isinstance(c, float) else int(c))
+
+
+class Add(Function):
+    def forward(self, xp, a, b):
+        return a + b
+
+    def backward(self, xp, xs, y, gy):
+        a, b = xs
+        return xp.sum_to(gy, a.shape), xp.sum_to(gy, b.shape)
+
+
+class Sub(Function):
+    def forward(self, xp, a, b):
+        return a - b
+
+    def backward(self, xp, xs, y, gy):
+        a, b = xs
+        return xp.sum_to(gy, a.shape), -xp.sum_to(gy, b.shape)
+
+
+class Mul(Function):
+    def forward(self, xp, a, b):
+        return a * b
+
+    def backward(self, xp, xs, y, gy):
+        a, b = xs
+        ga = xp.sum_to(gy * b, a.shape) if self.needs_grad[0] else None
+        gb = xp.sum_to(gy * a, b.shape) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    def forward(self, xp, a, b):
+        return a / b
+
+    def backward(self, xp, xs, y, gy):
+        a, b = xs
+        ga = gy / b
+        gb = xp.sum_to(-ga * a / b, b.shape) if self.needs_grad[1] else None
+        return xp.sum_to(ga, a.shape), gb
+
+
+class Neg(Function):
+    def forward(self, xp, x):
+        return -x
+
+    def backward(self, xp, xs, y, gy):
+        return -gy
+
+
+class Power(Function):
+    """``a ** b`` with both sides arrays."""
+
+    def forward(self, xp, a, b):
+        return a ** b
+
+    def backward(self, xp, xs, y, gy):
+        a, b = xs
+        ga = xp.sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_grad[0] else None
+        gb = xp.sum_to(gy * y * xp.log(a), b.shape) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class AddScalar(Function):
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return x + self.c
+
+    def backward(self, xp, xs, y, gy):
+        return gy
+
+
+class MulScalar(Function):
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return x * self.c
+
+    def backward(self, xp, xs, y, gy):
+        return gy * self.c
+
+
+class DivScalar(Function):
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return x / self.c
+
+    def backward(self, xp, xs, y, gy):
+        return gy / self.c
+
+
+class RSubScalar(Function):
+    """``c - x``."""
+
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return self.c - x
+
+    def backward(self, xp, xs, y, gy):
+        return -gy
+
+
+class RDivScalar(Function):
+    """``c / x``."""
+
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return self.c / x
+
+    def backward(self, xp, xs, y, gy):
+        x, = xs
+        return -gy * y / x
+
+
+class Pow(Function):
+    """``x ** c`` for a Python scalar ``c`` (the book's Pow)."""
+
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return x ** self.c
+
+    def backward(self, xp, xs, y, gy):
+        x, = xs
+        return gy * self.c * x ** (self.c - 1)
+
+
+class RPowScalar(Function):
+    """``c ** x`` for a Python scalar ``c``."""
+
+    def __init__(self, c: Any) -> None:
+        self.c = c
+
+    def forward(self, xp, x):
+        return self.c ** x
+
+    def backward(self, xp, xs, y, gy):
+        return gy * y * math.log(self.c)
+
+
+@checked((A23, A23), (A23, B3), (Arg((2, 1)), Arg((1, 3))), double_grad=True)
+def add(a: Any, b: Any) -> Variable:
+    """``a + b`` with broadcasting."""
+    return Add()(a, b)
+
+
+@checked((A23, A23), (A23, B3), double_grad=True)
+def sub(a: Any, b: Any) -> Variable:
+    """``a - b`` with broadcasting."""
+    return Sub()(a, b)
+
+
+@checked((A23, A23), (A23, B3), (Arg((2, 1)), Arg((1, 3))), double_grad=True)
+def mul(a: Any, b: Any) -> Variable:
+    """``a * b`` with broadcasting."""
+    return Mul()(a, b)
+
+
+@checked((A23, Arg((2, 3), 0.5, 2.0)), (A23, Arg((3,), 0.5, 2.0)), double_grad=True)
+def div(a: Any, b: Any) -> Variable:
+    """``a / b`` with broadcasting."""
+    return Div()(a, b)
+
+
+@checked((A23,), double_grad=True)
+def neg(x: Any) -> Variable:
+    """``-x``."""
+    return Neg()(x)
+
+
+@checked((Arg((2, 3), 0.5, 2.0), Arg((2, 3), -1.0, 1.0)), (Arg((2, 3), 0.5, 2.0), Arg((3,), 0.5, 1.5)),
+         double_grad=True)
+def power(a: Any, b: Any) -> Variable:
+    """``a ** b`` elementwise, both sides differentiable."""
+    return Power()(a, b)
+
+
+@checked((A23, 2.5), (A23, -1))
+def add_scalar(x: Any, c: float) -> Variable:
+    """``x + c`` for a Python scalar ``c`` (keeps the dtype of ``x``)."""
+    return AddScalar(_scalar(c))(x)
+
+
+@checked((A23, 3.0), (A23, -2))
+def mul_scalar(x: Any, c: float) -> Variable:
+    """``x * c`` for a Python scalar ``c`` (keeps the dtype of ``x``)."""
+    return MulScalar(_scalar(c))(x)
+
+
+@checked((A23, 4.0))
+def div_scalar(x: Any, c: float) -> Variable:
+    """``x / c`` for a Python scalar ``c`` (keeps the dtype of ``x``)."""
+    return DivScalar(_scalar(c))(x)
+
+
+@checked((A23, 1.5))
+def rsub_scalar(x: Any, c: float) -> Variable:
+    """``c - x`` for a Python scalar ``c``."""
+    return RSubScalar(_scalar(c))(x)
+
+
+@checked((Arg((2, 3), 0.5, 2.0), 3.0), double_grad=True)
+def rdiv_scalar(x: Any, c: float) -> Variable:
+    """``c / x`` for a Python scalar ``c``."""
+    return RDivScalar(_scalar(c))(x)
+
+
+@checked((Arg((2, 3), 0.5, 2.0), 3), (Arg((2, 3), 0.5, 2.0), 0.5), (Arg((2, 3), 0.5, 2.0), -2.0),
+         double_grad=True)
+def pow(x: Any, c: float) -> Variable:  # noqa: A001 - the book's name
+    """``x ** c`` for a Python scalar ``c``."""
+    return Pow(_scalar(c))(x)
+
+
+@checked((A23, 2.0))
+def rpow_scalar(x: Any, c: float) -> Variable:
+    """``c ** x`` for a positive Python scalar ``c``."""
+    return RPowScalar(_scalar(c))(x)
