@@ -142,8 +142,8 @@ def sum_to(x: Any, shape: Sequence[int]) -> Variable:
          Sample((Arg((3, 4)), (Ellipsis, 2))), double_grad=True)
 def get_item(x: Any, key: Any) -> Variable:
     """``x[key]``; the gradient scatter-adds, so repeated indices accumulate."""
-    if isinstance(key, Variable):
-        key = key.data
-    elif isinstance(key, tuple):
-        key = tuple(k.data if isinstance(k, Variable) else k for k in key)
+    key = tuple(k.data if isinstance(k, Variable) else k for k in (key if isinstance(key, tuple) else (key,)))
+    if not any(k is Ellipsis for k in key):
+        # numpy reads x[1] as x[1, ...]; the array API asks for the ellipsis: spell it out
+        key += (Ellipsis,)
     return GetItem(key)(x)

@@ -1,0 +1,235 @@
+"""Running a registered function's samples on a backend: inputs, evaluations, numerical derivatives.
+
+Everything is computed from host (numpy) inputs drawn once per sample with a stable seed. A float32
+case rounds the inputs to float32 first, and the float64 references and numerical derivatives are
+taken at exactly those rounded points, so a comparison measures only the backend's precision.
+"""
+from __future__ import annotations
+
+import contextlib
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from dezero_core.testing.spec import Arg, Check, Sample, check_of
+
+FLOAT_DTYPES = ("float32", "float64")
+#: central-difference step; every Arg.margin (0.05 by default) is far larger
+STEP = 1e-6
+
+#: (rtol, atol) per kind of comparison and dtype under test; Check.rtol/atol replace both
+TOLERANCES = {
+    "forward": {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)},
+    "backward": {"float32": (1e-3, 1e-4), "float64": (1e-5, 1e-7)},
+    "double_backward": {"float32": (5e-3, 5e-4), "float64": (1e-4, 1e-6)},
+}
+
+
+def tolerance(kind: str, dtype: str, check: Check) -> tuple[float, float]:
+    """The (rtol, atol) of a ``kind`` comparison in ``dtype``, as the function's Check overrides it."""
+    rtol, atol = TOLERANCES[kind][dtype]
+    return (rtol if check.rtol is None else check.rtol, atol if check.atol is None else check.atol)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One sample call of one registered function."""
+
+    name: str
+    index: int
+    sample: Sample
+    fn: Callable[..., Any]
+    check: Check
+
+    @property
+    def id(self) -> str:
+        """``sin-(2, 3)``: the readable part of a test id."""
+        return f"{self.name}-{self.sample}"
+
+    @property
+    def differentiable(self) -> list[int]:
+        """Positions of the inputs that are gradient-checked."""
+        return [i for i, a in enumerate(self.sample.args) if isinstance(a, Arg) and a.differentiable]
+
+    @property
+    def has_float_input(self) -> bool:
+        """Whether the dtype under test means anything for this sample."""
+        return any(isinstance(a, Arg) and a.dtype == "float" for a in self.sample.args)
+
+    def inputs(self, dtype: str) -> list[Any]:
+        """Host inputs: Args drawn (seeded by function name and sample), everything else as is."""
+        rng = np.random.default_rng(zlib.crc32(f"{self.name}/{self.index}".encode()))
+        return [_draw(rng, a, dtype) if isinstance(a, Arg) else a for a in self.sample.args]
+
+    def weights(self, arrays: Sequence[Any], salt: str = "w") -> list[np.ndarray | None]:
+        """Fixed random float64 arrays shaped like the float ``arrays`` (None for the others).
+
+        The suite checks d sum(w * y)/dx with these as ``w``, and the second derivative along them.
+        """
+        rng = np.random.default_rng(zlib.crc32(f"{self.name}/{self.index}/{salt}".encode()))
+        return [rng.uniform(-1.0, 1.0, np.shape(a)) if np.asarray(a).dtype.kind == "f" else None
+                for a in arrays]
+
+
+def cases(names: Sequence[str], load: Callable[[str], Any]) -> list[Case]:
+    """Every sample of every function in ``names`` that loads and declares a Check."""
+    found = []
+    for name in names:
+        try:
+            fn = load(name)
+        except Exception:  # reported by the test that every function declares a Check
+            continue
+        check = check_of(fn)
+        if check is not None:
+            found += [Case(name, i, s, fn, check) for i, s in enumerate(check.samples)]
+    return found
+
+
+def _draw(rng: np.random.Generator, arg: Arg, dtype: str) -> np.ndarray:
+    if arg.dtype == "bool":
+        return rng.random(arg.shape) < 0.5
+    if arg.dtype != "float":
+        return rng.integers(int(arg.low), int(arg.high), arg.shape).astype(arg.dtype)
+    x = rng.uniform(arg.low, arg.high, arg.shape)
+    for point in arg.away_from:
+        near = np.abs(x - point) < arg.margin
+        x = np.where(near, point + np.where(x >= point, arg.margin, -arg.margin), x)
+    return x.astype(dtype)
+
+
+def as_float64(host_args: Sequence[Any]) -> list[Any]:
+    """The same inputs with every float array upcast to float64 (exactly: only widening)."""
+    return [a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+            for a in host_args]
+
+
+# -- evaluating on a backend ------------------------------------------------------------------------
+@contextlib.contextmanager
+def reseeded(check: Check) -> Iterator[None]:
+    """For a random function: restart dezero_core.random from one seed, then restore the user's."""
+    if not check.random:
+        yield
+        return
+    from dezero_core import random
+
+    saved = random.get_state()
+    random.seed(0)
+    try:
+        yield
+    finally:
+        random.set_state(saved)
+
+
+def call(case: Case, backend: Any, host_args: Sequence[Any]) -> tuple[list[Any], tuple[Any, ...]]:
+    """Call the function on ``backend``: returns (input Variables by position or None, outputs).
+
+    Differentiable inputs become Variables that need a gradient; other array inputs are passed as
+    raw arrays, which the core treats as constants.
+    """
+    from dezero_core.backend.selection import using_backend
+    from dezero_core.graph.variable import Variable
+
+    grads = set(case.differentiable)
+    variables: list[Any] = [None] * len(host_args)
+    args = []
+    for i, a in enumerate(host_args):
+        if isinstance(a, np.ndarray):
+            a = backend.from_host(a)
+            if i in grads:
+                a = variables[i] = Variable(a)
+        args.append(a)
+    with using_backend(backend.name), reseeded(case.check):
+        out = case.fn(*args, **case.sample.kwargs)
+    return variables, tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def data_of(y: Any) -> Any:
+    """The array inside a Variable (or the array itself)."""
+    return getattr(y, "data", y)
+
+
+def seed_output_grads(case: Case, backend: Any, outputs: tuple[Any, ...], dtype: str) -> Any:
+    """Give the outputs the gradients ``case.weights`` and return the Variable to call backward on.
+
+    One output gets its gradient directly, so that only the function under test is involved;
+    several outputs are combined as ``sum(w_k * y_k)`` with the built-in mul, sum and add.
+    """
+    from dezero_core import functions as F
+
+    ws = case.weights([backend.to_host(data_of(y)) for y in outputs])
+    pairs = [(y, backend.from_host(w.astype(dtype))) for y, w in zip(outputs, ws) if w is not None]
+    if len(pairs) == 1:
+        y, w = pairs[0]
+        y.grad = w
+        return y
+    total = None
+    for y, w in pairs:
+        term = F.sum(F.mul(y, w))
+        total = term if total is None else F.add(total, term)
+    return total
+
+
+def first_gradients(case: Case, backend: Any, host_args: Sequence[Any], dtype: str,
+                    create_graph: bool = False) -> tuple[list[Any], list[Any]]:
+    """Backpropagate ``case.weights`` through one call: (input Variables, their grads by position)."""
+    variables, outputs = call(case, backend, host_args)
+    seed_output_grads(case, backend, outputs, dtype).backward(create_graph=create_graph)
+    return variables, [v.grad if v is not None else None for v in variables]
+
+
+# -- numerical derivatives --------------------------------------------------------------------------
+def numerical_gradients(scalar: Callable[[list[Any]], float], host_args: list[Any],
+                        positions: Sequence[int]) -> list[np.ndarray]:
+    """Central differences of ``scalar(args)`` w.r.t. the float64 arrays at ``positions``."""
+    grads = []
+    for j in positions:
+        x = host_args[j] = host_args[j].copy()
+        g = np.empty_like(x)
+        flat, gflat = x.reshape(-1), g.reshape(-1)
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + STEP
+            plus = scalar(host_args)
+            flat[i] = original - STEP
+            minus = scalar(host_args)
+            flat[i] = original
+            gflat[i] = (plus - minus) / (2 * STEP)
+        grads.append(g)
+    return grads
+
+
+def weighted_output(case: Case, backend: Any) -> Callable[[list[Any]], float]:
+    """``args -> sum_k <f(args)_k, w_k>`` evaluated on ``backend`` in float64."""
+    from dezero_core.config import no_grad
+
+    def scalar(host_args: list[Any]) -> float:
+        with no_grad():
+            _, outputs = call(case, backend, host_args)
+        hosts = [np.asarray(backend.to_host(data_of(y)), dtype=np.float64) for y in outputs]
+        return float(sum(np.sum(y * w) for y, w in zip(hosts, case.weights(hosts)) if w is not None))
+    return scalar
+
+
+def weighted_gradient(case: Case, backend: Any, vs: dict[int, np.ndarray]) -> Callable[[list[Any]], float]:
+    """``args -> sum_j <grad_j(args), v_j>`` with first gradients from a float64 backward."""
+    def scalar(host_args: list[Any]) -> float:
+        _, grads = first_gradients(case, backend, host_args, "float64")
+        return float(sum(np.sum(backend.to_host(data_of(grads[j])) * v)
+                         for j, v in vs.items() if grads[j] is not None))
+    return scalar
+
+
+def float64_backend(backend: Any) -> Any:
+    """Where numerical derivatives are taken: ``backend`` itself, or numpy when it lacks float64."""
+    if "float64" not in backend.unsupported:
+        return backend
+    from dezero_core.backend.selection import get_backend
+
+    return get_backend("numpy")
+
+
+def host_dtype_name(backend: Any, array: Any) -> str:
+    """The dtype of a backend array, by name (``float32``)."""
+    return backend.to_host(array).dtype.name

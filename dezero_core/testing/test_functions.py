@@ -1,0 +1,158 @@
+"""Every registered function (built-in or plugin) on the backend under test.
+
+For each sample a function declares with ``@checked`` and each float dtype: the forward against an
+independent reference, the output dtype, the backward against central differences taken in float64,
+and, where declared, the second derivative through ``backward(create_graph=True)``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dezero_core.discovery import registry
+from dezero_core.testing import harness
+from dezero_core.testing.harness import Case, data_of
+from dezero_core.testing.references import REFERENCES
+from dezero_core.testing.spec import check_of
+
+FUNCTIONS = registry("dezero.functions")
+
+
+#: which samples each test runs on: a test is generated only where it checks something
+SELECTS = {
+    "test_forward": lambda case: True,
+    "test_backward": lambda case: case.check.grad and bool(case.differentiable),
+    "test_double_backward": lambda case: case.check.double_grad and bool(case.differentiable),
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "function_name" in metafunc.fixturenames:
+        metafunc.parametrize("function_name", FUNCTIONS.names())
+    if "case" in metafunc.fixturenames:
+        selects = SELECTS[metafunc.function.__name__]
+        params = [pytest.param(dtype, case, id=f"{dtype}-{case.id}")
+                  for case in harness.cases(FUNCTIONS.names(), FUNCTIONS.get) if selects(case)
+                  for dtype in (harness.FLOAT_DTYPES if case.has_float_input else ("float32",))]
+        metafunc.parametrize("dtype,case", params)
+
+
+def test_declares_samples(function_name: str) -> None:
+    fn = FUNCTIONS.get(function_name)
+    check = check_of(fn)
+    assert check is not None, (
+        f"function {function_name!r} ({FUNCTIONS.entry(function_name).value}) has no conformance "
+        f"samples: declare samples with @checked(...) from dezero_core.testing.spec")
+    assert check.samples, f"function {function_name!r} declares @checked() with no sample"
+
+
+def test_forward(dezero_backend: Any, dtype: str, case: Case) -> None:
+    _skip_unsupported(dezero_backend, dtype, case)
+    host = case.inputs(dtype)
+    _, outputs = harness.call(case, dezero_backend, host)
+    for k, y in enumerate(outputs):
+        assert dezero_backend.owns(data_of(y)), (
+            f"{case.name} output {k} is a {type(data_of(y)).__name__}, not an array of {dezero_backend.name}")
+        kind = np.dtype(harness.host_dtype_name(dezero_backend, data_of(y))).kind
+        if kind == "f" and case.has_float_input:
+            assert harness.host_dtype_name(dezero_backend, data_of(y)) == dtype, (
+                f"{case.name} turned {dtype} inputs into a {harness.host_dtype_name(dezero_backend, data_of(y))} "
+                f"output {k}: keep the input's float dtype (no float64 constants, Python scalars only)")
+    expected = _expected(dezero_backend, dtype, case, host)
+    rtol, atol = harness.tolerance("forward", dtype, case.check)
+    assert len(outputs) == len(expected), f"{case.name} returned {len(outputs)} outputs, the reference {len(expected)}"
+    for k, (y, want) in enumerate(zip(outputs, expected)):
+        got = dezero_backend.to_host(data_of(y))
+        want = np.asarray(want)
+        assert got.shape == want.shape, f"{case.name} output {k}: shape {got.shape}, expected {want.shape}"
+        np.testing.assert_allclose(got.astype(want.dtype) if want.dtype.kind == "f" else got, want,
+                                   rtol=rtol, atol=atol, err_msg=f"{case.name} output {k} ({dtype})")
+
+
+def test_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
+    _skip_unsupported(dezero_backend, dtype, case)
+    host = case.inputs(dtype)
+    variables, grads = harness.first_gradients(case, dezero_backend, host, dtype)
+    numeric_backend = harness.float64_backend(dezero_backend)
+    expected = harness.numerical_gradients(harness.weighted_output(case, numeric_backend),
+                                           harness.as_float64(host), case.differentiable)
+    rtol, atol = harness.tolerance("backward", dtype, case.check)
+    for j, want in zip(case.differentiable, expected):
+        got = _gradient(dezero_backend, grads[j], want, case, j, dtype)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of {case.name} w.r.t. input {j} ({dtype}) "
+                                           f"vs central differences")
+
+
+def test_double_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
+    _skip_unsupported(dezero_backend, dtype, case)
+    from dezero_core import functions as F
+
+    host = case.inputs(dtype)
+    directions = case.weights(host, salt="v")
+    vs = {j: directions[j] for j in case.differentiable}
+    variables, grads = harness.first_gradients(case, dezero_backend, host, dtype, create_graph=True)
+    for v in variables:
+        if v is not None:
+            v.cleargrad()
+    terms = [F.sum(F.mul(grads[j], dezero_backend.from_host(v.astype(dtype))))
+             for j, v in vs.items() if grads[j] is not None]
+    if terms:
+        total = terms[0]
+        for t in terms[1:]:
+            total = F.add(total, t)
+        total.backward()
+    numeric_backend = harness.float64_backend(dezero_backend)
+    expected = harness.numerical_gradients(harness.weighted_gradient(case, numeric_backend, vs),
+                                           harness.as_float64(host), case.differentiable)
+    rtol, atol = harness.tolerance("double_backward", dtype, case.check)
+    for j, want in zip(case.differentiable, expected):
+        got = _gradient(dezero_backend, variables[j].grad, want, case, j, dtype)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
+                                   err_msg=f"d/dx{j} of sum(grad * v) for {case.name} ({dtype}) through "
+                                           f"backward(create_graph=True) vs central differences")
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def _skip_unsupported(backend: Any, dtype: str, case: Case) -> None:
+    for key in (dtype, f"op:{case.name}"):
+        if key in backend.unsupported:
+            pytest.skip(f"{backend.name} does not support {key}: {backend.unsupported[key]}")
+
+
+def _gradient(backend: Any, grad: Any, like: np.ndarray, case: Case, j: int, dtype: str) -> np.ndarray:
+    """A computed gradient on the host as float64, after checking its backend, dtype and shape.
+
+    A missing gradient (None) stands for zeros: the comparison then fails unless they are.
+    """
+    if grad is None:
+        return np.zeros_like(like)
+    array = data_of(grad)
+    assert backend.owns(array), f"gradient of {case.name} input {j} is not an array of {backend.name}"
+    got = backend.to_host(array)
+    assert got.dtype.name == dtype, f"gradient of {case.name} input {j} is {got.dtype}, the input {dtype}"
+    assert got.shape == like.shape, f"gradient of {case.name} input {j} has shape {got.shape}, the input {like.shape}"
+    return got.astype(np.float64)
+
+
+def _expected(backend: Any, dtype: str, case: Case, host: list[Any]) -> tuple[Any, ...]:
+    """The reference outputs: independent numpy code, else the numpy backend's result."""
+    reference = REFERENCES.get(case.name) or case.check.reference
+    if reference is not None:
+        out = reference(np, *harness.as_float64(host), **case.sample.kwargs)
+        return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    if backend.name == "numpy":
+        pytest.skip(f"{case.name}: no independent reference to compare the numpy backend with; add one "
+                    f"to dezero_core.testing.references.REFERENCES or @checked(reference=...)")
+    if case.check.random:
+        pytest.skip(f"{case.name} draws random numbers and has no reference: the backends' streams differ")
+    from dezero_core.backend.selection import BackendError, get_backend
+
+    try:
+        numpy_backend = get_backend("numpy")
+    except BackendError as exc:
+        pytest.skip(f"{case.name}: no reference, and the numpy backend to compare with is unusable: {exc}")
+    _, outputs = harness.call(case, numpy_backend, host)
+    return tuple(numpy_backend.to_host(data_of(y)).astype(np.float64) for y in outputs)
