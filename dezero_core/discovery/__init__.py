@@ -2,8 +2,14 @@
 
 Listing reads installed metadata only; an object is imported the first time it is asked for.
 """
-from dezero_core.discovery.errors import PluginConflictError, PluginError, PluginLoadError, UnknownNameError
-from dezero_core.discovery.registry import GROUPS, Entry, Registry, registry
+from dezero_core.discovery.errors import (
+    PluginConflictError,
+    PluginError,
+    PluginLoadError,
+    PluginWarning,
+    UnknownNameError,
+)
+from dezero_core.discovery.registry import GROUPS, Entry, Registry, refresh_all, registry
 
 __all__ = [
     "GROUPS",
@@ -11,7 +17,9 @@ __all__ = [
     "PluginConflictError",
     "PluginError",
     "PluginLoadError",
+    "PluginWarning",
     "Registry",
     "UnknownNameError",
+    "refresh_all",
     "registry",
 ]

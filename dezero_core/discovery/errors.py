@@ -1,4 +1,4 @@
-"""Errors raised while discovering and loading plugins."""
+"""Errors and warnings of discovering and loading plugins."""
 from __future__ import annotations
 
 
@@ -7,7 +7,7 @@ class PluginError(Exception):
 
 
 class UnknownNameError(PluginError, KeyError, AttributeError):
-    """A name that no installed distribution registers in the group.
+    """A name that no installed (and enabled) distribution registers in the group.
 
     It subclasses ``KeyError`` and ``AttributeError`` so that registry lookups and module
     ``__getattr__`` both raise what Python expects of them.
@@ -21,5 +21,13 @@ class PluginConflictError(PluginError):
     """Two distributions register the same name in one group."""
 
 
-class PluginLoadError(PluginError):
-    """A registered entry point failed to import."""
+class PluginLoadError(PluginError, ImportError):
+    """A registered entry point failed to import (an ``ImportError``, as for any failed import)."""
+
+
+class PluginWarning(RuntimeWarning):
+    """A plugin was skipped because it is broken (``DEZERO_PLUGIN_ERRORS=warn``, the default).
+
+    Silence it with ``DEZERO_PLUGIN_ERRORS=ignore``, or disable the plugin with
+    ``DEZERO_DISABLED_PLUGINS=<distribution>``.
+    """

@@ -2,8 +2,7 @@
 name in the ``dezero.functions`` entry-point group on first access."""
 from __future__ import annotations
 
-from typing import Any
-
+from dezero_core.discovery.lazy import lazy_module_attributes
 from dezero_core.functions.arithmetic import (
     add, add_scalar, div, div_scalar, mul, mul_scalar, neg, pow, power, rdiv_scalar, rpow_scalar,
     rsub_scalar, sub,
@@ -23,15 +22,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from dezero_core.discovery import registry
-
-    return registry("dezero.functions").get(name)
-
-
-def __dir__() -> list[str]:
-    from dezero_core.discovery import registry
-
-    return sorted(set(__all__) | set(registry("dezero.functions").names()))
+__getattr__, __dir__ = lazy_module_attributes("dezero.functions", __all__)
