@@ -1,0 +1,71 @@
+"""``Dataset``: samples and labels with optional transforms, indexable by int, slice or index array."""
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from dezero_core.data.transforms import Transform, apply_to_batch, apply_to_sample, namespace
+
+
+class Dataset:
+    """Data and labels held in arrays (or lists), with transforms applied when samples are taken.
+
+    ``dataset[i]`` gives one ``(x, t)`` pair; ``dataset[a:b]`` and ``dataset[index_array]`` give a
+    whole batch, taken in one vectorised step (``xp.take``) and transformed at once when the
+    transforms are batched (see :mod:`dezero_core.data.transforms`). ``t`` is None when there are no
+    labels.
+
+    Subclasses (the datasets of the ``dezero-datasets`` distribution) load their arrays and pass them
+    to ``__init__``.
+    """
+
+    def __init__(self, data: Any, label: Any = None, *, transform: Transform | None = None,
+                 target_transform: Transform | None = None) -> None:
+        if data is None:
+            raise ValueError("Dataset needs data (an array or a list of samples), got None")
+        if label is not None and len(label) != len(data):
+            raise ValueError(f"data and labels differ in length: {len(data)} samples but {len(label)} "
+                             f"labels; give one label per sample")
+        self.data = data
+        self.label = label
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: Any) -> tuple[Any, Any]:
+        if isinstance(index, slice):
+            return self._batch(self.data[index], None if self.label is None else self.label[index])
+        try:
+            i = operator.index(index)
+        except TypeError:  # an index array or a list of indices
+            return self._batch(_take(self.data, index), None if self.label is None else _take(self.label, index))
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of range for a dataset of {n} samples")
+        x = apply_to_sample(self.transform, self.data[i])
+        t = None if self.label is None else apply_to_sample(self.target_transform, self.label[i])
+        return x, t
+
+    def _batch(self, x: Any, t: Any) -> tuple[Any, Any]:
+        return apply_to_batch(self.transform, x), None if t is None else apply_to_batch(self.target_transform, t)
+
+    def targets(self) -> Any:
+        """Every label with ``target_transform`` applied (None without labels): for checks over the
+        whole set, such as the Trainer's label-range check."""
+        return None if self.label is None else apply_to_batch(self.target_transform, self.label)
+
+    def __repr__(self) -> str:
+        shape = getattr(self.data, "shape", None)
+        return f"{type(self).__name__}(samples={len(self)}, data shape={shape})"
+
+
+def _take(seq: Any, index: Any) -> Any:
+    """The elements of ``seq`` at the integer positions ``index`` (an array or a list of ints)."""
+    if hasattr(seq, "__array_namespace__"):
+        xp = namespace(seq)
+        return xp.take(seq, xp.asarray(index), axis=0)
+    if hasattr(index, "__array_namespace__"):
+        index = index.tolist()
+    return [seq[i] for i in index]
