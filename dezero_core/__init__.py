@@ -28,6 +28,7 @@ __all__ = [
     "backend_names",
     "functions",
     "get_backend",
+    "hookimpl",
     "get_config",
     "is_training",
     "no_grad",
@@ -36,3 +37,18 @@ __all__ = [
     "using_backend",
     "using_config",
 ]
+
+# Imported on first access: ``import dezero_core`` must not import pluggy.
+_LAZY = {"hookimpl": "dezero_core.hookspecs"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dezero_core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

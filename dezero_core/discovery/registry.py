@@ -122,17 +122,23 @@ class Entry:
         if self.disabled:
             raise PluginLoadError(f"{self.qualified_name} ({self.group}) is disabled by "
                                   f"{DISABLED_ENV}={os.environ.get(DISABLED_ENV, '')}")
-        if self.error is None:
-            try:
-                self._loaded = load_object(self.value)
-                return self._loaded
-            except Exception as exc:  # any import-time failure of third-party code
-                self.error = exc
-        raise PluginLoadError(
+        if self.error is not None:
+            raise self.fail(self.error)
+        try:
+            self._loaded = load_object(self.value)
+        except Exception as exc:  # any import-time failure of third-party code
+            raise self.fail(exc) from exc
+        return self._loaded
+
+    def fail(self, exc: BaseException) -> PluginLoadError:
+        """Record that this plugin is broken (``exc`` happened loading or setting it up) and return
+        the error that reports it: distribution, version, error and how to disable it."""
+        self.error = exc
+        return PluginLoadError(
             f"plugin {self.name!r} ({self.group}) from distribution {self.dist} {self.version} "
-            f"failed to load: {type(self.error).__name__}: {self.error}. Disable it with "
+            f"failed to load: {type(exc).__name__}: {exc}. Disable it with "
             f"{DISABLED_ENV}={self.dist} or uninstall it (pip uninstall {self.dist})."
-        ) from self.error
+        )
 
 
 class Registry:
