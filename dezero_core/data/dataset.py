@@ -4,7 +4,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from dezero_core.data.transforms import Transform, apply_to_batch, apply_to_sample, namespace
+from dezero_core.data.arrays import length, row, take
+from dezero_core.data.transforms import Transform, apply_to_batch, apply_to_sample
 
 
 class Dataset:
@@ -23,16 +24,16 @@ class Dataset:
                  target_transform: Transform | None = None) -> None:
         if data is None:
             raise ValueError("Dataset needs data (an array or a list of samples), got None")
-        if label is not None and len(label) != len(data):
-            raise ValueError(f"data and labels differ in length: {len(data)} samples but {len(label)} "
-                             f"labels; give one label per sample")
+        if label is not None and length(label) != length(data):
+            raise ValueError(f"data and labels differ in length: {length(data)} samples but "
+                             f"{length(label)} labels; give one label per sample")
         self.data = data
         self.label = label
         self.transform = transform
         self.target_transform = target_transform
 
     def __len__(self) -> int:
-        return len(self.data)
+        return length(self.data)
 
     def __getitem__(self, index: Any) -> tuple[Any, Any]:
         if isinstance(index, slice):
@@ -40,12 +41,12 @@ class Dataset:
         try:
             i = operator.index(index)
         except TypeError:  # an index array or a list of indices
-            return self._batch(_take(self.data, index), None if self.label is None else _take(self.label, index))
+            return self._batch(take(self.data, index), None if self.label is None else take(self.label, index))
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"index {i} is out of range for a dataset of {n} samples")
-        x = apply_to_sample(self.transform, self.data[i])
-        t = None if self.label is None else apply_to_sample(self.target_transform, self.label[i])
+        x = apply_to_sample(self.transform, row(self.data, i))
+        t = None if self.label is None else apply_to_sample(self.target_transform, row(self.label, i))
         return x, t
 
     def _batch(self, x: Any, t: Any) -> tuple[Any, Any]:
@@ -59,13 +60,3 @@ class Dataset:
     def __repr__(self) -> str:
         shape = getattr(self.data, "shape", None)
         return f"{type(self).__name__}(samples={len(self)}, data shape={shape})"
-
-
-def _take(seq: Any, index: Any) -> Any:
-    """The elements of ``seq`` at the integer positions ``index`` (an array or a list of ints)."""
-    if hasattr(seq, "__array_namespace__"):
-        xp = namespace(seq)
-        return xp.take(seq, xp.asarray(index), axis=0)
-    if hasattr(index, "__array_namespace__"):
-        index = index.tolist()
-    return [seq[i] for i in index]

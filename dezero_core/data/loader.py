@@ -11,6 +11,7 @@ from typing import Any
 
 from dezero_core.backend.protocol import ArrayBackend, RandomGenerator
 from dezero_core.backend.selection import backend_of, get_backend
+from dezero_core.data.arrays import is_array
 from dezero_core.graph.transfer import move_array
 
 
@@ -105,7 +106,7 @@ class DataLoader:
         return self.to("cupy")
 
     def _move(self, a: Any) -> Any:
-        if a is None or not hasattr(a, "__array_namespace__") or backend_of(a) is self.backend:
+        if a is None or not is_array(a) or backend_of(a) is self.backend:
             return a
         return move_array(a, self.backend.name)
 
@@ -150,7 +151,7 @@ class SeqDataLoader(DataLoader):
 def _data_backend(dataset: Any) -> ArrayBackend:
     """The backend holding the dataset's arrays (the current backend for list data)."""
     data = getattr(dataset, "data", None)
-    if hasattr(data, "__array_namespace__"):
+    if is_array(data):
         try:
             return backend_of(data)
         except TypeError:

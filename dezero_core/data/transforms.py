@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from dezero_core.backend.selection import get_backend
+from dezero_core.data.arrays import length, namespace, row, stack
 
 Transform = Callable[[Any], Any]
 
 #: names served from :mod:`dezero_core.data.image`, which imports Pillow
 IMAGE_TRANSFORMS = ("Convert", "Resize", "CenterCrop", "ToArray", "ToPIL")
-
-
-def namespace(array: Any) -> Any:
-    """The array-API namespace of ``array``."""
-    return array.__array_namespace__()
 
 
 def is_batched(transform: Transform | None) -> bool:
@@ -34,8 +29,7 @@ def apply_to_batch(transform: Transform | None, batch: Any) -> Any:
     """``transform`` applied to every sample of ``batch`` (an array, or a list of samples)."""
     if is_batched(transform):
         return batch if transform is None else transform(batch)
-    n = len(batch) if isinstance(batch, list) else batch.shape[0]
-    return stack([transform(batch[i]) for i in range(n)], like=batch)
+    return stack([transform(row(batch, i)) for i in range(length(batch))], like=batch)
 
 
 def apply_to_sample(transform: Transform | None, sample: Any) -> Any:
@@ -46,19 +40,6 @@ def apply_to_sample(transform: Transform | None, sample: Any) -> Any:
         xp = namespace(sample)
         return transform(xp.expand_dims(xp.asarray(sample), axis=0))[0, ...]
     return transform(sample)
-
-
-def stack(items: list[Any], like: Any = None) -> Any:
-    """Stack per-sample results into one batch array.
-
-    Arrays are stacked in their own namespace; Python scalars (labels a per-sample transform turned
-    into ``int``) go into an array of ``like``'s namespace, or of the current backend.
-    """
-    if items and hasattr(items[0], "__array_namespace__"):
-        return namespace(items[0]).stack(items)
-    if like is not None and hasattr(like, "__array_namespace__"):
-        return namespace(like).asarray(items)
-    return get_backend().asarray(items)
 
 
 def _dtype(xp: Any, dtype: Any) -> Any:
@@ -177,4 +158,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["AsType", "Compose", "Flatten", "Normalize", "ToFloat", "ToInt", "apply_to_batch",
-           "apply_to_sample", "is_batched", "namespace", "stack"]
+           "apply_to_sample", "is_batched"]
