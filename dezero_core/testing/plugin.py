@@ -54,6 +54,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{REPORTS_UNUSABLE}: also run on unusable backends, as a skip giving the reason")
     config.pluginmanager.register(_BackendReport(config), "dezero_backend_report")
+    if config.getoption(OPTION) is not None:
+        selection(config)  # asked for explicitly: a wrong name is a usage error before collection
 
 
 def selection(config: pytest.Config) -> BackendSelection:

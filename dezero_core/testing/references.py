@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 
-def _sum_to(np: Any, x: Any, shape: tuple[int, ...]) -> Any:
+def sum_to(np: Any, x: Any, shape: tuple[int, ...]) -> Any:
+    """``x`` summed over the axes that broadcasting ``shape`` to ``x.shape`` added or stretched."""
     while x.ndim > len(shape):
         x = x.sum(axis=0)
     for i, n in enumerate(shape):
@@ -45,6 +46,6 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "permute_dims": lambda np, x, axes: np.transpose(x, axes),
     "matrix_transpose": lambda np, x: np.swapaxes(x, -1, -2),
     "broadcast_to": lambda np, x, shape: np.broadcast_to(x, shape),
-    "sum_to": _sum_to,
+    "sum_to": sum_to,
     "get_item": lambda np, x, key: x[key],
 }

@@ -1,0 +1,219 @@
+"""The array-backend protocol, on the backend under test.
+
+Names, availability, array types, dtypes, host transfer, devices, the random generator,
+``synchronize`` and the extras the array API lacks (scatter-add with repeated indices, sum_to), each
+against numpy computing the same thing on the host.
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dezero_core.testing.plugin import REPORTS_UNUSABLE
+from dezero_core.testing.references import sum_to as reference_sum_to
+
+DTYPES = ("float32", "float64", "int32", "int64", "bool")
+HOST = np.arange(6.0).reshape(2, 3) - 2.5
+
+
+def _skip_unsupported(backend: Any, *keys: str) -> None:
+    for key in keys:
+        if key in backend.unsupported:
+            pytest.skip(f"{backend.name} does not support {key}: {backend.unsupported[key]}")
+
+
+# -- identity ---------------------------------------------------------------------------------------
+@pytest.mark.dezero_reports_unusable
+def test_is_available(dezero_backend: Any) -> None:
+    assert dezero_backend.is_available()
+    assert dezero_backend.unavailable_reason is None
+
+
+def test_name_is_the_entry_point_name(dezero_backend: Any, request: pytest.FixtureRequest) -> None:
+    requested = request.node.callspec.params["dezero_backend"]
+    assert dezero_backend.name == requested.split(":")[-1]
+
+
+def test_unsupported_entries_name_a_dtype_or_an_operation_and_say_why(dezero_backend: Any) -> None:
+    for key, why in dezero_backend.unsupported.items():
+        assert key in DTYPES or key.startswith("op:"), (
+            f"unsupported key {key!r}: use a dtype name ({', '.join(DTYPES)}) or 'op:<function or extra>'")
+        assert isinstance(why, str) and why.strip(), f"unsupported[{key!r}] must say why"
+
+
+# -- arrays ---------------------------------------------------------------------------------------
+def test_asarray_gives_an_array_the_backend_owns(dezero_backend: Any) -> None:
+    a = dezero_backend.asarray([[1.0, 2.0], [3.0, 4.0]])
+    assert isinstance(a, dezero_backend.array_types())
+    assert dezero_backend.owns(a)
+
+
+@pytest.mark.parametrize("obj", [[1.0, 2.0], 1.0, None, "text"], ids=["list", "float", "None", "str"])
+def test_owns_rejects_non_arrays(dezero_backend: Any, obj: Any) -> None:
+    assert not dezero_backend.owns(obj)
+
+
+def test_owns_rejects_arrays_of_other_backends(dezero_backend: Any) -> None:
+    others = _other_usable_backends(dezero_backend)
+    if not others:
+        pytest.skip("no other usable backend is installed to make a foreign array with")
+    for other in others:
+        foreign = other.from_host(HOST)
+        assert not dezero_backend.owns(foreign), f"{dezero_backend.name} claims an array of {other.name}"
+
+
+def _other_usable_backends(backend: Any) -> list[Any]:
+    from dezero_core.backend.selection import backend_names, get_backend
+
+    others = []
+    for name in backend_names():
+        try:
+            other = get_backend(name)
+        except Exception:  # unusable or broken: it makes no arrays
+            continue
+        if other is not backend:
+            others.append(other)
+    return others
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_asarray_respects_dtype(dezero_backend: Any, dtype: str) -> None:
+    _skip_unsupported(dezero_backend, dtype)
+    a = dezero_backend.asarray([1, 0, 2], dtype=getattr(dezero_backend.xp, dtype))
+    assert dezero_backend.to_host(a).dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_host_round_trip_keeps_values_and_dtype(dezero_backend: Any, dtype: str) -> None:
+    _skip_unsupported(dezero_backend, dtype)
+    host = HOST.astype(dtype)
+    a = dezero_backend.from_host(host)
+    assert dezero_backend.owns(a)
+    back = dezero_backend.to_host(a)
+    assert isinstance(back, np.ndarray)
+    assert back.dtype == host.dtype
+    np.testing.assert_array_equal(back, host)
+
+
+def test_to_host_is_a_copy_the_backend_array_does_not_see(dezero_backend: Any) -> None:
+    a = dezero_backend.from_host(HOST)
+    dezero_backend.to_host(a)[...] = 0.0
+    np.testing.assert_array_equal(dezero_backend.to_host(a), HOST)
+
+
+# -- devices -------------------------------------------------------------------------------------
+def test_arrays_live_on_a_listed_device(dezero_backend: Any) -> None:
+    devices = dezero_backend.devices()
+    assert devices, "devices() must list at least one device"
+    assert dezero_backend.device_of(dezero_backend.from_host(HOST)) in devices
+
+
+def test_to_device_moves_to_every_device_and_keeps_values(dezero_backend: Any) -> None:
+    a = dezero_backend.from_host(HOST)
+    for device in dezero_backend.devices():
+        moved = dezero_backend.to_device(a, device)
+        assert dezero_backend.device_of(moved) == device
+        np.testing.assert_array_equal(dezero_backend.to_host(moved), HOST)
+
+
+def test_synchronize_returns_once_work_is_done(dezero_backend: Any) -> None:
+    a = dezero_backend.from_host(HOST)
+    b = dezero_backend.xp.sin(a)
+    assert dezero_backend.synchronize() is None
+    np.testing.assert_allclose(dezero_backend.to_host(b), np.sin(HOST), rtol=1e-12)
+
+
+# -- random --------------------------------------------------------------------------------------
+def _draws(backend: Any, generator: Any) -> list[np.ndarray]:
+    f64 = backend.xp.float32 if "float64" in backend.unsupported else backend.xp.float64
+    return [backend.to_host(a) for a in (generator.uniform(-1.0, 1.0, (3, 4), f64),
+                                        generator.normal(0.0, 1.0, (5,), f64),
+                                        generator.integers(0, 10, (6,)),
+                                        generator.permutation(7))]
+
+
+def test_random_same_seed_gives_the_same_stream(dezero_backend: Any) -> None:
+    first = _draws(dezero_backend, dezero_backend.random_generator(7))
+    second = _draws(dezero_backend, dezero_backend.random_generator(7))
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_random_different_seeds_give_different_streams(dezero_backend: Any) -> None:
+    a = _draws(dezero_backend, dezero_backend.random_generator(1))[0]
+    b = _draws(dezero_backend, dezero_backend.random_generator(2))[0]
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_random_floats_have_the_requested_dtype(dezero_backend: Any, dtype: str) -> None:
+    _skip_unsupported(dezero_backend, dtype)
+    generator = dezero_backend.random_generator(0)
+    xp_dtype = getattr(dezero_backend.xp, dtype)
+    for a in (generator.uniform(0.0, 1.0, (4,), xp_dtype), generator.normal(0.0, 1.0, (4,), xp_dtype)):
+        assert dezero_backend.owns(a)
+        assert dezero_backend.to_host(a).dtype == np.dtype(dtype)
+
+
+def test_random_draws_stay_in_their_ranges(dezero_backend: Any) -> None:
+    uniform, normal, integers, permutation = _draws(dezero_backend, dezero_backend.random_generator(3))
+    assert uniform.shape == (3, 4) and np.all((uniform >= -1.0) & (uniform < 1.0))
+    assert normal.shape == (5,) and np.all(np.isfinite(normal))
+    assert integers.dtype.kind in "iu" and np.all((integers >= 0) & (integers < 10))
+    np.testing.assert_array_equal(np.sort(permutation), np.arange(7))
+
+
+def test_random_state_restores_the_stream(dezero_backend: Any) -> None:
+    generator = dezero_backend.random_generator(5)
+    state = pickle.loads(pickle.dumps(generator.get_state()))  # checkpoints pickle it
+    first = _draws(dezero_backend, generator)
+    generator.set_state(state)
+    for a, b in zip(first, _draws(dezero_backend, generator)):
+        np.testing.assert_array_equal(a, b)
+
+
+# -- the extras ----------------------------------------------------------------------------------
+SCATTER_KEYS = {
+    "repeated-rows": (np.array([0, 2, 2, 0, 3]), (5, 3)),
+    "repeated-pairs": ((np.array([1, 1, 0, 1]), np.array([2, 2, 0, 2])), (4,)),
+    "slice": ((slice(1, 3), Ellipsis), (2, 3)),
+    "int-then-ellipsis": ((2, Ellipsis), (3,)),
+}
+
+
+@pytest.mark.parametrize("key", SCATTER_KEYS)
+def test_scatter_add_accumulates_repeated_indices(dezero_backend: Any, key: str) -> None:
+    _skip_unsupported(dezero_backend, "op:scatter_add")
+    index, values_shape = SCATTER_KEYS[key]
+    values = np.arange(np.prod(values_shape), dtype=np.float32).reshape(values_shape) + 1.0
+    expected = np.zeros((4, 3), np.float32)
+    np.add.at(expected, index, values)
+
+    target = dezero_backend.from_host(np.zeros((4, 3), np.float32))
+    backend_index = tuple(_on(dezero_backend, k) for k in index) if isinstance(index, tuple) \
+        else _on(dezero_backend, index)
+    dezero_backend.scatter_add(target, backend_index, dezero_backend.from_host(values))
+    np.testing.assert_array_equal(dezero_backend.to_host(target), expected)
+
+
+def _on(backend: Any, key: Any) -> Any:
+    return backend.from_host(key) if isinstance(key, np.ndarray) else key
+
+
+@pytest.mark.parametrize("shape,target", [((2, 3), (1, 3)), ((2, 3), (3,)), ((2, 3, 4), (3, 1)),
+                                          ((2, 3), (2, 3)), ((2, 3), ())])
+def test_sum_to_sums_over_broadcast_axes(dezero_backend: Any, shape: tuple, target: tuple) -> None:
+    host = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    _skip_unsupported(dezero_backend, "float64")
+    got = dezero_backend.to_host(dezero_backend.sum_to(dezero_backend.from_host(host), target))
+    np.testing.assert_allclose(got, reference_sum_to(np, host, target))
+
+
+def test_ops_namespace_is_the_array_api_plus_the_extras(dezero_backend: Any) -> None:
+    ops = dezero_backend.ops
+    assert ops.sin is dezero_backend.xp.sin
+    assert ops.sum_to == dezero_backend.sum_to
+    assert ops.scatter_add == dezero_backend.scatter_add
