@@ -1,8 +1,8 @@
 """The conformance suite's pytest plugin, run in a child pytest session against fake plugins.
 
 A fake plugin module registers, in that child process only: a backend that is installed but has no
-device, a backend without float64, a function whose backward is wrong and a function without
-samples. The tests check that the suite reports each the way a backend or plugin author needs.
+device, a backend without float64, functions with a wrong backward, a float32 output promoted to
+float64 or a backward that leaves the graph, and a function without samples. The tests check that the suite reports each the way a backend or plugin author needs.
 """
 from __future__ import annotations
 
@@ -47,6 +47,33 @@ def wrong_sin(x):
     return WrongSin()(x)
 
 
+class PromotingSquare(Function):
+    def forward(self, xp, x):
+        return x * xp.asarray(x, dtype=xp.float64)  # the bug: a float64 constant promotes float32
+
+    def backward(self, xp, xs, y, gy):
+        return 2 * gy * xs[0]
+
+
+@checked((Arg((2, 3)),), reference=lambda np, x: x * x)
+def promoting_square(x):
+    return PromotingSquare()(x)
+
+
+class DetachedSin(Function):
+    def forward(self, xp, x):
+        return xp.sin(x)
+
+    def backward(self, xp, xs, y, gy):
+        x = getattr(xs[0], "data", xs[0])  # the bug: leaves the graph, so no second derivative
+        return gy * xp.cos(x)
+
+
+@checked((Arg((2, 3)),), reference=lambda np, x: np.sin(x), double_grad=True)
+def detached_sin(x):
+    return DetachedSin()(x)
+
+
 def unchecked(x):
     return x
 
@@ -54,6 +81,8 @@ def unchecked(x):
 registry("dezero.backends").register("nodevice", NoDeviceBackend)
 registry("dezero.backends").register("single", SinglePrecisionBackend)
 registry("dezero.functions").register("wrong_sin", wrong_sin)
+registry("dezero.functions").register("promoting_square", promoting_square)
+registry("dezero.functions").register("detached_sin", detached_sin)
 registry("dezero.functions").register("unchecked", unchecked)
 '''
 
@@ -72,7 +101,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProce
     """One child run of the suite over every backend, narrowed to the fake plugins' tests."""
     return run_pytest(tmp_path_factory.mktemp("suite"), "-p", "fake_plugins", "--pyargs",
                       "dezero_core.testing", "--dezero-backend=all", "-rfs", "-v", "-k",
-                      "test_is_available or wrong_sin or unchecked or (test_forward and float64-sin-)")
+                      "test_is_available or wrong_sin or promoting or detached or unchecked "
+                      "or (test_forward and float64-sin-)")
 
 
 def test_unusable_backend_is_skipped_with_its_reason(suite: subprocess.CompletedProcess) -> None:
@@ -93,6 +123,17 @@ def test_unsupported_dtype_is_skipped_and_listed_per_backend(suite: subprocess.C
 def test_wrong_backward_fails_with_a_readable_id(suite: subprocess.CompletedProcess) -> None:
     assert "test_functions.py::test_backward[numpy-float32-wrong_sin-(2, 3)] FAILED" in suite.stdout
     assert "test_forward[numpy-float32-wrong_sin-(2, 3)] PASSED" in suite.stdout
+
+
+def test_float32_promoted_to_float64_fails(suite: subprocess.CompletedProcess) -> None:
+    assert "test_functions.py::test_forward[numpy-float32-promoting_square-(2, 3)] FAILED" in suite.stdout
+    assert "promoting_square turned float32 inputs into a float64 output 0" in suite.stdout
+    assert "test_functions.py::test_forward[numpy-float64-promoting_square-(2, 3)] PASSED" in suite.stdout
+
+
+def test_backward_that_leaves_the_graph_fails_the_second_derivative(suite: subprocess.CompletedProcess) -> None:
+    assert "test_functions.py::test_backward[numpy-float64-detached_sin-(2, 3)] PASSED" in suite.stdout
+    assert "test_functions.py::test_double_backward[numpy-float64-detached_sin-(2, 3)] FAILED" in suite.stdout
 
 
 def test_function_without_samples_fails(suite: subprocess.CompletedProcess) -> None:
