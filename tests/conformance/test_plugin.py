@@ -2,7 +2,8 @@
 
 A fake plugin module registers, in that child process only: a backend that is installed but has no
 device, a backend without float64, functions with a wrong backward, a float32 output promoted to
-float64 or a backward that leaves the graph, and a function without samples. The tests check that the suite reports each the way a backend or plugin author needs.
+float64 or a backward that leaves the graph, a function drawing random numbers, and a function
+without samples. The tests check that the suite reports each the way a backend or plugin author needs.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 FAKE_PLUGINS = '''
+import dezero_core.random
 from dezero_core.backend import ArrayBackend
 from dezero_core.discovery import registry
 from dezero_core.graph.function import Function
@@ -74,6 +76,20 @@ def detached_sin(x):
     return DetachedSin()(x)
 
 
+class NoisyScale(Function):
+    def forward(self, xp, x):
+        self.noise = dezero_core.random.get_generator(xp.backend).uniform(0.5, 1.5, x.shape, x.dtype)
+        return x * self.noise
+
+    def backward(self, xp, xs, y, gy):
+        return gy * self.noise
+
+
+@checked((Arg((2, 3)),), random=True)
+def noisy_scale(x):
+    return NoisyScale()(x)
+
+
 def unchecked(x):
     return x
 
@@ -83,6 +99,7 @@ registry("dezero.backends").register("single", SinglePrecisionBackend)
 registry("dezero.functions").register("wrong_sin", wrong_sin)
 registry("dezero.functions").register("promoting_square", promoting_square)
 registry("dezero.functions").register("detached_sin", detached_sin)
+registry("dezero.functions").register("noisy_scale", noisy_scale)
 registry("dezero.functions").register("unchecked", unchecked)
 '''
 
@@ -101,7 +118,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProce
     """One child run of the suite over every backend, narrowed to the fake plugins' tests."""
     return run_pytest(tmp_path_factory.mktemp("suite"), "-p", "fake_plugins", "--pyargs",
                       "dezero_core.testing", "--dezero-backend=all", "-rfs", "-v", "-k",
-                      "test_is_available or wrong_sin or promoting or detached or unchecked "
+                      "test_is_available or wrong_sin or promoting or detached or noisy or unchecked "
                       "or (test_forward and float64-sin-)")
 
 
@@ -134,6 +151,16 @@ def test_float32_promoted_to_float64_fails(suite: subprocess.CompletedProcess) -
 def test_backward_that_leaves_the_graph_fails_the_second_derivative(suite: subprocess.CompletedProcess) -> None:
     assert "test_functions.py::test_backward[numpy-float64-detached_sin-(2, 3)] PASSED" in suite.stdout
     assert "test_functions.py::test_double_backward[numpy-float64-detached_sin-(2, 3)] FAILED" in suite.stdout
+
+
+def test_random_function_is_reseeded_before_every_evaluation(suite: subprocess.CompletedProcess) -> None:
+    assert "test_functions.py::test_backward[numpy-float32-noisy_scale-(2, 3)] PASSED" in suite.stdout
+    assert "test_functions.py::test_backward[strict-float64-noisy_scale-(2, 3)] PASSED" in suite.stdout
+
+
+def test_numpy_without_a_reference_skips_the_forward_comparison(suite: subprocess.CompletedProcess) -> None:
+    assert "test_forward[numpy-float32-noisy_scale-(2, 3)] SKIPPED" in suite.stdout
+    assert "noisy_scale: no independent reference to compare the numpy backend with" in suite.stdout
 
 
 def test_function_without_samples_fails(suite: subprocess.CompletedProcess) -> None:
