@@ -179,6 +179,8 @@ class Registry:
                 by_name.setdefault(info.name, []).append(entry)
         for entry in self._registered.values():
             by_name.setdefault(entry.name, []).append(entry)
+        for entries in by_name.values():
+            entries.sort(key=lambda e: e.dist)  # claimants in a stable order, whatever the file system's
         return by_name
 
     def refresh(self) -> None:
