@@ -1,0 +1,296 @@
+"""``Trainer``: the book's training loop, once, with history, evaluation, extensions and checkpoints.
+
+The loop is the one the book writes by hand (forward, loss, ``cleargrads``, ``backward``,
+``update``) with nothing added per batch but the bookkeeping a user would add too; everything else
+(progress bars, plots, checkpoints, early stopping, learning-rate schedules) are extensions called
+through the pluggy hooks of :mod:`dezero_core.hookspecs`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable, Iterator
+
+import pluggy
+
+from dezero_core import hookspecs
+from dezero_core import random as dz_random
+from dezero_core.backend.protocol import ArrayBackend
+from dezero_core.backend.selection import get_backend, using_backend
+from dezero_core.config import no_grad, using_config
+from dezero_core.data.arrays import is_array, namespace
+from dezero_core.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+CHECKPOINT_FORMAT = 1
+
+
+class Trainer:
+    """Train ``model`` with ``optimizer`` on ``train_loader``, minimising ``loss_fn(model(x), t)``.
+
+    ``fit(epochs)`` trains until ``epochs`` epochs are complete (after :meth:`load_checkpoint`, only
+    the remaining ones, from the exact batch where the checkpoint was taken); ``history`` holds one
+    record per epoch: ``train_loss``, ``train_accuracy`` and, with a ``test_loader``, ``test_loss``
+    and ``test_accuracy``. Accuracy is measured when the model outputs class scores ``(N, C)`` for
+    integer labels ``(N,)``.
+
+    ``backend`` (a name or a backend; default: the current one) is where the model computes: the
+    model and the loaders are moved there. ``extensions`` are objects implementing hooks of
+    :mod:`dezero_core.hookspecs` (or names registered under ``dezero.extensions``); they are called in
+    the order given, after nothing, before the modules of the ``dezero.plugins`` group.
+    """
+
+    def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Any], optimizer: Any, train_loader: Any,
+                 test_loader: Any = None, backend: str | ArrayBackend | None = None,
+                 extensions: Iterable[Any] = (), accuracy_fn: Callable[[Any, Any], Any] | None = None) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.train_loader = train_loader
+        self.test_loader = test_loader
+        self.backend = get_backend(backend)
+        self.accuracy_fn = accuracy_fn
+        self.extensions = [_instantiate(e) for e in extensions]
+        self.history: list[dict[str, Any]] = []
+        self.epoch = 0  # epochs completed
+        self.iteration = 0  # batches completed in the current epoch
+        self.stop_training = False
+        self._sums = _Sums()
+        self._checked: set[int] = set()  # loaders whose labels were checked against the model
+        self.plugin_manager = self._make_plugin_manager()
+        if hasattr(model, "to"):
+            model.to(self.backend.name)
+        for loader in (train_loader, test_loader):
+            if loader is not None and hasattr(loader, "to"):
+                loader.to(self.backend)
+
+    # -- plugins ------------------------------------------------------------------------------
+    def _make_plugin_manager(self) -> pluggy.PluginManager:
+        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        from dezero_core.plugin_manager import get_plugin_manager
+
+        glob = get_plugin_manager()
+        for plugin in glob.get_plugins():  # process-wide behaviour plugins: called last
+            pm.register(plugin, name=glob.get_name(plugin))
+        for ext in reversed(self.extensions):  # pluggy calls the last registered first
+            pm.register(ext)
+        return pm
+
+    @property
+    def hook(self) -> Any:
+        """The hook callers (``trainer.hook.dezero_epoch_end(...)``) of this trainer's extensions."""
+        return self.plugin_manager.hook
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, epochs: int) -> list[dict[str, Any]]:
+        """Train until ``epochs`` epochs are complete in total; returns :attr:`history`.
+
+        A fresh trainer runs ``epochs`` epochs; a resumed one runs the remaining ones. Call
+        ``fit(trainer.epoch + n)`` for ``n`` more.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        self.stop_training = False
+        hook = self.hook
+        hook.dezero_fit_start(trainer=self, epochs=max(epochs - self.epoch, 0))
+        try:
+            with using_backend(self.backend.name):
+                while self.epoch < epochs and not self.stop_training:
+                    epoch = self.epoch + 1
+                    hook.dezero_epoch_start(trainer=self, epoch=epoch)
+                    self._train_epoch(epoch)
+                    record = {"epoch": epoch, **self._sums.means("train")}
+                    if self.test_loader is not None:
+                        result = self.evaluate(self.test_loader)
+                        record.update({f"test_{k}": v for k, v in result.items()})
+                    self.epoch, self.iteration, self._sums = epoch, 0, _Sums()
+                    self.history.append(record)
+                    hook.dezero_epoch_end(trainer=self, epoch=epoch, record=record)
+        finally:
+            hook.dezero_fit_end(trainer=self)
+        return self.history
+
+    def _train_epoch(self, epoch: int) -> None:
+        model, loss_fn, optimizer, sums = self.model, self.loss_fn, self.optimizer, self._sums
+        batch_end = self.hook.dezero_batch_end
+        report = bool(batch_end.get_hookimpls())
+        accuracy_of = None
+        with using_config("train", True):
+            for x, t in self.train_loader:
+                y = model(x)
+                loss = loss_fn(y, t)
+                if accuracy_of is None:
+                    accuracy_of = self._accuracy_for(self.train_loader, y, t)
+                model.cleargrads()
+                loss.backward()
+                optimizer.update()
+                n = t.shape[0]
+                loss_value = float(loss.data)
+                accuracy = float(accuracy_of(y, t).data) if accuracy_of is not False else None
+                sums.add(loss_value, accuracy, n)
+                self.iteration += 1
+                if report:
+                    batch_end(trainer=self, epoch=epoch, iteration=self.iteration, loss=loss_value,
+                              accuracy=accuracy, batch_size=n)
+
+    def running_means(self) -> dict[str, float]:
+        """The current epoch's mean ``train_loss`` (and ``train_accuracy``) over its batches so far."""
+        return self._sums.means("train")
+
+    def evaluate(self, loader: Any) -> dict[str, float]:
+        """Mean ``loss`` (and ``accuracy`` for classifiers) over one pass of ``loader``, without
+        recording the graph and with layers in test behaviour (no dropout...)."""
+        sums = _Sums()
+        accuracy_of = None
+        with using_backend(self.backend.name), no_grad(), using_config("train", False):
+            if getattr(loader, "iteration", 0):
+                loader.reset()
+            for x, t in loader:
+                y = self.model(x)
+                if accuracy_of is None:
+                    accuracy_of = self._accuracy_for(loader, y, t)
+                accuracy = float(accuracy_of(y, t).data) if accuracy_of is not False else None
+                sums.add(float(self.loss_fn(y, t).data), accuracy, t.shape[0])
+        return sums.means()
+
+    def _accuracy_for(self, loader: Any, y: Any, t: Any) -> Any:
+        """The accuracy function for this model and labels (False when they are not a classification),
+        after checking once per loader that the labels fit the model's outputs."""
+        y_data = getattr(y, "data", y)
+        if not (is_array(t) and namespace(t).isdtype(t.dtype, "integral") and y_data.ndim == t.ndim + 1):
+            return False
+        if id(loader) not in self._checked:
+            check_labels(loader, t, y_data.shape[-1])
+            self._checked.add(id(loader))
+        if self.accuracy_fn is not None:
+            return self.accuracy_fn
+        from dezero_core import functions
+
+        return functions.accuracy
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs to continue exactly: model, optimizer, position, history,
+        partial sums of the current epoch, loaders' order and position, random generators, and the
+        state of every extension that has one."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict() if hasattr(self.optimizer, "state_dict") else None,
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "sums": self._sums.state(),
+            "history": [dict(r) for r in self.history],
+            "loaders": {name: loader.state_dict() for name, loader in self._loaders()},
+            "random": dz_random.get_state(),
+            "extensions": {key: ext.state_dict() for key, ext in self._stateful_extensions()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the next :meth:`fit` continues where it was taken."""
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"checkpoint format {state.get('format')!r} is not {CHECKPOINT_FORMAT} "
+                                  f"(written by another version of dezero-core)")
+        self.model.load_state_dict(state["model"])
+        if state["optimizer"] is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch, self.iteration = state["epoch"], state["iteration"]
+        self._sums = _Sums.from_state(state["sums"])
+        self.history = [dict(r) for r in state["history"]]
+        for name, loader in self._loaders():
+            if name in state["loaders"]:
+                loader.load_state_dict(state["loaders"][name])
+        dz_random.set_state(state["random"])
+        for key, ext in self._stateful_extensions():
+            if key in state["extensions"]:
+                ext.load_state_dict(state["extensions"][key])
+
+    def save_checkpoint(self, path: "str | os.PathLike[str]") -> None:
+        """Write :meth:`state_dict` to ``path`` in one file, atomically (the previous file survives a
+        crash or a full disk)."""
+        save_checkpoint(path, self.state_dict())
+
+    def load_checkpoint(self, path: "str | os.PathLike[str]") -> None:
+        """Resume from a file written by :meth:`save_checkpoint` (clear error if it is damaged)."""
+        with using_backend(self.backend.name):
+            self.load_state_dict(load_checkpoint(path))
+
+    def _loaders(self) -> Iterator[tuple[str, Any]]:
+        for name, loader in (("train", self.train_loader), ("test", self.test_loader)):
+            if loader is not None and hasattr(loader, "state_dict"):
+                yield name, loader
+
+    def _stateful_extensions(self) -> Iterator[tuple[str, Any]]:
+        for i, ext in enumerate(self.extensions):
+            if hasattr(ext, "state_dict") and hasattr(ext, "load_state_dict"):
+                yield f"{i}:{type(ext).__name__}", ext
+
+    # -- report -------------------------------------------------------------------------------
+    def plot(self, path: "str | os.PathLike[str]", title: str = "") -> None:
+        """Save the loss and accuracy per epoch (train and test) as the PNG ``path``."""
+        from dezero_core.training.plot import plot_history
+
+        plot_history(self.history, path, title)
+
+
+def check_labels(loader: Any, batch_labels: Any, n_classes: int) -> None:
+    """Raise if labels fall outside ``[0, n_classes)``: all of the loader's dataset when it offers
+    ``targets()``, else the first batch's."""
+    dataset = getattr(loader, "dataset", None)
+    labels = dataset.targets() if hasattr(dataset, "targets") else None
+    labels = batch_labels if labels is None else labels
+    xp = namespace(labels)
+    low, high = int(xp.min(labels)), int(xp.max(labels))
+    if low < 0 or high >= n_classes:
+        raise ValueError(
+            f"labels range over [{low}, {high}] but the model outputs {n_classes} class scores, so labels "
+            f"must lie in [0, {n_classes - 1}]: give the model's last layer {max(high + 1, n_classes)} "
+            f"outputs, or fix the labels of {dataset if dataset is not None else 'the dataset'}")
+
+
+class _Sums:
+    """Sample-weighted sums of loss and accuracy over an epoch (kept in checkpoints mid-epoch)."""
+
+    __slots__ = ("loss", "accuracy", "count", "accuracy_count")
+
+    def __init__(self) -> None:
+        self.loss = 0.0
+        self.accuracy = 0.0
+        self.count = 0
+        self.accuracy_count = 0
+
+    def add(self, loss: float, accuracy: float | None, n: int) -> None:
+        self.loss += loss * n
+        self.count += n
+        if accuracy is not None:
+            self.accuracy += accuracy * n
+            self.accuracy_count += n
+
+    def means(self, prefix: str = "") -> dict[str, float]:
+        p = f"{prefix}_" if prefix else ""
+        out = {f"{p}loss": self.loss / self.count if self.count else float("nan")}
+        if self.accuracy_count:
+            out[f"{p}accuracy"] = self.accuracy / self.accuracy_count
+        return out
+
+    def state(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_state(cls, state: dict[str, float]) -> "_Sums":
+        sums = cls()
+        for name in cls.__slots__:
+            setattr(sums, name, state[name])
+        return sums
+
+
+def _instantiate(extension: Any) -> Any:
+    """An extension object from an object, or from a name registered under ``dezero.extensions``."""
+    if isinstance(extension, str):
+        from dezero_core.discovery import registry
+
+        factory = registry("dezero.extensions").get(extension)
+        return factory() if isinstance(factory, type) else factory
+    return extension
+
+
+__all__ = ["Trainer", "check_labels"]
