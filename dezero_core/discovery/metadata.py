@@ -134,8 +134,9 @@ def _read_with_importlib(group_prefix: str) -> list[EntryPointInfo]:
     from importlib import metadata
 
     found = []
-    for ep in metadata.entry_points():
-        if ep.group.startswith(group_prefix):
+    everything = metadata.entry_points()  # first distribution of each name, in sys.path order
+    for group in sorted(g for g in everything.groups if g.startswith(group_prefix)):
+        for ep in everything.select(group=group):
             dist = ep.dist
             name = canonical_name(dist.metadata["Name"]) if dist is not None else "unknown"
             version = dist.version if dist is not None else "?"
