@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 #: backend methods reachable as ``xp.<name>`` beside the array-API namespace
-EXTRAS = ("scatter_add", "sum_to", "im2col", "col2im")
+EXTRAS = ("scatter_add", "sum_to", "im2col", "col2im", "erf")
 
 
 class ArrayOps:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from dezero_core.backend import special
+
 Array = Any  # an array of some backend; the core never names a concrete type
 Shape = tuple[int, ...]
 
@@ -158,6 +160,10 @@ class ArrayBackend:
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         """``target[index] += values`` in place, adding repeated indices up (numpy's ``add.at``)."""
         raise NotImplementedError(f"backend {self.name!r} does not implement scatter_add")
+
+    def erf(self, x: Array) -> Array:
+        """The error function, elementwise (portable default: :func:`dezero_core.backend.special.erf`)."""
+        return special.erf(self.xp, x)
 
     def sum_to(self, x: Array, shape: Sequence[int]) -> Array:
         """Sum ``x`` over broadcast axes so that its shape becomes ``shape`` (inverse of broadcast_to)."""

@@ -1,0 +1,110 @@
+"""Input checks shared by the functions: errors that name the function, the argument and the values.
+
+They run before ``forward``, on metadata only (dtype, shape), except :func:`check_labels`, which
+reads the labels once to report an out-of-range class before it turns into a silent wrong gather.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from dezero_core.backend.selection import backend_of
+from dezero_core.graph.variable import Variable
+
+_is_float_cache: dict[tuple[type, Any], bool] = {}
+_is_int_cache: dict[tuple[type, Any], bool] = {}
+_is_bool_cache: dict[tuple[type, Any], bool] = {}
+
+
+def data_of(x: Any) -> Any:
+    """The array behind a Variable, or ``x`` itself."""
+    return x.data if isinstance(x, Variable) else x
+
+
+def _kind(cache: dict[Any, bool], x: Any, kind: str) -> bool:
+    dtype = x.dtype
+    key = (type(dtype), dtype)  # the type first: dtypes of different libraries never get compared
+    try:
+        return cache[key]
+    except KeyError:
+        cache[key] = result = backend_of(data_of(x)).xp.isdtype(dtype, kind)
+        return result
+
+
+def is_floating(x: Any) -> bool:
+    """Whether the array or Variable ``x`` has a real floating-point dtype."""
+    return _kind(_is_float_cache, x, "real floating")
+
+
+def is_integral(x: Any) -> bool:
+    """Whether the array or Variable ``x`` has an integer dtype."""
+    return _kind(_is_int_cache, x, "integral")
+
+
+def is_bool(x: Any) -> bool:
+    """Whether the array or Variable ``x`` has the boolean dtype."""
+    return _kind(_is_bool_cache, x, "bool")
+
+
+def require_float(fn: str, x: Any, arg: str = "x") -> None:
+    """Raise a TypeError when ``x`` (an array or Variable) holds integers or booleans.
+
+    A differentiable function computes on real numbers: an integer input would either fail deep
+    inside the array library or silently give float64 results and meaningless gradients.
+    """
+    if hasattr(x, "dtype") and not is_floating(x):
+        raise TypeError(
+            f"{fn}: {arg} has dtype {x.dtype}, but {fn} is differentiable and needs floating-point "
+            f"data. Cast it first, e.g. xp.astype({arg}, xp.float32) on the array (numpy: "
+            f"{arg}.astype(np.float32)), then wrap it in a Variable."
+        )
+
+
+def require_ndim(fn: str, x: Any, at_least: int, arg: str, layout: str) -> None:
+    """Raise a ValueError when ``x`` has fewer than ``at_least`` dimensions; ``layout`` names them."""
+    if x.ndim < at_least:
+        raise ValueError(f"{fn}: {arg} must have shape {layout} (at least {at_least} dimensions), "
+                         f"got shape {tuple(x.shape)}")
+
+
+def require_same_shape(fn: str, a: Any, b: Any, names: tuple[str, str] = ("x0", "x1")) -> None:
+    """Raise a ValueError when ``a`` and ``b`` differ in shape (no silent broadcasting)."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(
+            f"{fn}: {names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}; reshape one of them (broadcasting (N, 1) against (N,) would compare "
+            f"every pair of rows)"
+        )
+
+
+def check_class_layout(fn: str, x: Any, t: Any) -> None:
+    """Raise unless scores ``x`` are ``(N, C, ...)`` and labels ``t`` are ``(N, ...)`` to match."""
+    require_ndim(fn, x, 2, "x", "(N, C) or (N, C, d1, ...)")
+    expected = (x.shape[0],) + tuple(x.shape[2:])
+    if tuple(t.shape) != expected:
+        raise ValueError(f"{fn}: labels t must have shape {expected} for scores x of shape "
+                         f"{tuple(x.shape)} (one class index per sample), got {tuple(t.shape)}")
+
+
+def check_labels(fn: str, t: Any, num_classes: int, ignore_index: int | None = None) -> None:
+    """Raise for labels that are not integers in ``[0, num_classes)`` (``ignore_index`` excepted).
+
+    Reads the labels back once (one small reduction); the message gives the first offending value
+    and its position.
+    """
+    data = data_of(t)
+    if not is_integral(data):
+        raise TypeError(f"{fn}: labels t must be integer class indices, got dtype {data.dtype}; "
+                        f"cast them with astype to int64")
+    xp = backend_of(data).xp
+    bad = xp.logical_or(data < 0, data >= num_classes)
+    if ignore_index is not None:
+        bad = xp.logical_and(bad, data != ignore_index)
+    if bool(xp.any(bad)):
+        flat_bad = xp.reshape(bad, (-1,))
+        position = int(xp.argmax(xp.astype(flat_bad, xp.int8)))
+        value = int(xp.reshape(data, (-1,))[position])
+        ignored = "" if ignore_index is None else f", or ignore_index={ignore_index}"
+        raise ValueError(
+            f"{fn}: label {value} (at flat position {position} of t, shape {tuple(data.shape)}) is out "
+            f"of range for {num_classes} classes: labels must lie in [0, {num_classes - 1}]{ignored}"
+        )
