@@ -14,10 +14,12 @@ from dezero_core.backend import (
 from dezero_core.config import get_config, is_training, no_grad, test_mode, using_config
 from dezero_core.graph import Function, Parameter, Variable, as_array, as_variable
 from dezero_core import functions
+from dezero_core.anomaly import AnomalyError, detect_anomaly
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnomalyError",
     "ArrayBackend",
     "BackendError",
     "Function",
@@ -26,6 +28,7 @@ __all__ = [
     "as_array",
     "as_variable",
     "backend_names",
+    "detect_anomaly",
     "functions",
     "get_backend",
     "hookimpl",

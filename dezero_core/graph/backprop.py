@@ -5,6 +5,7 @@ import heapq
 from typing import Any
 
 from dezero_core.backend.ops import DifferentiableOps
+from dezero_core.anomaly import DETECT_ANOMALY, check_backward
 from dezero_core.backend.selection import backend_of
 from dezero_core.config import using_config
 from dezero_core.graph.variable import Variable, _new_variable
@@ -42,6 +43,7 @@ def _as_variable_grad(g: Any) -> Any:
 
 def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad: Any) -> None:
     array_mode = as_grad is _as_array_grad
+    anomaly = DETECT_ANOMALY.get()  # read once: off, the loop pays one local test per function
     first = root.creator
     heap = [(-first.generation, 0, first)]
     queued = {id(first)}
@@ -79,6 +81,8 @@ def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad
         gxs = f.backward(xp, tuple([x.data for x in xs]) if array_mode else xs, y, gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
+        if anomaly:
+            check_backward(f, gxs, gy)
         for x, gx in zip(xs, gxs):
             if gx is None or not x.requires_grad:
                 continue
