@@ -1,4 +1,4 @@
-"""Plugin names as module attributes: ``dezero_core.functions.softsign`` for a plugin's ``softsign``.
+"""Plugin names as module attributes: ``dezero_core.functions.NAME`` for a plugin function ``NAME``.
 
 A package keeps its built-ins as plain attributes (IDEs and type checkers see them) and ends with::
 
