@@ -1,0 +1,206 @@
+"""``Layer``: Parameters and sub-layers held as attributes, walked in a deterministic order.
+
+A layer finds what it holds by looking at its attributes: every :class:`Parameter` and every
+sub-``Layer`` counts, in the order of their attribute names (never a set's order, which changes from
+run to run; data-parallel training and checkpoints need the same order in every process). Names of
+nested parameters join attribute names with ``/`` (``"l1/W"``), as the book's weight files do, so
+those files load unchanged. Arrays that are state but not trained (batch norm's running mean) are
+registered with :meth:`Layer.register_buffer`: they are saved and moved with the parameters, and
+no optimizer touches them.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator, Mapping
+
+from dezero_core.backend.selection import backend_of
+from dezero_core.graph.transfer import move_array
+from dezero_core.graph.variable import Parameter
+from dezero_core.serialization import copy_like, load_npz, save_npz
+
+SEPARATOR = "/"
+
+
+class StateDictError(ValueError):
+    """A state dict (or weights file) whose names or shapes do not match the layer.
+
+    ``missing``, ``unexpected`` and ``mismatched`` (name -> (expected shape, given shape)) say which.
+    """
+
+    def __init__(self, message: str, missing: list[str], unexpected: list[str],
+                 mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.unexpected = unexpected
+        self.mismatched = mismatched
+
+
+class Layer:
+    """A differentiable building block: ``forward`` plus the Parameters and sub-layers it holds.
+
+    Subclasses set Parameters and Layers as attributes in ``__init__`` and write ``forward``;
+    calling the layer calls ``forward``.
+    """
+
+    def __init__(self) -> None:
+        # names of non-trainable state arrays; setdefault: a subclass may register before calling us
+        self.__dict__.setdefault("_buffers", {})
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        return self.forward(*inputs, **kwargs)
+
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        """Compute the layer's output from its inputs (Variables or arrays)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    # -- what the layer holds -------------------------------------------------------------------
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Hold ``value`` (an array, or None until it is known) as non-trainable state ``name``.
+
+        Buffers are part of :meth:`state_dict` and move with :meth:`to`; optimizers ignore them.
+        """
+        self.__dict__.setdefault("_buffers", {})[name] = None
+        setattr(self, name, value)
+
+    def _entries(self, prefix: str, seen: set[int]) -> Iterator[tuple[Layer, str, str, bool]]:
+        """(owner, attribute, full name, is_buffer) for every parameter and buffer, by name.
+
+        ``seen`` holds the ids already visited, so a parameter or layer shared between two places
+        is listed once, under its first name.
+        """
+        buffers = self.__dict__.get("_buffers", {})
+        for attr, value in sorted(vars(self).items()):
+            if attr in buffers:
+                yield self, attr, prefix + attr, True
+            elif isinstance(value, Parameter):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    yield self, attr, prefix + attr, False
+            elif isinstance(value, Layer) and id(value) not in seen:
+                seen.add(id(value))
+                yield from value._entries(prefix + attr + SEPARATOR, seen)
+
+    def named_params(self) -> Iterator[tuple[str, Parameter]]:
+        """``(name, parameter)`` for every parameter of this layer and its sub-layers, by name."""
+        for owner, attr, name, is_buffer in self._entries("", set()):
+            if not is_buffer:
+                yield name, getattr(owner, attr)
+
+    def params(self) -> Iterator[Parameter]:
+        """Every parameter of this layer and its sub-layers, in the order of their names."""
+        for _, param in self.named_params():
+            yield param
+
+    def named_buffers(self) -> Iterator[tuple[str, Any]]:
+        """``(name, array)`` for every buffer (non-trainable state), by name."""
+        for owner, attr, name, is_buffer in self._entries("", set()):
+            if is_buffer:
+                yield name, getattr(owner, attr)
+
+    def cleargrads(self) -> None:
+        """Forget every parameter's gradient (call before each backward)."""
+        for param in self.params():
+            param.cleargrad()
+
+    # -- moving between backends --------------------------------------------------------------
+    def to(self, target: str, device: Any = None) -> "Layer":
+        """Move every parameter (and its gradient) and buffer to backend ``target``, in place.
+
+        ``target`` is a backend name or ``"name:device"``. Returns self.
+        """
+        for owner, attr, _, is_buffer in self._entries("", set()):
+            value = getattr(owner, attr)
+            if is_buffer:
+                if value is not None:
+                    setattr(owner, attr, move_array(value, target, device))
+            elif value.data is not None:
+                value.to(target, device)
+        return self
+
+    def to_cpu(self) -> "Layer":
+        """Move to the numpy backend (host memory)."""
+        return self.to("numpy")
+
+    def to_gpu(self, device: Any = None) -> "Layer":
+        """Move to the cupy backend (an NVIDIA GPU)."""
+        return self.to("cupy", device)
+
+    # -- state ----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Name -> a copy of every parameter's and buffer's array (those not yet created are left out).
+
+        Copies, because optimizers update parameters in place: a snapshot must not change with them.
+        """
+        state = {}
+        for owner, attr, name, is_buffer in self._entries("", set()):
+            value = getattr(owner, attr)
+            array = value if is_buffer else value.data
+            if array is not None:
+                state[name] = backend_of(array).xp.asarray(array, copy=True)
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Set parameters and buffers from ``state`` (name -> array of any backend).
+
+        Arrays are copied onto each parameter's backend and device, in its dtype; a parameter not
+        yet created (a lazy layer before its first call) takes the array as it comes, on the current
+        backend. Nothing is changed when a name is missing or unexpected (unless ``strict=False``,
+        which loads the names present in both) or a shape differs: :class:`StateDictError` lists them.
+        """
+        entries = {name: (owner, attr, is_buffer) for owner, attr, name, is_buffer in self._entries("", set())}
+        current = {name: _array_of(getattr(owner, attr), is_buffer) for name, (owner, attr, is_buffer) in entries.items()}
+        missing = [n for n in entries if n not in state and current[n] is not None] if strict else []
+        unexpected = [n for n in state if n not in entries] if strict else []
+        mismatched = {n: (tuple(current[n].shape), tuple(state[n].shape)) for n in entries
+                      if n in state and current[n] is not None and tuple(current[n].shape) != tuple(state[n].shape)}
+        if missing or unexpected or mismatched:
+            raise _state_error(type(self).__name__, missing, unexpected, mismatched)
+        for name, (owner, attr, is_buffer) in entries.items():
+            if name not in state:
+                continue
+            array = copy_like(state[name], current[name])
+            if is_buffer:
+                setattr(owner, attr, array)
+            else:
+                getattr(owner, attr).data = array
+
+    def save_weights(self, path: "str | os.PathLike[str]") -> None:
+        """Save :meth:`state_dict` to the npz file ``path``, atomically (see :func:`save_npz`)."""
+        save_npz(path, self.state_dict())
+
+    def load_weights(self, path: "str | os.PathLike[str]", strict: bool = True) -> None:
+        """Load an npz file written by :meth:`save_weights` (or by the book's ``save_weights``)."""
+        try:
+            self.load_state_dict(load_npz(path), strict)
+        except StateDictError as exc:
+            raise StateDictError(f"{os.fspath(path)}: {exc}", exc.missing, exc.unexpected, exc.mismatched) from None
+
+    def __repr__(self) -> str:
+        children = [f"({name}): {value!r}".replace("\n", "\n  ")
+                    for name, value in sorted(vars(self).items()) if isinstance(value, Layer)]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(children) + "\n)"
+
+    def extra_repr(self) -> str:
+        """What ``repr`` shows between the parentheses of a layer without sub-layers."""
+        return ""
+
+
+def _array_of(value: Any, is_buffer: bool) -> Any:
+    return value if is_buffer else value.data
+
+
+def _state_error(owner: str, missing: list[str], unexpected: list[str],
+                 mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]) -> StateDictError:
+    parts = []
+    if missing:
+        parts.append(f"missing (in the layer, not in the state): {', '.join(missing)}")
+    if unexpected:
+        parts.append(f"unexpected (in the state, not in the layer): {', '.join(unexpected)}")
+    if mismatched:
+        parts.append("shape mismatch: " + ", ".join(f"{name} is {expected} in the layer but {given} in the state"
+                                                    for name, (expected, given) in mismatched.items()))
+    hint = " Pass strict=False to load only the names present in both." if (missing or unexpected) else ""
+    return StateDictError(f"cannot load the state into {owner}: " + "; ".join(parts) + "." + hint,
+                          missing, unexpected, mismatched)

@@ -1,0 +1,63 @@
+"""Gradient descent: ``SGD``, ``MomentumSGD`` and ``Nesterov`` (accelerated gradient)."""
+from __future__ import annotations
+
+from typing import Any
+
+from dezero_core.optimizers.optimizer import Optimizer, zeros_like_all
+
+
+class SGD(Optimizer):
+    """``p -= lr * g``."""
+
+    hyperparams = ("lr",)
+
+    def __init__(self, lr: float = 0.01) -> None:
+        super().__init__()
+        self.lr = lr
+
+    def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
+        data -= self.lr * grad
+
+
+class MomentumSGD(Optimizer):
+    """``v = momentum * v - lr * g; p += v`` (``v`` starts at zero)."""
+
+    hyperparams = ("lr", "momentum")
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__()
+        self.lr = lr
+        self.momentum = momentum
+
+    def init_state(self, data: Any) -> dict[str, Any]:
+        return zeros_like_all(data, "v")
+
+    def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
+        v = state["v"]
+        v *= self.momentum
+        v -= self.lr * grad
+        data += v
+
+
+class Nesterov(Optimizer):
+    """Nesterov's accelerated gradient, in Chainer's (NesterovAG) form, which needs no look-ahead pass.
+
+    ``v = μ v - lr g;  p += μ² v - (1 + μ) lr g``.
+    """
+
+    hyperparams = ("lr", "momentum")
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__()
+        self.lr = lr
+        self.momentum = momentum
+
+    def init_state(self, data: Any) -> dict[str, Any]:
+        return zeros_like_all(data, "v")
+
+    def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
+        mu, v = self.momentum, state["v"]
+        v *= mu
+        v -= self.lr * grad
+        data += (mu * mu) * v
+        data -= ((1 + mu) * self.lr) * grad
