@@ -81,9 +81,11 @@ def fetch(remote: RemoteFile, subdir: str, system_dirs: Iterable[str | Path] = (
             _download(url, target, remote.sha256, progress)
             return target
         except (OSError, DownloadError, http.client.HTTPException) as exc:  # URLError is an OSError
-            failures.append(f"  {url}: {_describe(exc)}")
-    raise DownloadError(
-        f"could not download {remote.name}:\n" + "\n".join(failures) + "\n"
+            failures.append((url, exc))
+    every_copy_corrupt = all(isinstance(exc, ChecksumError) for _, exc in failures)
+    raise (ChecksumError if every_copy_corrupt else DownloadError)(
+        f"could not download {remote.name}:\n" + "\n".join(f"  {url}: {_describe(exc)}" for url, exc in failures)
+        + "\n"
         f"If this machine is offline, download it elsewhere (from {remote.urls[0]}), check that its "
         f"SHA-256 is {remote.sha256}, and put it at {target}"
         + (f" (or in {', '.join(str(d) for d in system_dirs)})" if system_dirs else "")
@@ -123,6 +125,8 @@ def _download(url: str, target: Path, sha256: str, progress: bool) -> None:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, DownloadError):
+        return str(exc)
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}"
     if isinstance(exc, urllib.error.URLError):
