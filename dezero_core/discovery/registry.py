@@ -123,7 +123,7 @@ class Entry:
             raise PluginLoadError(f"{self.qualified_name} ({self.group}) is disabled by "
                                   f"{DISABLED_ENV}={os.environ.get(DISABLED_ENV, '')}")
         if self.error is not None:
-            raise self.fail(self.error)
+            raise self.fail(self.error) from self.error
         try:
             self._loaded = load_object(self.value)
         except Exception as exc:  # any import-time failure of third-party code
