@@ -60,7 +60,12 @@ class GetItem(Function):
         self.key = key
 
     def forward(self, xp, x):
-        return x[self.key]
+        key = self.key
+        if len(key) == 1 and x.ndim > 1 and _is_index_array(xp, key[0]):
+            # rows of x picked by an index array (embeddings): the array API spells it take()
+            rows = xp.take(x, xp.reshape(key[0], (-1,)), axis=0)
+            return xp.reshape(rows, tuple(key[0].shape) + tuple(x.shape[1:]))
+        return x[key]
 
     def backward(self, xp, xs, y, gy):
         if isinstance(gy, Variable):  # create_graph: the scatter itself must be differentiable
@@ -80,6 +85,10 @@ class GetItemGrad(Function):
 
     def backward(self, xp, xs, y, ggx):
         return get_item(ggx, self.key)
+
+
+def _is_index_array(xp: Any, k: Any) -> bool:
+    return hasattr(k, "dtype") and hasattr(k, "shape") and xp.isdtype(k.dtype, "integral")
 
 
 def _scatter(xp: Any, key: Any, shape: tuple[int, ...], gy: Any) -> Any:
@@ -139,11 +148,13 @@ def sum_to(x: Any, shape: Sequence[int]) -> Variable:
 
 
 @checked(Sample((Arg((3, 4)), 1)), Sample((Arg((3, 4)), (slice(None), slice(1, 3)))),
-         Sample((Arg((3, 4)), (Ellipsis, 2))), double_grad=True)
+         Sample((Arg((3, 4)), (Ellipsis, 2))), Sample((Arg((3, 4)), Arg((2, 3), 0, 3, dtype="int64"))),
+         Sample((Arg((5,)), Arg((4,), 0, 5, dtype="int64"))), double_grad=True)
 def get_item(x: Any, key: Any) -> Variable:
     """``x[key]``; the gradient scatter-adds, so repeated indices accumulate."""
     key = tuple(k.data if isinstance(k, Variable) else k for k in (key if isinstance(key, tuple) else (key,)))
-    if not any(k is Ellipsis for k in key):
+    if not any(k is Ellipsis or hasattr(k, "shape") for k in key):
         # numpy reads x[1] as x[1, ...]; the array API asks for the ellipsis: spell it out
+        # (not beside index arrays, which the array API allows only with integers)
         key += (Ellipsis,)
     return GetItem(key)(x)

@@ -63,7 +63,9 @@ class Variable:
         return self.backend.device_of(self.data)
 
     def __len__(self) -> int:
-        return len(self.data)
+        if not self.data.shape:
+            raise TypeError("len() of a 0-d Variable")
+        return self.data.shape[0]  # arrays of the array API need not implement len()
 
     def __repr__(self) -> str:
         if self.data is None:

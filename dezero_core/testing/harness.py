@@ -3,6 +3,9 @@
 Everything is computed from host (numpy) inputs drawn once per sample with a stable seed. A float32
 case rounds the inputs to float32 first, and the float64 references and numerical derivatives are
 taken at exactly those rounded points, so a comparison measures only the backend's precision.
+
+An input is found by its *path*: ``(i,)`` for positional argument ``i``, ``(i, j)`` for array ``j``
+of a sequence argument (``concat([a, b])``).
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ TOLERANCES = {
     "double_backward": {"float32": (5e-3, 5e-4), "float64": (1e-4, 1e-6)},
 }
 
+Path = tuple[int, ...]
+
 
 def tolerance(kind: str, dtype: str, check: Check) -> tuple[float, float]:
     """The (rtol, atol) of a ``kind`` comparison in ``dtype``, as the function's Check overrides it."""
@@ -33,6 +38,45 @@ def tolerance(kind: str, dtype: str, check: Check) -> tuple[float, float]:
     return (rtol if check.rtol is None else check.rtol, atol if check.atol is None else check.atol)
 
 
+# -- nested arguments ---------------------------------------------------------------------------
+def is_sequence_of_arrays(value: Any) -> bool:
+    """A list or tuple argument holding Args (or the arrays drawn for them)."""
+    return isinstance(value, (list, tuple)) and any(isinstance(v, (Arg, np.ndarray)) for v in value)
+
+
+def leaves(args: Sequence[Any]) -> Iterator[tuple[Path, Any]]:
+    """``(path, value)`` for every argument, looking one level into sequences of arrays."""
+    for i, a in enumerate(args):
+        if is_sequence_of_arrays(a):
+            for j, v in enumerate(a):
+                yield (i, j), v
+        else:
+            yield (i,), a
+
+
+def map_leaves(args: Sequence[Any], fn: Callable[[Path, Any], Any]) -> list[Any]:
+    """``args`` with every leaf replaced by ``fn(path, leaf)``; sequences keep their type."""
+    out = []
+    for i, a in enumerate(args):
+        if is_sequence_of_arrays(a):
+            out.append(type(a)(fn((i, j), v) for j, v in enumerate(a)))
+        else:
+            out.append(fn((i,), a))
+    return out
+
+
+def at(args: Sequence[Any], path: Path) -> Any:
+    """The leaf of ``args`` at ``path``."""
+    value = args[path[0]]
+    return value[path[1]] if len(path) > 1 else value
+
+
+def describe(path: Path) -> str:
+    """``input 0`` or ``input 0[1]``, for messages."""
+    return f"input {path[0]}" + "".join(f"[{p}]" for p in path[1:])
+
+
+# -- cases --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Case:
     """One sample call of one registered function."""
@@ -49,19 +93,19 @@ class Case:
         return f"{self.name}-{self.sample}"
 
     @property
-    def differentiable(self) -> list[int]:
-        """Positions of the inputs that are gradient-checked."""
-        return [i for i, a in enumerate(self.sample.args) if isinstance(a, Arg) and a.differentiable]
+    def differentiable(self) -> list[Path]:
+        """Paths of the inputs that are gradient-checked."""
+        return [p for p, a in leaves(self.sample.args) if isinstance(a, Arg) and a.differentiable]
 
     @property
     def has_float_input(self) -> bool:
         """Whether the dtype under test means anything for this sample."""
-        return any(isinstance(a, Arg) and a.dtype == "float" for a in self.sample.args)
+        return any(isinstance(a, Arg) and a.dtype == "float" for _, a in leaves(self.sample.args))
 
     def inputs(self, dtype: str) -> list[Any]:
         """Host inputs: Args drawn (seeded by function name and sample), everything else as is."""
         rng = np.random.default_rng(zlib.crc32(f"{self.name}/{self.index}".encode()))
-        return [_draw(rng, a, dtype) if isinstance(a, Arg) else a for a in self.sample.args]
+        return map_leaves(self.sample.args, lambda _, a: _draw(rng, a, dtype) if isinstance(a, Arg) else a)
 
     def weights(self, arrays: Sequence[Any], salt: str = "w") -> list[np.ndarray | None]:
         """Fixed random float64 arrays shaped like the float ``arrays`` (None for the others).
@@ -71,6 +115,11 @@ class Case:
         rng = np.random.default_rng(zlib.crc32(f"{self.name}/{self.index}/{salt}".encode()))
         return [rng.uniform(-1.0, 1.0, np.shape(a)) if np.asarray(a).dtype.kind == "f" else None
                 for a in arrays]
+
+    def directions(self, host_args: Sequence[Any]) -> dict[Path, np.ndarray]:
+        """A fixed random float64 array per differentiable input: the second-derivative check's ``v``."""
+        paths = self.differentiable
+        return dict(zip(paths, self.weights([at(host_args, p) for p in paths], salt="v")))
 
 
 def cases(names: Sequence[str], load: Callable[[str], Any]) -> list[Case]:
@@ -100,9 +149,9 @@ def _draw(rng: np.random.Generator, arg: Arg, dtype: str) -> np.ndarray:
 
 
 def as_float64(host_args: Sequence[Any]) -> list[Any]:
-    """The same inputs with every float array upcast to float64 (exactly: only widening)."""
-    return [a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
-            for a in host_args]
+    """The same inputs, each float array copied as float64 (exact: only widening)."""
+    return map_leaves(host_args, lambda _, a: a.astype(np.float64)
+                      if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a)
 
 
 # -- evaluating on a backend ------------------------------------------------------------------------
@@ -122,8 +171,8 @@ def reseeded(check: Check) -> Iterator[None]:
         random.set_state(saved)
 
 
-def call(case: Case, backend: Any, host_args: Sequence[Any]) -> tuple[list[Any], tuple[Any, ...]]:
-    """Call the function on ``backend``: returns (input Variables by position or None, outputs).
+def call(case: Case, backend: Any, host_args: Sequence[Any]) -> tuple[dict[Path, Any], tuple[Any, ...]]:
+    """Call the function on ``backend``: returns (input Variables by path, outputs).
 
     Differentiable inputs become Variables that need a gradient; other array inputs are passed as
     raw arrays, which the core treats as constants.
@@ -132,14 +181,17 @@ def call(case: Case, backend: Any, host_args: Sequence[Any]) -> tuple[list[Any],
     from dezero_core.graph.variable import Variable
 
     grads = set(case.differentiable)
-    variables: list[Any] = [None] * len(host_args)
-    args = []
-    for i, a in enumerate(host_args):
-        if isinstance(a, np.ndarray):
-            a = backend.from_host(a)
-            if i in grads:
-                a = variables[i] = Variable(a)
-        args.append(a)
+    variables: dict[Path, Any] = {}
+
+    def convert(path: Path, a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        a = backend.from_host(a)
+        if path in grads:
+            a = variables[path] = Variable(a)
+        return a
+
+    args = map_leaves(host_args, convert)
     with using_backend(backend.name), reseeded(case.check):
         out = case.fn(*args, **case.sample.kwargs)
     return variables, tuple(out) if isinstance(out, (tuple, list)) else (out,)
@@ -172,22 +224,23 @@ def seed_output_grads(case: Case, backend: Any, outputs: tuple[Any, ...], dtype:
 
 
 def first_gradients(case: Case, backend: Any, host_args: Sequence[Any], dtype: str,
-                    create_graph: bool = False) -> tuple[list[Any], list[Any]]:
-    """Backpropagate ``case.weights`` through one call: (input Variables, their grads by position)."""
+                    create_graph: bool = False) -> tuple[dict[Path, Any], dict[Path, Any]]:
+    """Backpropagate ``case.weights`` through one call: (input Variables, their grads), by path."""
     variables, outputs = call(case, backend, host_args)
     seed_output_grads(case, backend, outputs, dtype).backward(create_graph=create_graph)
-    return variables, [v.grad if v is not None else None for v in variables]
+    return variables, {p: v.grad for p, v in variables.items()}
 
 
 # -- numerical derivatives --------------------------------------------------------------------------
-def numerical_gradients(scalar: Callable[[list[Any]], float], host_args: list[Any],
-                        positions: Sequence[int]) -> list[np.ndarray]:
-    """Central differences of ``scalar(args)`` w.r.t. the float64 arrays at ``positions``."""
+def numerical_gradients(scalar: Callable[[list[Any]], float], host_args: Sequence[Any],
+                        paths: Sequence[Path]) -> list[np.ndarray]:
+    """Central differences of ``scalar(args)`` w.r.t. the float64 arrays at ``paths``."""
+    host_args = map_leaves(host_args, lambda _, a: a.copy() if isinstance(a, np.ndarray) else a)
     grads = []
-    for j in positions:
-        x = host_args[j] = host_args[j].copy()
+    for path in paths:
+        x = at(host_args, path)
         g = np.empty_like(x)
-        flat, gflat = x.reshape(-1), g.reshape(-1)
+        flat, gflat = x.reshape(-1), g.reshape(-1)  # views: writing flat moves x itself
         for i in range(flat.size):
             original = flat[i]
             flat[i] = original + STEP
@@ -212,12 +265,12 @@ def weighted_output(case: Case, backend: Any) -> Callable[[list[Any]], float]:
     return scalar
 
 
-def weighted_gradient(case: Case, backend: Any, vs: dict[int, np.ndarray]) -> Callable[[list[Any]], float]:
+def weighted_gradient(case: Case, backend: Any, vs: dict[Path, np.ndarray]) -> Callable[[list[Any]], float]:
     """``args -> sum_j <grad_j(args), v_j>`` with first gradients from a float64 backward."""
     def scalar(host_args: list[Any]) -> float:
         _, grads = first_gradients(case, backend, host_args, "float64")
-        return float(sum(np.sum(backend.to_host(data_of(grads[j])) * v)
-                         for j, v in vs.items() if grads[j] is not None))
+        return float(sum(np.sum(backend.to_host(data_of(grads[p])) * v)
+                         for p, v in vs.items() if grads[p] is not None))
     return scalar
 
 

@@ -37,7 +37,11 @@ class Arg:
 
 @dataclass(frozen=True)
 class Sample:
-    """One call: positional inputs (``Arg`` for random arrays, anything else passed as is) and kwargs."""
+    """One call: positional inputs and kwargs.
+
+    A positional input is an ``Arg`` (a random array), a list or tuple of Args (a sequence of arrays,
+    as ``concat`` takes), or anything else, passed as is.
+    """
 
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -46,9 +50,18 @@ class Sample:
     def __str__(self) -> str:
         if self.label:
             return self.label
-        parts = [str(a.shape) if isinstance(a, Arg) else repr(a) for a in self.args]
+        parts = [_describe(a) for a in self.args]
         parts += [f"{k}={v!r}" for k, v in self.kwargs.items()]
         return ",".join(parts)
+
+
+def _describe(value: Any) -> str:
+    """An Arg by its shape; a list or tuple of Args (``concat([a, b])``) as a list of shapes."""
+    if isinstance(value, Arg):
+        return str(value.shape)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Arg) for v in value):
+        return "[" + ",".join(_describe(v) for v in value) + "]"
+    return repr(value)
 
 
 #: reference(np, *host_args, **kwargs) -> numpy array or tuple of arrays, computed independently

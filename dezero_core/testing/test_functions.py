@@ -74,16 +74,16 @@ def test_forward(dezero_backend: Any, dtype: str, case: Case) -> None:
 def test_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
     _skip_unsupported(dezero_backend, dtype, case)
     host = case.inputs(dtype)
-    variables, grads = harness.first_gradients(case, dezero_backend, host, dtype)
+    _, grads = harness.first_gradients(case, dezero_backend, host, dtype)
     numeric_backend = harness.float64_backend(dezero_backend)
     expected = harness.numerical_gradients(harness.weighted_output(case, numeric_backend),
                                            harness.as_float64(host), case.differentiable)
     rtol, atol = harness.tolerance("backward", dtype, case.check)
-    for j, want in zip(case.differentiable, expected):
-        got = _gradient(dezero_backend, grads[j], want, case, j, dtype)
+    for path, want in zip(case.differentiable, expected):
+        got = _gradient(dezero_backend, grads[path], want, case, path, dtype)
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of {case.name} w.r.t. input {j} ({dtype}) "
-                                           f"vs central differences")
+                                   err_msg=f"gradient of {case.name} w.r.t. {harness.describe(path)} "
+                                           f"({dtype}) vs central differences")
 
 
 def test_double_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
@@ -91,28 +91,28 @@ def test_double_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
     from dezero_core import functions as F
 
     host = case.inputs(dtype)
-    directions = case.weights(host, salt="v")
-    vs = {j: directions[j] for j in case.differentiable}
+    vs = case.directions(host)
     variables, grads = harness.first_gradients(case, dezero_backend, host, dtype, create_graph=True)
-    for v in variables:
-        if v is not None:
-            v.cleargrad()
-    terms = [F.sum(F.mul(grads[j], dezero_backend.from_host(v.astype(dtype))))
-             for j, v in vs.items() if grads[j] is not None]
-    if terms:
-        total = terms[0]
-        for t in terms[1:]:
-            total = F.add(total, t)
+    for v in variables.values():
+        v.cleargrad()
+    # d/dx sum_j <grad_j, v_j>: the second derivative along v, through the recorded backward
+    total = None
+    for path, v in vs.items():
+        if grads[path] is not None:
+            term = F.sum(F.mul(grads[path], dezero_backend.from_host(v.astype(dtype))))
+            total = term if total is None else F.add(total, term)
+    if total is not None:
         total.backward()
     numeric_backend = harness.float64_backend(dezero_backend)
     expected = harness.numerical_gradients(harness.weighted_gradient(case, numeric_backend, vs),
                                            harness.as_float64(host), case.differentiable)
     rtol, atol = harness.tolerance("double_backward", dtype, case.check)
-    for j, want in zip(case.differentiable, expected):
-        got = _gradient(dezero_backend, variables[j].grad, want, case, j, dtype)
+    for path, want in zip(case.differentiable, expected):
+        got = _gradient(dezero_backend, variables[path].grad, want, case, path, dtype)
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
-                                   err_msg=f"d/dx{j} of sum(grad * v) for {case.name} ({dtype}) through "
-                                           f"backward(create_graph=True) vs central differences")
+                                   err_msg=f"d/d({harness.describe(path)}) of sum(grad * v) for {case.name} "
+                                           f"({dtype}) through backward(create_graph=True) vs central "
+                                           f"differences")
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -122,7 +122,8 @@ def _skip_unsupported(backend: Any, dtype: str, case: Case) -> None:
             pytest.skip(f"{backend.name} does not support {key}: {backend.unsupported[key]}")
 
 
-def _gradient(backend: Any, grad: Any, like: np.ndarray, case: Case, j: int, dtype: str) -> np.ndarray:
+def _gradient(backend: Any, grad: Any, like: np.ndarray, case: Case, path: harness.Path,
+              dtype: str) -> np.ndarray:
     """A computed gradient on the host as float64, after checking its backend, dtype and shape.
 
     A missing gradient (None) stands for zeros: the comparison then fails unless they are.
@@ -130,10 +131,11 @@ def _gradient(backend: Any, grad: Any, like: np.ndarray, case: Case, j: int, dty
     if grad is None:
         return np.zeros_like(like)
     array = data_of(grad)
-    assert backend.owns(array), f"gradient of {case.name} input {j} is not an array of {backend.name}"
+    which = f"gradient of {case.name} {harness.describe(path)}"
+    assert backend.owns(array), f"{which} is a {type(array).__name__}, not an array of {backend.name}"
     got = backend.to_host(array)
-    assert got.dtype.name == dtype, f"gradient of {case.name} input {j} is {got.dtype}, the input {dtype}"
-    assert got.shape == like.shape, f"gradient of {case.name} input {j} has shape {got.shape}, the input {like.shape}"
+    assert got.dtype.name == dtype, f"{which} is {got.dtype}, the input {dtype}"
+    assert got.shape == like.shape, f"{which} has shape {got.shape}, the input {like.shape}"
     return got.astype(np.float64)
 
 

@@ -2,8 +2,8 @@
 
 A fake plugin module registers, in that child process only: a backend that is installed but has no
 device, a backend without float64, functions with a wrong backward, a float32 output promoted to
-float64 or a backward that leaves the graph, a function drawing random numbers, and a function
-without samples. The tests check that the suite reports each the way a backend or plugin author needs.
+float64 or a backward that leaves the graph, a function drawing random numbers, a function of a
+list of arrays, and a function without samples. The tests check that the suite reports each the way a backend or plugin author needs.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 FAKE_PLUGINS = '''
+import dezero_core.functions
 import dezero_core.random
 from dezero_core.backend import ArrayBackend
 from dezero_core.discovery import registry
@@ -90,6 +91,12 @@ def noisy_scale(x):
     return NoisyScale()(x)
 
 
+@checked(([Arg((2, 3)), Arg((2, 2))],), reference=lambda np, xs: np.concatenate(xs, axis=1),
+         double_grad=True)
+def joined(xs):
+    return dezero_core.functions.concat(xs, axis=1)
+
+
 def unchecked(x):
     return x
 
@@ -100,6 +107,7 @@ registry("dezero.functions").register("wrong_sin", wrong_sin)
 registry("dezero.functions").register("promoting_square", promoting_square)
 registry("dezero.functions").register("detached_sin", detached_sin)
 registry("dezero.functions").register("noisy_scale", noisy_scale)
+registry("dezero.functions").register("joined", joined)
 registry("dezero.functions").register("unchecked", unchecked)
 '''
 
@@ -118,7 +126,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProce
     """One child run of the suite over every backend, narrowed to the fake plugins' tests."""
     return run_pytest(tmp_path_factory.mktemp("suite"), "-p", "fake_plugins", "--pyargs",
                       "dezero_core.testing", "--dezero-backend=all", "-rfs", "-v", "-k",
-                      "test_is_available or wrong_sin or promoting or detached or noisy or unchecked "
+                      "test_is_available or wrong_sin or promoting or detached or noisy or joined or unchecked "
                       "or (test_forward and float64-sin-)")
 
 
@@ -161,6 +169,11 @@ def test_random_function_is_reseeded_before_every_evaluation(suite: subprocess.C
 def test_numpy_without_a_reference_skips_the_forward_comparison(suite: subprocess.CompletedProcess) -> None:
     assert "test_forward[numpy-float32-noisy_scale-(2, 3)] SKIPPED" in suite.stdout
     assert "noisy_scale: no independent reference to compare the numpy backend with" in suite.stdout
+
+
+def test_a_list_of_arrays_is_checked_array_by_array(suite: subprocess.CompletedProcess) -> None:
+    for test in ("test_forward", "test_backward", "test_double_backward"):
+        assert f"{test}[strict-float32-joined-[(2, 3),(2, 2)]] PASSED" in suite.stdout
 
 
 def test_function_without_samples_fails(suite: subprocess.CompletedProcess) -> None:
