@@ -40,9 +40,9 @@ class MomentumSGD(Optimizer):
 
 
 class Nesterov(Optimizer):
-    """Nesterov's accelerated gradient, in Chainer's (NesterovAG) form, which needs no look-ahead pass.
+    """Nesterov's accelerated gradient in the form that needs no look-ahead pass (Bengio et al., 2012).
 
-    ``v = μ v - lr g;  p += μ² v - (1 + μ) lr g``.
+    With ``v' = μ v - lr g``: ``p += μ² v - (1 + μ) lr g`` (the old ``v``), then ``v = v'``.
     """
 
     hyperparams = ("lr", "momentum")
@@ -57,7 +57,7 @@ class Nesterov(Optimizer):
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         mu, v = self.momentum, state["v"]
-        v *= mu
-        v -= self.lr * grad
         data += (mu * mu) * v
         data -= ((1 + mu) * self.lr) * grad
+        v *= mu
+        v -= self.lr * grad
