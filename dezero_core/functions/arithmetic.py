@@ -6,6 +6,7 @@ so they never promote a float32 array to float64, and they need no gradient.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 from dezero_core.graph.function import Function
@@ -16,9 +17,23 @@ A23 = Arg((2, 3))
 B3 = Arg((3,))
 
 
-def _scalar(c: Any) -> Any:
-    """A plain Python number: numpy's float64 scalar (a float subclass) would promote float32."""
-    return c if type(c) in (int, float) else (float(c) if isinstance(c, float) else int(c))
+class ScalarFunction(Function):
+    """A function of one array and a Python scalar ``c``, which needs no gradient.
+
+    ``c`` is kept a plain ``int`` or ``float``: numpy's float64 scalar (a ``float`` subclass) or a
+    0-d array would promote a float32 array to float64.
+    """
+
+    def __init__(self, c: Any) -> None:
+        self.c = c if type(c) is float or type(c) is int else _plain_number(c)
+
+
+def _plain_number(c: Any) -> int | float:
+    """``c`` (a numpy scalar, a bool, a 0-d array) as a Python ``int`` or ``float``."""
+    try:
+        return operator.index(c)  # integers stay integers: x ** 2 must not become x ** 2.0
+    except TypeError:
+        return float(c)
 
 
 class Add(Function):
@@ -82,10 +97,7 @@ class Power(Function):
         return ga, gb
 
 
-class AddScalar(Function):
-    def __init__(self, c: Any) -> None:
-        self.c = c
-
+class AddScalar(ScalarFunction):
     def forward(self, xp, x):
         return x + self.c
 
@@ -93,10 +105,7 @@ class AddScalar(Function):
         return gy
 
 
-class MulScalar(Function):
-    def __init__(self, c: Any) -> None:
-        self.c = c
-
+class MulScalar(ScalarFunction):
     def forward(self, xp, x):
         return x * self.c
 
@@ -104,10 +113,7 @@ class MulScalar(Function):
         return gy * self.c
 
 
-class DivScalar(Function):
-    def __init__(self, c: Any) -> None:
-        self.c = c
-
+class DivScalar(ScalarFunction):
     def forward(self, xp, x):
         return x / self.c
 
@@ -115,11 +121,8 @@ class DivScalar(Function):
         return gy / self.c
 
 
-class RSubScalar(Function):
+class RSubScalar(ScalarFunction):
     """``c - x``."""
-
-    def __init__(self, c: Any) -> None:
-        self.c = c
 
     def forward(self, xp, x):
         return self.c - x
@@ -128,11 +131,8 @@ class RSubScalar(Function):
         return -gy
 
 
-class RDivScalar(Function):
+class RDivScalar(ScalarFunction):
     """``c / x``."""
-
-    def __init__(self, c: Any) -> None:
-        self.c = c
 
     def forward(self, xp, x):
         return self.c / x
@@ -142,11 +142,8 @@ class RDivScalar(Function):
         return -gy * y / x
 
 
-class Pow(Function):
+class Pow(ScalarFunction):
     """``x ** c`` for a Python scalar ``c`` (the book's Pow)."""
-
-    def __init__(self, c: Any) -> None:
-        self.c = c
 
     def forward(self, xp, x):
         return x ** self.c
@@ -156,11 +153,8 @@ class Pow(Function):
         return gy * self.c * x ** (self.c - 1)
 
 
-class RPowScalar(Function):
+class RPowScalar(ScalarFunction):
     """``c ** x`` for a Python scalar ``c``."""
-
-    def __init__(self, c: Any) -> None:
-        self.c = c
 
     def forward(self, xp, x):
         return self.c ** x
@@ -209,41 +203,41 @@ def power(a: Any, b: Any) -> Variable:
 @checked((A23, 2.5), (A23, -1))
 def add_scalar(x: Any, c: float) -> Variable:
     """``x + c`` for a Python scalar ``c`` (keeps the dtype of ``x``)."""
-    return AddScalar(_scalar(c))(x)
+    return AddScalar(c)(x)
 
 
 @checked((A23, 3.0), (A23, -2))
 def mul_scalar(x: Any, c: float) -> Variable:
     """``x * c`` for a Python scalar ``c`` (keeps the dtype of ``x``)."""
-    return MulScalar(_scalar(c))(x)
+    return MulScalar(c)(x)
 
 
 @checked((A23, 4.0))
 def div_scalar(x: Any, c: float) -> Variable:
     """``x / c`` for a Python scalar ``c`` (keeps the dtype of ``x``)."""
-    return DivScalar(_scalar(c))(x)
+    return DivScalar(c)(x)
 
 
 @checked((A23, 1.5))
 def rsub_scalar(x: Any, c: float) -> Variable:
     """``c - x`` for a Python scalar ``c``."""
-    return RSubScalar(_scalar(c))(x)
+    return RSubScalar(c)(x)
 
 
 @checked((Arg((2, 3), 0.5, 2.0), 3.0), double_grad=True)
 def rdiv_scalar(x: Any, c: float) -> Variable:
     """``c / x`` for a Python scalar ``c``."""
-    return RDivScalar(_scalar(c))(x)
+    return RDivScalar(c)(x)
 
 
 @checked((Arg((2, 3), 0.5, 2.0), 3), (Arg((2, 3), 0.5, 2.0), 0.5), (Arg((2, 3), 0.5, 2.0), -2.0),
          double_grad=True)
 def pow(x: Any, c: float) -> Variable:  # noqa: A001 - the book's name
     """``x ** c`` for a Python scalar ``c``."""
-    return Pow(_scalar(c))(x)
+    return Pow(c)(x)
 
 
 @checked((A23, 2.0))
 def rpow_scalar(x: Any, c: float) -> Variable:
     """``c ** x`` for a positive Python scalar ``c``."""
-    return RPowScalar(_scalar(c))(x)
+    return RPowScalar(c)(x)

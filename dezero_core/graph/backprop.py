@@ -34,7 +34,7 @@ def backward(root: Variable, retain_grad: bool, create_graph: bool, retain_graph
 
 
 def _as_array_grad(g: Any) -> Any:
-    return g.data if isinstance(g, Variable) else g
+    return g.data if isinstance(g, Variable) else g  # a Variable once the user read x.grad
 
 
 def _as_variable_grad(g: Any) -> Any:
@@ -42,11 +42,14 @@ def _as_variable_grad(g: Any) -> Any:
 
 
 def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad: Any) -> None:
+    # One pass per function, latest generation first. Functions with one input and one output (most
+    # of them) take the branches without tuples: on a chain of tiny operations the engine's own
+    # bookkeeping costs as much as the arithmetic.
     array_mode = as_grad is _as_array_grad
     anomaly = DETECT_ANOMALY.get()  # read once: off, the loop pays one local test per function
     first = root.creator
-    heap = [(-first.generation, 0, first)]
-    queued = {id(first)}
+    heap = [(-first.generation, 0, first)]  # (latest generation first, then first queued, function)
+    queued = {first}
     done = []
     push, pop = heapq.heappush, heapq.heappop
     while heap:
@@ -58,46 +61,71 @@ def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad
                 "Pass retain_graph=True to the first backward() to backpropagate through it again."
             )
         done.append(f)
-        refs = f.outputs
-        if len(refs) == 1:
-            out = refs[0]()
+
+        # 1. The gradient that reached f's output(s): arrays, or Variables under create_graph.
+        if len(f.outputs) == 1:
+            out = f.outputs[0]()
             if out is None or out._grad is None:
-                continue
-            outputs = (out,)
+                continue  # the output was dropped or nothing depends on it: no gradient flows
             gy = out._grad
             if array_mode:
-                if type(gy) is Variable:
-                    gy = gy.data
                 y = out.data
+                if isinstance(gy, Variable):  # once the user read out.grad
+                    gy = gy.data
             else:
-                gy = as_grad(gy)
                 y = out
+                gy = as_grad(gy)
+            if not retain_grad:
+                out._grad = None
         else:
-            outputs = [ref() for ref in refs]
-            gy = tuple([as_grad(o._grad) if o is not None else None for o in outputs])
-            if all(g is None for g in gy):
+            y, gy = _outputs_and_grads(f, array_mode, retain_grad, as_grad)
+            if gy is None:
                 continue
-            y = tuple([(o.data if array_mode else o) if o is not None else None for o in outputs])
-        gxs = f.backward(xp, tuple([x.data for x in xs]) if array_mode else xs, y, gy)
+
+        # 2. f's own backward.
+        if not array_mode:
+            gxs = f.backward(xp, xs, y, gy)
+        elif len(xs) == 1:
+            gxs = f.backward(xp, (xs[0].data,), y, gy)
+        else:
+            gxs = f.backward(xp, tuple([x.data for x in xs]), y, gy)
+
+        # 3. Add the inputs' gradients to what they hold; queue their creators.
         if type(gxs) is not tuple:
             gxs = (gxs,)
         if anomaly:
             check_backward(f, gxs, gy)
-        for x, gx in zip(xs, gxs):
+        i = 0
+        for x in xs:  # (zip costs more than the rest of this loop)
+            gx = gxs[i]
+            i += 1
             if gx is None or not x.requires_grad:
                 continue
             g = x._grad
             x._grad = gx if g is None else as_grad(g) + gx
             creator = x.creator
-            if creator is not None and id(creator) not in queued:
-                queued.add(id(creator))
+            if creator is not None and creator not in queued:
+                queued.add(creator)
                 push(heap, (-creator.generation, len(queued), creator))
-        if not retain_grad:
-            for out in outputs:
-                if out is not None:
-                    out._grad = None
     if not retain_graph:
         # Only now: freeing a function's inputs early would drop the outputs of the functions
         # before it (held only through those inputs) together with their gradients.
         for f in done:
             f.inputs = None
+
+
+def _outputs_and_grads(f: Any, array_mode: bool, retain_grad: bool, as_grad: Any) -> tuple[Any, Any]:
+    """``(y, gy)`` of a function with several outputs, as tuples; ``gy`` None when none has a gradient.
+
+    An output that was dropped or has no gradient gets None in both.
+    """
+    outputs = [ref() for ref in f.outputs]
+    gy = tuple([None if o is None else as_grad(o._grad) for o in outputs])
+    if all([g is None for g in gy]):
+        return None, None
+    y = tuple([None if o is None else (o.data if array_mode else o) for o in outputs])
+    if not retain_grad:
+        for o in outputs:
+            if o is not None:
+                o._grad = None
+    return y, gy

@@ -19,7 +19,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable
 
-from dezero_core.backend.selection import _by_type, backend_of
+from dezero_core.backend.selection import backend_of
 from dezero_core.config import ENABLE_BACKPROP
 from dezero_core.graph.variable import Variable, _new_variable
 
@@ -28,6 +28,10 @@ from dezero_core.graph.variable import Variable, _new_variable
 forward_hooks: list[Callable[["Function", tuple, tuple], None]] = []
 
 _SCALAR_TYPES = (int, float, bool)
+_ONE_NEEDED = (True,)
+
+#: array type -> the ``ops`` namespace of the backend owning it: one dict lookup per call
+_ops_by_type: dict[type, Any] = {}
 
 
 class Function:
@@ -39,57 +43,75 @@ class Function:
     """
 
     inputs: tuple[Variable, ...] | None = None
-    outputs: list[weakref.ref] | None = None
+    outputs: tuple[weakref.ref, ...] | None = None
     generation: int = 0
     needs_grad: tuple[bool, ...] = ()
 
     def __call__(self, *inputs: Any) -> Any:
-        # The hot path of the whole framework: plain loops, no generator expressions.
+        # The hot path of the whole framework. One Variable in and one array out (most calls) take
+        # the inlined branch: a comprehension, an f(*args) call or a method call each costs about
+        # as much as the rest of that branch, and on tiny arrays the bookkeeping is the cost.
+        if len(inputs) != 1 or not isinstance(inputs[0], Variable):
+            return self._call(inputs)
+        x = inputs[0]
+        data = x.data
+        ops = _ops_by_type.get(type(data)) or _ops_of(data)
+        try:
+            y = self.forward(ops, data)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise _annotate(exc, self, inputs) from exc
+        if type(y) is tuple:
+            return self._wrap_outputs(inputs, ops, data, y)
+        record = x.requires_grad and ENABLE_BACKPROP.get()
+        out = _new_variable(y if type(y) is type(data) else ops.backend.asarray(y), record)
+        if record:  # _record, inlined
+            self.generation = x.generation
+            self.inputs = inputs
+            self.needs_grad = _ONE_NEEDED
+            self.outputs = (weakref.ref(out),)
+            out.creator = self
+            out.generation = x.generation + 1
+        if forward_hooks:
+            _run_hooks(self, inputs, (out,))
+        return out
+
+    def _call(self, inputs: tuple[Any, ...]) -> Any:
+        """``__call__`` for any number of inputs, some of them raw arrays or Python scalars."""
         xs = tuple([x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs])
         data = [x.data for x in xs]
-        first = type(data[0])
-        backend = _by_type.get(first) or backend_of(data[0])
-        if len(data) > 1:
-            for d in data:
-                if type(d) is not first and (_by_type.get(type(d)) or backend_of(d)) is not backend:
-                    raise _mixed_backends(self, xs)
+        ops = _ops_by_type.get(type(data[0])) or _ops_of(data[0])
+        for d in data:
+            if type(d) is not type(data[0]) and (_ops_by_type.get(type(d)) or _ops_of(d)) is not ops:
+                raise _mixed_backends(self, xs)
         try:
-            ys = self.forward(backend.ops, *data)
+            ys = self.forward(ops, *data)
         except (ValueError, TypeError, IndexError) as exc:
             raise _annotate(exc, self, xs) from exc
-        record = False
-        if ENABLE_BACKPROP.get():
-            for x in xs:
-                if x.requires_grad:
-                    record = True
-                    break
-        array_type = backend._array_type
-        if type(ys) is not tuple:
-            out = _new_variable(ys if type(ys) is array_type else backend.asarray(ys), record)
-            if record:
-                self._record(xs, (out,))
-            if forward_hooks:
-                _run_hooks(self, xs, (out,))
-            return out
-        outputs = tuple([_new_variable(y if type(y) is array_type else backend.asarray(y), record) for y in ys])
+        return self._wrap_outputs(xs, ops, data[0], ys)
+
+    def _wrap_outputs(self, xs: tuple[Variable, ...], ops: Any, data: Any, ys: Any) -> Any:
+        """Wrap the forward's array(s) in Variables and record the graph when needed."""
+        record = any([x.requires_grad for x in xs]) and ENABLE_BACKPROP.get()
+        array_type = type(data)  # a result of another type (numpy's scalars) becomes an array
+        single = type(ys) is not tuple
+        outputs = tuple([_new_variable(y if type(y) is array_type else ops.backend.asarray(y), record)
+                         for y in ((ys,) if single else ys)])
         if record:
             self._record(xs, outputs)
         if forward_hooks:
             _run_hooks(self, xs, outputs)
-        return outputs
+        return outputs[0] if single else outputs
 
     def _record(self, xs: tuple[Variable, ...], outputs: tuple[Variable, ...]) -> None:
-        generation = xs[0].generation
-        for x in xs:
-            if x.generation > generation:
-                generation = x.generation
-        self.generation = generation
-        for out in outputs:
-            out.creator = self
-            out.generation = generation + 1
+        """Link the outputs to this function, and this function to its inputs."""
+        self.generation = max([x.generation for x in xs])
         self.inputs = xs
         self.needs_grad = tuple([x.requires_grad for x in xs])
-        self.outputs = [weakref.ref(out) for out in outputs]
+        # weak references: the graph must not keep outputs (and their arrays) alive
+        self.outputs = tuple([weakref.ref(out) for out in outputs])
+        for out in outputs:
+            out.creator = self
+            out.generation = self.generation + 1
 
     def forward(self, xp: Any, *xs: Any) -> Any:
         """Compute the outputs (an array, or a tuple of arrays) from input arrays."""
@@ -126,6 +148,12 @@ def _constant(obj: Any, inputs: tuple) -> Variable:
         return _new_variable(backend.asarray(obj, dtype=ref.dtype), False)
     backend_of(obj)  # raises a TypeError naming the type when obj is not an array
     return _new_variable(obj, False)
+
+
+def _ops_of(array: Any) -> Any:
+    """The namespace ``forward`` computes with on ``array``'s backend (cached per array type)."""
+    ops = _ops_by_type[type(array)] = backend_of(array).ops
+    return ops
 
 
 def _describe(xs: tuple[Variable, ...]) -> str:
