@@ -6,6 +6,7 @@ against numpy computing the same thing on the host.
 """
 from __future__ import annotations
 
+import math
 import pickle
 from typing import Any
 
@@ -217,3 +218,12 @@ def test_ops_namespace_is_the_array_api_plus_the_extras(dezero_backend: Any) -> 
     assert ops.sin is dezero_backend.xp.sin
     assert ops.sum_to == dezero_backend.sum_to
     assert ops.scatter_add == dezero_backend.scatter_add
+
+
+@pytest.mark.parametrize("dtype,atol", [("float32", 1e-6), ("float64", 1e-14)])
+def test_erf_matches_the_error_function(dezero_backend: Any, dtype: str, atol: float) -> None:
+    _skip_unsupported(dezero_backend, dtype, "op:erf")
+    host = np.linspace(-5.0, 5.0, 81).astype(dtype)
+    got = dezero_backend.to_host(dezero_backend.erf(dezero_backend.from_host(host)))
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, [math.erf(v) for v in host.astype(np.float64)], rtol=0, atol=atol)
