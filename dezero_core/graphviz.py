@@ -40,7 +40,7 @@ def get_dot_graph(output: Variable, verbose: bool = True) -> str:
     Call it before ``backward()``, which frees the graph unless given ``retain_graph=True``.
     """
     parts = [_dot_var(output, verbose)]
-    funcs, seen = [], set()
+    funcs, seen, drawn = [], set(), {id(output)}
 
     def add(f: Any) -> None:
         if f is not None and id(f) not in seen:
@@ -55,7 +55,9 @@ def get_dot_graph(output: Variable, verbose: bool = True) -> str:
                                "or call backward(retain_graph=True)")
         parts.append(_dot_func(f))
         for x in f.inputs:
-            parts.append(_dot_var(x, verbose))
+            if id(x) not in drawn:
+                drawn.add(id(x))
+                parts.append(_dot_var(x, verbose))
             add(x.creator)
     return "digraph g {\n" + "".join(parts) + "}\n"
 
