@@ -168,11 +168,22 @@ def _mixed_backends(fn: Function, xs: tuple[Variable, ...]) -> TypeError:
     )
 
 
+def _device_hint(xs: tuple[Variable, ...]) -> str:
+    """When inputs of one backend live on different devices: where each is, and how to move them."""
+    backend = backend_of(xs[0].data)
+    devices = [backend.device_of(x.data) for x in xs]
+    if all(d == devices[0] for d in devices):
+        return ""
+    where = "; ".join(f"input {i} on {d}" for i, d in enumerate(devices))
+    return (f". The inputs live on different devices ({where}): move them to one first with "
+            f"Variable.to({backend.name!r}, device) (Layer.to for a whole model).")
+
+
 def _annotate(exc: Exception, fn: Function, xs: tuple[Variable, ...]) -> Exception:
     """The same exception type, with the operation's name and the input shapes and dtypes."""
     if getattr(exc, "_dezero_annotated", False):
         return exc
-    message = f"{fn.name}: {exc} (inputs: {_describe(xs)})"
+    message = f"{fn.name}: {exc} (inputs: {_describe(xs)}){_device_hint(xs)}"
     try:
         new = type(exc)(message)
     except Exception:

@@ -54,14 +54,24 @@ def test_gradient_follows_its_variable_to_another_device() -> None:
     np.testing.assert_allclose(_host(x.grad), np.cos(HOST), rtol=1e-6)
 
 
-def test_operation_mixing_devices_names_the_operation_and_both_devices() -> None:
+def test_operation_mixing_devices_names_the_operation_both_devices_and_how_to_move() -> None:
     a = Variable(HOST.copy()).to("strict:device1")
     b = Variable(HOST.copy()).to("strict:device2")
     with pytest.raises(ValueError) as info:
         F.add(a, b)
     message = str(info.value)
     assert message.startswith("Add:")
-    assert "device1" in message and "device2" in message
+    assert "input 0 on array_api_strict.Device('device1'); input 1 on array_api_strict.Device('device2')" \
+        in message
+    assert "Variable.to('strict', device)" in message
+
+
+def test_moving_one_input_makes_the_mixed_operation_work() -> None:
+    a = Variable(HOST.copy()).to("strict:device1")
+    b = Variable(HOST.copy()).to("strict:device2")
+    y = F.add(a, b.to("strict", a.device))
+    assert y.device == _device("device1")
+    np.testing.assert_array_equal(_host(y), 2 * HOST)
 
 
 def test_unknown_device_lists_the_backend_devices() -> None:
