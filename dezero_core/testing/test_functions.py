@@ -81,9 +81,8 @@ def test_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
     rtol, atol = harness.tolerance("backward", dtype, case.check)
     for path, want in zip(case.differentiable, expected):
         got = _gradient(dezero_backend, grads[path], want, case, path, dtype)
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of {case.name} w.r.t. {harness.describe(path)} "
-                                           f"({dtype}) vs central differences")
+        harness.assert_close_where_probed(got, want, rtol, atol, f"gradient of {case.name} w.r.t. "
+                                          f"{harness.describe(path)} ({dtype}) vs central differences")
 
 
 def test_double_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
@@ -109,10 +108,10 @@ def test_double_backward(dezero_backend: Any, dtype: str, case: Case) -> None:
     rtol, atol = harness.tolerance("double_backward", dtype, case.check)
     for path, want in zip(case.differentiable, expected):
         got = _gradient(dezero_backend, variables[path].grad, want, case, path, dtype)
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
-                                   err_msg=f"d/d({harness.describe(path)}) of sum(grad * v) for {case.name} "
-                                           f"({dtype}) through backward(create_graph=True) vs central "
-                                           f"differences")
+        harness.assert_close_where_probed(got, want, rtol, atol,
+                                          f"d/d({harness.describe(path)}) of sum(grad * v) for {case.name} "
+                                          f"({dtype}) through backward(create_graph=True) vs central "
+                                          f"differences")
 
 
 # -- helpers ----------------------------------------------------------------------------------------

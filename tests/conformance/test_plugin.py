@@ -45,7 +45,7 @@ class WrongSin(Function):
         return gy * xp.sin(xs[0])  # the bug: the derivative of sin is cos
 
 
-@checked((Arg((2, 3)),), reference=lambda np, x: np.sin(x))
+@checked((Arg((2, 3)),), (Arg((9, 9)),), reference=lambda np, x: np.sin(x))
 def wrong_sin(x):
     return WrongSin()(x)
 
@@ -148,6 +148,11 @@ def test_unsupported_dtype_is_skipped_and_listed_per_backend(suite: subprocess.C
 def test_wrong_backward_fails_with_a_readable_id(suite: subprocess.CompletedProcess) -> None:
     assert "test_functions.py::test_backward[numpy-float32-wrong_sin-(2, 3)] FAILED" in suite.stdout
     assert "test_forward[numpy-float32-wrong_sin-(2, 3)] PASSED" in suite.stdout
+
+
+def test_large_input_is_differentiated_at_sampled_elements(suite: subprocess.CompletedProcess) -> None:
+    assert "test_functions.py::test_backward[numpy-float64-wrong_sin-(9, 9)] FAILED" in suite.stdout
+    assert "(at the 64 sampled flat indices [" in suite.stdout
 
 
 def test_float32_promoted_to_float64_fails(suite: subprocess.CompletedProcess) -> None:
