@@ -43,36 +43,46 @@ class SoftmaxCrossEntropy(Function):
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def _weights(self, xp: Any, t: Any, dtype: Any) -> tuple[Any, Any]:
-        """Per-sample weights ``1 / n_kept`` (0 for ignored samples) shaped like ``t``, and the kept mask."""
-        kept = t != self.ignore_index if self.ignore_index is not None else xp.ones_like(t, dtype=xp.bool)
-        n_kept = xp.sum(xp.astype(kept, dtype))
+    def _weights(self, xp: Any, t: Any, dtype: Any) -> Any:
+        """What each sample's loss is multiplied by: ``1/N``, a Python float, when nothing is
+        ignored; else an array shaped like ``t`` with ``1/n_kept`` for kept samples and 0 for the others.
+        """
+        if self.ignore_index is None:
+            return 1.0 / t.size
+        kept = xp.astype(t != self.ignore_index, dtype)
         # max(n, 1): when every label is ignored, the loss and the gradients are 0, not nan
-        return xp.astype(kept, dtype) / xp.maximum(n_kept, 1), kept
+        return kept / xp.maximum(xp.sum(kept), 1)
 
-    def forward(self, xp, x, t):
-        n_classes = x.shape[1]
-        weight, kept = self._weights(xp, t, x.dtype)
-        logp = log_softmax_of(xp, x, 1)
-        picked = xp.take_along_axis(logp, xp.expand_dims(xp.where(kept, t, 0), axis=1), axis=1)
-        nll = -xp.reshape(picked, t.shape)
+    def target(self, xp: Any, t: Any, n_classes: int, dtype: Any) -> Any:
+        """The target distribution ``(N, C, ...)`` in ``dtype``: one-hot on the label, smoothed."""
+        classes = xp.reshape(xp.arange(n_classes, dtype=t.dtype), (1, n_classes) + (1,) * (t.ndim - 1))
+        target = xp.astype(_with_class_axis(xp, t) == classes, dtype)
         if self.label_smoothing:
             eps = self.label_smoothing
-            nll = nll * (1 - eps) - xp.sum(logp, axis=1) * (eps / n_classes)
-        return xp.sum(nll * weight)
+            target = target * (1 - eps) + eps / n_classes
+        return target
+
+    def forward(self, xp, x, t):
+        weight = self._weights(xp, t, x.dtype)
+        # sum(target * log p) picks the label's log-probability (plus the smoothing terms); an ignored
+        # label matches no class, and its weight is 0 anyway
+        picked = self.target(xp, t, x.shape[1], x.dtype) * log_softmax_of(xp, x, 1)
+        if isinstance(weight, float):
+            return xp.sum(picked) * -weight
+        return -xp.sum(picked * _with_class_axis(xp, weight))
 
     def backward(self, xp, xs, y, gy):
         x, t = xs
         raw = xp.backend.ops  # the target is a constant: build it on arrays even under create_graph
         t = data_of(t)
-        n_classes = x.shape[1]
-        weight, _ = self._weights(raw, t, x.dtype)
-        classes = raw.reshape(raw.arange(n_classes, dtype=t.dtype), (1, n_classes) + (1,) * (t.ndim - 1))
-        target = raw.astype(raw.expand_dims(t, axis=1) == classes, x.dtype)
-        if self.label_smoothing:
-            eps = self.label_smoothing
-            target = target * (1 - eps) + eps / n_classes
-        return (softmax_of(xp, x, 1) - target) * (gy * raw.expand_dims(weight, axis=1)), None
+        weight = self._weights(raw, t, x.dtype)
+        scale = gy * (weight if isinstance(weight, float) else _with_class_axis(raw, weight))
+        return (softmax_of(xp, x, 1) - self.target(raw, t, x.shape[1], x.dtype)) * scale, None
+
+
+def _with_class_axis(xp: Any, a: Any) -> Any:
+    """``a`` of shape ``(N, ...)`` as ``(N, 1, ...)``, to broadcast against scores ``(N, C, ...)``."""
+    return xp.reshape(a, (a.shape[0], 1) + tuple(a.shape[1:]))
 
 
 class SigmoidCrossEntropy(Function):

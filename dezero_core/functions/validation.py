@@ -96,9 +96,14 @@ def check_labels(fn: str, t: Any, num_classes: int, ignore_index: int | None = N
         raise TypeError(f"{fn}: labels t must be integer class indices, got dtype {data.dtype}; "
                         f"cast them with astype to int64")
     xp = backend_of(data).xp
-    bad = xp.logical_or(data < 0, data >= num_classes)
-    if ignore_index is not None:
-        bad = xp.logical_and(bad, data != ignore_index)
+    if data.size == 0:
+        return
+    if ignore_index is None:  # the common case: two reductions, no temporary the size of t
+        if int(xp.min(data)) >= 0 and int(xp.max(data)) < num_classes:
+            return
+        bad = xp.logical_or(data < 0, data >= num_classes)
+    else:
+        bad = xp.logical_and(xp.logical_or(data < 0, data >= num_classes), data != ignore_index)
     if bool(xp.any(bad)):
         flat_bad = xp.reshape(bad, (-1,))
         position = int(xp.argmax(xp.astype(flat_bad, xp.int8)))
