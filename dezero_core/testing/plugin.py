@@ -31,11 +31,6 @@ class BackendSelection:
     usable: list[str] = field(default_factory=list)
     unusable: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def names(self) -> list[str]:
-        """Every selected backend, usable first."""
-        return self.usable + list(self.unusable)
-
 
 _SELECTION = pytest.StashKey[BackendSelection]()
 
@@ -127,7 +122,12 @@ def dezero_backend(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The backend under test (one per ``--dezero-backend`` name), made current for the test."""
     from dezero_core.backend.selection import get_backend, using_backend
 
-    name = getattr(request, "param", None) or selection(request.config).usable[0]
+    name = getattr(request, "param", None)
+    if name is None:  # asked for dynamically (getfixturevalue), so not parametrized: the first usable
+        chosen = selection(request.config)
+        if not chosen.usable:
+            pytest.skip("no usable backend: " + "; ".join(f"{n}: {why}" for n, why in chosen.unusable.items()))
+        name = chosen.usable[0]
     backend = get_backend(name)
     with using_backend(name):
         yield backend

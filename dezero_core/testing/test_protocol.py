@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dezero_core.testing.plugin import REPORTS_UNUSABLE
 from dezero_core.testing.references import sum_to as reference_sum_to
 
 DTYPES = ("float32", "float64", "int32", "int64", "bool")
@@ -27,7 +26,7 @@ def _skip_unsupported(backend: Any, *keys: str) -> None:
 
 
 # -- identity ---------------------------------------------------------------------------------------
-@pytest.mark.dezero_reports_unusable
+@pytest.mark.dezero_reports_unusable  # the one test an unusable backend shows up in, skipped with why
 def test_is_available(dezero_backend: Any) -> None:
     assert dezero_backend.is_available()
     assert dezero_backend.unavailable_reason is None
