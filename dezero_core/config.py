@@ -25,6 +25,10 @@ def register_flag(name: str, default: Any) -> ContextVar[Any]:
 
 
 def _flag(name: str) -> ContextVar[Any]:
+    if name not in _FLAGS:  # plugins declare flags when they are loaded: load them, then look again
+        from dezero_core.plugin_manager import get_plugin_manager
+
+        get_plugin_manager()
     try:
         return _FLAGS[name]
     except KeyError:

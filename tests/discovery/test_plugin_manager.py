@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 
 import pluggy
 import pytest
@@ -106,3 +109,13 @@ def test_get_plugin_manager_builds_one_manager_for_the_process() -> None:
     pm = get_plugin_manager()
     assert get_plugin_manager() is pm
     assert pm.project_name == "dezero" and pm.hook.dezero_fit_start.has_spec()
+
+
+def test_a_plugin_flag_works_before_anything_loaded_the_plugins(install) -> None:
+    flag = fresh_flag()
+    site = install("dezero-hooks", "1.0", {PLUGINS: {"hooks": "good_hooks"}}, {"good_hooks": hooks_module(flag)})
+    code = (f"from dezero_core import get_config, using_config\n"
+            f"with using_config({flag!r}, 'on'):\n    print(get_config({flag!r}))\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout == "on\n"
