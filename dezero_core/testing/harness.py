@@ -214,6 +214,8 @@ def seed_output_grads(case: Case, backend: Any, outputs: tuple[Any, ...], dtype:
 
     ws = case.weights([backend.to_host(data_of(y)) for y in outputs])
     pairs = [(y, backend.from_host(w.astype(dtype))) for y, w in zip(outputs, ws) if w is not None]
+    if not pairs:
+        raise AssertionError(f"{case.name} has no floating output to differentiate: declare @checked(grad=False)")
     if len(pairs) == 1:
         y, w = pairs[0]
         y.grad = w

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from dezero_core.discovery import registry
+from dezero_core.graph.variable import Variable
 from dezero_core.testing import harness
 from dezero_core.testing.harness import Case, data_of
 from dezero_core.testing.references import REFERENCES
@@ -53,13 +54,13 @@ def test_forward(dezero_backend: Any, dtype: str, case: Case) -> None:
     host = case.inputs(dtype)
     _, outputs = harness.call(case, dezero_backend, host)
     for k, y in enumerate(outputs):
-        assert dezero_backend.owns(data_of(y)), (
-            f"{case.name} output {k} is a {type(data_of(y)).__name__}, not an array of {dezero_backend.name}")
-        kind = np.dtype(harness.host_dtype_name(dezero_backend, data_of(y))).kind
-        if kind == "f" and case.has_float_input:
-            assert harness.host_dtype_name(dezero_backend, data_of(y)) == dtype, (
-                f"{case.name} turned {dtype} inputs into a {harness.host_dtype_name(dezero_backend, data_of(y))} "
-                f"output {k}: keep the input's float dtype (no float64 constants, Python scalars only)")
+        assert isinstance(y, Variable), f"{case.name} output {k} is a {type(y).__name__}, not a Variable"
+        assert dezero_backend.owns(y.data), (
+            f"{case.name} output {k} is a {type(y.data).__name__}, not an array of {dezero_backend.name}")
+        got_dtype = harness.host_dtype_name(dezero_backend, y.data)
+        if np.dtype(got_dtype).kind == "f" and case.has_float_input:
+            assert got_dtype == dtype, (f"{case.name} turned {dtype} inputs into a {got_dtype} output {k}: keep "
+                                        f"the input's float dtype (no float64 constants, Python scalars only)")
     expected = _expected(dezero_backend, dtype, case, host)
     rtol, atol = harness.tolerance("forward", dtype, case.check)
     assert len(outputs) == len(expected), f"{case.name} returned {len(outputs)} outputs, the reference {len(expected)}"
