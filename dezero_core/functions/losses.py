@@ -3,7 +3,7 @@ binary_cross_entropy.
 
 Every loss averages over all its elements and returns a 0-d Variable of the input's dtype: a float32
 model gets a float32 loss and float32 gradients. Labels are checked (integers, in range) before
-they index anything; the check reads them back once.
+they are used; the check reads two numbers back (their minimum and maximum).
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class SoftmaxCrossEntropy(Function):
         ignored; else an array shaped like ``t`` with ``1/n_kept`` for kept samples and 0 for the others.
         """
         if self.ignore_index is None:
-            return 1.0 / t.size
+            return 1.0 / max(t.size, 1)  # an empty batch has loss 0
         kept = xp.astype(t != self.ignore_index, dtype)
         # max(n, 1): when every label is ignored, the loss and the gradients are 0, not nan
         return kept / xp.maximum(xp.sum(kept), 1)
