@@ -117,9 +117,9 @@ class Trainer:
         with using_config("train", True):
             for x, t in self.train_loader:
                 y = model(x)
-                loss = loss_fn(y, t)
-                if accuracy_of is None:
+                if accuracy_of is None:  # first batch: also checks the labels against the outputs
                     accuracy_of = self._accuracy_for(self.train_loader, y, t)
+                loss = loss_fn(y, t)
                 model.cleargrads()
                 loss.backward()
                 optimizer.update()
