@@ -71,3 +71,16 @@ def test_the_dezero_command_dispatches_to_train(tmp_path):
 
     assert main(["train", "--dataset", "Spiral", "--epochs", "1", "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "checkpoint.dzc").exists()
+
+
+def test_offline_download_is_a_clean_error_saying_where_to_put_the_files(tmp_path, monkeypatch, capsys):
+    from dezero_datasets import MNIST
+    from dezero_datasets.download import RemoteFile
+
+    monkeypatch.setenv("DEZERO_DATA_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(MNIST, "system_dirs", ())
+    monkeypatch.setattr(MNIST, "files", {name: RemoteFile(name, spec.sha256, ("http://127.0.0.1:9/" + name,))
+                                         for name, spec in MNIST.files.items()})
+    assert train("--dataset", "MNIST", "--out", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "cannot connect" in err and "put it at" in err and str(tmp_path / "cache" / "mnist") in err

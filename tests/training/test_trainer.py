@@ -210,3 +210,14 @@ def test_trainer_is_registered_under_dezero_trainers():
     from dezero_core.discovery import registry
 
     assert registry("dezero.trainers").get("Trainer") is Trainer
+
+
+def test_trainer_runs_on_a_strict_array_api_backend(tmp_path):
+    pytest.importorskip("array_api_strict")
+    trainer = digits_trainer(train_size=64, backend="strict")
+    trainer.fit(1)
+    assert type(trainer.model.l0.W.data).__module__.startswith("array_api_strict")
+    trainer.save_checkpoint(tmp_path / "c")
+    resumed = digits_trainer(train_size=64, backend="strict", seed=1)
+    resumed.load_checkpoint(tmp_path / "c")
+    assert resumed.epoch == 1 and resumed.history == trainer.history

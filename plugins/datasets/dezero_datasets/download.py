@@ -38,8 +38,9 @@ class RemoteFile:
     urls: tuple[str, ...]
 
 
-class DownloadError(RuntimeError):
-    """A dataset file could not be found locally nor downloaded from any of its URLs."""
+class DownloadError(OSError):
+    """A dataset file could not be found locally nor downloaded from any of its URLs (an OSError, like
+    the network errors behind it)."""
 
 
 class ChecksumError(DownloadError):
