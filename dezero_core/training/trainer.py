@@ -34,8 +34,8 @@ class Trainer:
 
     ``backend`` (a name or a backend; default: the current one) is where the model computes: the
     model and the loaders are moved there. ``extensions`` are objects implementing hooks of
-    :mod:`dezero_core.hookspecs` (or names registered under ``dezero.extensions``); they are called in
-    the order given, after nothing, before the modules of the ``dezero.plugins`` group.
+    :mod:`dezero_core.hookspecs` (or names registered under ``dezero.extensions``), called in the
+    order given, then the modules of the ``dezero.plugins`` group.
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Any], optimizer: Any, train_loader: Any,

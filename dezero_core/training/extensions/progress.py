@@ -33,7 +33,8 @@ class ProgressBar:
         from tqdm.auto import tqdm
 
         self._started = self._refreshed = time.perf_counter()
-        self._bar = tqdm(total=len(trainer.train_loader), initial=trainer.iteration, unit="batch",
+        loader = trainer.train_loader
+        self._bar = tqdm(total=len(loader) if hasattr(loader, "__len__") else None, initial=trainer.iteration, unit="batch",
                          desc=f"epoch {epoch}/{self._total}", leave=False, file=self.file or sys.stderr,
                          dynamic_ncols=True, mininterval=self.min_interval)
 

@@ -47,7 +47,7 @@ class MNIST(Dataset):
     """
 
     subdir = "mnist"
-    system_dirs: tuple[str, ...] = ("/usr/share/datasets/mnist",)
+    system_dirs: tuple[str, ...] = ()
     classes = tuple(str(i) for i in range(10))
     # PyTorch's and Google's mirrors first: the official site now often refuses scripted downloads.
     files = _files(
