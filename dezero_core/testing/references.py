@@ -19,6 +19,32 @@ def sum_to(np: Any, x: Any, shape: tuple[int, ...]) -> Any:
     return x
 
 
+def im2col(np: Any, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
+           pad_value: float = 0.0) -> Any:
+    """The (N, C, KH, KW, OH, OW) windows of ``x`` (N, C, H, W), one output pixel at a time."""
+    n, c, h, w = x.shape
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), pad_value, dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    oh, ow = (h + 2 * ph - kh) // sy + 1, (w + 2 * pw - kw) // sx + 1
+    col = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for y in range(oh):
+        for z in range(ow):
+            col[:, :, :, :, y, z] = padded[:, :, y * sy:y * sy + kh, z * sx:z * sx + kw]
+    return col
+
+
+def col2im(np: Any, col: Any, img_shape: tuple[int, ...], kh: int, kw: int, sy: int, sx: int,
+           ph: int, pw: int) -> Any:
+    """Each window of ``col`` added back onto its pixels of an (N, C, H, W) image, then unpadded."""
+    n, c, h, w = img_shape
+    oh, ow = col.shape[4], col.shape[5]
+    img = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
+    for y in range(oh):
+        for z in range(ow):
+            img[:, :, y * sy:y * sy + kh, z * sx:z * sx + kw] += col[:, :, :, :, y, z]
+    return img[:, :, ph:ph + h, pw:pw + w]
+
+
 def erf(np: Any, x: Any) -> Any:
     """The error function through the C library's ``math.erf``, element by element."""
     import math
