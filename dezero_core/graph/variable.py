@@ -23,7 +23,12 @@ class Variable:
 
     def __init__(self, data: Any, name: str | None = None, requires_grad: bool = True) -> None:
         if data is not None:
-            backend_of(data)  # TypeError for anything that is not an array of an installed backend
+            try:
+                backend_of(data)
+            except TypeError as exc:
+                raise TypeError(f"Variable(data) takes an array; got {type(data).__name__} {data!r:.60}. "
+                                f"Convert it first with dezero_core.as_array(data) (the current backend) "
+                                f"or e.g. numpy.asarray(data). ({exc})") from None
         self.data = data
         self.name = name
         self._grad: Any = None
@@ -66,6 +71,10 @@ class Variable:
         if not self.data.shape:
             raise TypeError("len() of a 0-d Variable")
         return self.data.shape[0]  # arrays of the array API need not implement len()
+
+    def __bool__(self) -> bool:
+        # without this, Python would take len(): any non-empty Variable, even [False], is true
+        return bool(self.data)
 
     def __repr__(self) -> str:
         if self.data is None:
