@@ -6,7 +6,7 @@ fake devices (``CPU_DEVICE``, ``device1``, ``device2``) refuse to mix, which tes
 between devices without a GPU.
 
 The few extras the standard lacks (``scatter_add``, host transfer, the random generator) go through
-numpy, which a test backend may do: they are the parts a real backend implements natively.
+numpy and the numpy backend, which a test backend may do: they are the parts a real backend implements natively.
 """
 from __future__ import annotations
 
@@ -14,39 +14,31 @@ import importlib.util
 from typing import Any
 
 from dezero_core.backend import ArrayBackend, RandomGenerator
+from dezero_numpy import NumpyRandomGenerator
 
 #: the devices this backend offers (array-api-strict also has ``no_float64``/``no_x64`` variants,
 #: which model libraries without float64; they are not devices a user would move data to)
 DEVICE_NAMES = ("CPU_DEVICE", "device1", "device2")
 
 
-class StrictRandomGenerator(RandomGenerator):
-    """numpy's PCG64 stream, handed out as array-api-strict arrays on the CPU device."""
+class StrictRandomGenerator(NumpyRandomGenerator):
+    """The numpy backend's stream (the same seed draws the same numbers), as array-api-strict arrays."""
 
     def __init__(self, backend: "StrictBackend", seed: int | None) -> None:
+        super().__init__(backend.np, seed)
         self._backend = backend
-        self._gen = backend.np.random.default_rng(seed)
-
-    def _wrap(self, host: Any, dtype: Any = None) -> Any:
-        return self._backend.from_host(host if dtype is None else host.astype(_numpy_dtype(self._backend, dtype)))
 
     def uniform(self, low, high, shape, dtype):
-        return self._wrap(self._gen.uniform(low, high, shape), dtype)
+        return self._backend.from_host(super().uniform(low, high, shape, _numpy_dtype(self._backend, dtype)))
 
     def normal(self, mean, std, shape, dtype):
-        return self._wrap(self._gen.normal(mean, std, shape), dtype)
+        return self._backend.from_host(super().normal(mean, std, shape, _numpy_dtype(self._backend, dtype)))
 
     def integers(self, low, high, shape):
-        return self._wrap(self._gen.integers(low, high, shape))
+        return self._backend.from_host(super().integers(low, high, shape))
 
     def permutation(self, n):
-        return self._wrap(self._gen.permutation(n))
-
-    def get_state(self):
-        return self._gen.bit_generator.state
-
-    def set_state(self, state):
-        self._gen.bit_generator.state = state
+        return self._backend.from_host(super().permutation(n))
 
 
 class StrictBackend(ArrayBackend):
