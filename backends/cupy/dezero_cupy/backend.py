@@ -12,7 +12,8 @@ from dezero_core.backend import ArrayBackend, RandomGenerator
 
 
 class CupyBackend(ArrayBackend):
-    """NVIDIA GPUs through CuPy (>= 14, whose main namespace follows the array API standard).
+    """NVIDIA GPUs through CuPy (>= 14, whose main namespace follows the array API standard; see
+    :mod:`dezero_cupy.namespace` for the one gap it fills).
 
     Devices are ``cupy.cuda.Device`` objects; new arrays are created on CuPy's current device
     (``with cupy.cuda.Device(1): ...``) unless a device is given.
@@ -29,10 +30,11 @@ class CupyBackend(ArrayBackend):
         import cupyx
 
         from dezero_cupy import kernels
+        from dezero_cupy.namespace import CupyNamespace
 
         self._cupyx = cupyx
         self._kernels = kernels
-        return cupy
+        return CupyNamespace(cupy)
 
     # -- arrays -------------------------------------------------------------------------------
     def array_types(self) -> tuple[type, ...]:
@@ -48,11 +50,8 @@ class CupyBackend(ArrayBackend):
     def asarray(self, obj: Any, dtype: Any = None, device: Any = None) -> Any:
         # blocking=True: cupy's default host-to-device copy is asynchronous, and a caller that
         # reuses its host buffer right after (a data loader) would race with the copy.
-        if device is None:
-            return self.xp.asarray(obj, dtype=dtype, blocking=True)
-        device = self._device(device)
-        with device:
-            return self.to_device(self.xp.asarray(obj, dtype=dtype, blocking=True), device)
+        device = None if device is None else self._device(device)
+        return self.xp.asarray(obj, dtype=dtype, device=device, blocking=True)
 
     def to_host(self, array: Any) -> Any:
         return self.xp.asnumpy(array)
@@ -91,11 +90,14 @@ class CupyBackend(ArrayBackend):
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self._cupyx.scatter_add(target, index, values)
 
-    def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int) -> Any:
-        return self._kernels.im2col(x, kh, kw, sy, sx, ph, pw)
+    def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
+               pad_value: float = 0.0) -> Any:
+        """One CUDA kernel (:func:`dezero_cupy.kernels.im2col`); a fresh, writable array."""
+        return self._kernels.im2col(x, kh, kw, sy, sx, ph, pw, pad_value)
 
     def col2im(self, col: Any, img_shape: Sequence[int], kh: int, kw: int, sy: int, sx: int,
                ph: int, pw: int) -> Any:
+        """One CUDA kernel (:func:`dezero_cupy.kernels.col2im`): a gather per pixel, no atomics."""
         return self._kernels.col2im(col, img_shape, kh, kw, sy, sx, ph, pw)
 
     def erf(self, x: Any) -> Any:

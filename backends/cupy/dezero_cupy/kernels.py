@@ -1,8 +1,8 @@
 """im2col/col2im as CUDA elementwise kernels, in the protocol's ``(N, C, KH, KW, OH, OW)`` layout.
 
-One GPU thread per output element, as in Chainer's kernels: im2col gathers one patch value (zero in
-the padding), col2im sums, for one image pixel, every patch value that was read from it (a gather,
-so no atomics). Index arithmetic runs in the type ``I``: int32 whenever every index fits, because a
+One GPU thread per output element, as in Chainer's kernels: im2col gathers one patch value
+(``pad_value`` in the padding), col2im sums, for one image pixel, every patch value that was read
+from it (a gather, so no atomics). Index arithmetic runs in the type ``I``: int32 whenever every index fits, because a
 32-bit division costs a fraction of a 64-bit one on a GPU, and int64 otherwise.
 
 Importing this module imports cupy: the backend imports it only after cupy was found usable.
@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import cupy
 
 _IM2COL = cupy.ElementwiseKernel(
-    "raw T img, I h, I w, I out_h, I out_w, I kh, I kw, I sy, I sx, I ph, I pw",
+    "raw T img, T pad_value, I h, I w, I out_h, I out_w, I kh, I kw, I sy, I sx, I ph, I pw",
     "T col",
     """
     const I k = (I)i;
@@ -25,7 +25,7 @@ _IM2COL = cupy.ElementwiseKernel(
     const I nc = k / (out_w * out_h * kw * kh);  // image and channel, flattened
     const I y = oy * sy + ky - ph;
     const I x = ox * sx + kx - pw;
-    col = (0 <= y && y < h && 0 <= x && x < w) ? img[(nc * h + y) * w + x] : (T)0;
+    col = (0 <= y && y < h && 0 <= x && x < w) ? img[(nc * h + y) * w + x] : pad_value;
     """,
     "dezero_im2col",
 )
@@ -64,17 +64,22 @@ def _out_size(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def im2col(x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int) -> Any:
-    """Patches of the ``(N, C, H, W)`` array ``x`` as an ``(N, C, KH, KW, OH, OW)`` array."""
+def im2col(x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int, pad_value: float = 0.0) -> Any:
+    """Patches of the ``(N, C, H, W)`` array ``x`` as an ``(N, C, KH, KW, OH, OW)`` array.
+
+    ``OH = (H + 2*ph - KH) // sy + 1`` (likewise OW); the padding reads as ``pad_value``.
+    """
     n, c, h, w = x.shape
     out_h, out_w = _out_size(h, kh, sy, ph), _out_size(w, kw, sx, pw)
     if out_h <= 0 or out_w <= 0:
         raise ValueError(f"a {kh}x{kw} kernel with stride ({sy}, {sx}) and padding ({ph}, {pw}) does "
                          f"not fit a {h}x{w} image: the output would be {out_h}x{out_w}")
-    col = cupy.empty((n, c, kh, kw, out_h, out_w), dtype=x.dtype)
-    it = _index_type(x.size, col.size)
-    flat = cupy.ascontiguousarray(x).reshape(-1)  # raw arrays are indexed linearly
-    _IM2COL(flat, *(it(v) for v in (h, w, out_h, out_w, kh, kw, sy, sx, ph, pw)), col)
+    with x.device:  # allocate and launch where x lives, not on the current device
+        col = cupy.empty((n, c, kh, kw, out_h, out_w), dtype=x.dtype)
+        it = _index_type(x.size, col.size)
+        flat = cupy.ascontiguousarray(x).reshape(-1)  # raw arrays are indexed linearly
+        args = (it(v) for v in (h, w, out_h, out_w, kh, kw, sy, sx, ph, pw))
+        _IM2COL(flat, x.dtype.type(pad_value), *args, col)
     return col
 
 
@@ -87,8 +92,9 @@ def col2im(col: Any, img_shape: Sequence[int], kh: int, kw: int, sy: int, sx: in
     if tuple(col.shape) != expected:
         raise ValueError(f"col2im: col has shape {tuple(col.shape)}, but im2col of a {tuple(img_shape)} "
                          f"image with these kernel/stride/padding gives {expected}")
-    img = cupy.empty((n, c, h, w), dtype=col.dtype)
-    it = _index_type(img.size, col.size)
-    flat = cupy.ascontiguousarray(col).reshape(-1)
-    _COL2IM(flat, *(it(v) for v in (h, w, out_h, out_w, kh, kw, sy, sx, ph, pw)), img)
+    with col.device:
+        img = cupy.empty((n, c, h, w), dtype=col.dtype)
+        it = _index_type(img.size, col.size)
+        flat = cupy.ascontiguousarray(col).reshape(-1)
+        _COL2IM(flat, *(it(v) for v in (h, w, out_h, out_w, kh, kw, sy, sx, ph, pw)), img)
     return img

@@ -1,0 +1,69 @@
+"""cupy's main namespace as the array-API namespace the core computes with.
+
+CuPy >= 14 mirrors NumPy 2, whose main namespace follows the array API standard, except for one gap
+the core relies on: creation functions take no ``device=`` keyword (CuPy creates arrays on its
+*current* device). :class:`CupyNamespace` is cupy itself with those functions wrapped: a given
+device becomes the current one for the call, and the ``*_like`` functions default to the device of
+their argument, as the standard says. Everything else is cupy's own object, unwrapped, so the hot
+path (``xp.matmul``, ``xp.exp``...) costs nothing extra.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+#: creation functions of the standard whose cupy versions lack ``device=``
+CREATION = ("arange", "empty", "eye", "full", "linspace", "ones", "zeros")
+#: the ``*_like`` creation functions: the result's device defaults to the argument's
+LIKE = ("empty_like", "full_like", "ones_like", "zeros_like")
+
+
+class CupyNamespace:
+    """cupy's namespace with ``device=`` on the array API's creation functions."""
+
+    def __init__(self, cupy: Any) -> None:
+        self._cupy = cupy
+        for name in CREATION:
+            setattr(self, name, _placed(getattr(cupy, name)))
+        for name in LIKE:
+            setattr(self, name, _placed_like(getattr(cupy, name)))
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._cupy, name)
+        self.__dict__[name] = value  # looked up once; later lookups are plain attribute reads
+        return value
+
+    def asarray(self, obj: Any, /, dtype: Any = None, device: Any = None, copy: bool | None = None,
+                **kwargs: Any) -> Any:
+        """``cupy.asarray`` with the standard's ``device=``: on ``device``, copied there if needed."""
+        cp = self._cupy
+        if device is None:
+            return cp.asarray(obj, dtype=dtype, copy=copy, **kwargs)
+        with device:
+            a = cp.asarray(obj, dtype=dtype, copy=copy, **kwargs)
+            # an array of another GPU may come back as it is: copy it onto this one
+            return a if a.device.id == device.id else a.copy()
+
+    def __repr__(self) -> str:
+        return f"<array-API namespace of cupy {getattr(self._cupy, '__version__', '?')}>"
+
+
+def _placed(create: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, device: Any = None, **kwargs: Any) -> Any:
+        if device is None:
+            return create(*args, **kwargs)
+        with device:
+            return create(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = create.__name__
+    call.__doc__ = f"``cupy.{create.__name__}`` creating its result on ``device`` (default: the current device)."
+    return call
+
+
+def _placed_like(create: Callable[..., Any]) -> Callable[..., Any]:
+    def call(x: Any, /, *args: Any, device: Any = None, **kwargs: Any) -> Any:
+        with x.device if device is None else device:
+            return create(x, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = create.__name__
+    call.__doc__ = f"``cupy.{create.__name__}`` creating its result on ``device`` (default: the device of ``x``)."
+    return call
