@@ -20,6 +20,16 @@ from dezero_core.serialization import copy_like, load_npz, save_npz
 
 SEPARATOR = "/"
 
+#: bumped whenever any layer gains, loses or replaces a Parameter, Layer or buffer: the walk over a
+#: model's attributes (sorting them at every level) is cached until the structure changes, since
+#: training calls ``named_params`` twice per step (``cleargrads`` and the optimizer)
+_structure_version = 0
+
+
+def _structure_changed() -> None:
+    global _structure_version
+    _structure_version += 1
+
 
 class StateDictError(ValueError):
     """A state dict (or weights file) whose names or shapes do not match the layer.
@@ -49,6 +59,16 @@ class Layer:
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.forward(*inputs, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        changes_layout = isinstance(value, (Parameter, Layer)) or isinstance(self.__dict__.get(name), (Parameter, Layer))
+        object.__setattr__(self, name, value)
+        if changes_layout:
+            _structure_changed()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        _structure_changed()
+
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         """Compute the layer's output from its inputs (Variables or arrays)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
@@ -61,6 +81,17 @@ class Layer:
         """
         self.__dict__.setdefault("_buffers", {})[name] = None
         setattr(self, name, value)
+        _structure_changed()
+
+    def _layout(self) -> list[tuple[Layer, str, str, bool]]:
+        """:meth:`_entries` from the root, cached until any layer's structure changes."""
+        cached = self.__dict__.get("_layout_cache")
+        if cached is not None and cached[0] == _structure_version:
+            return cached[1]
+        version = _structure_version
+        layout = list(self._entries("", set()))
+        self.__dict__["_layout_cache"] = (version, layout)
+        return layout
 
     def _entries(self, prefix: str, seen: set[int]) -> Iterator[tuple[Layer, str, str, bool]]:
         """(owner, attribute, full name, is_buffer) for every parameter and buffer, by name.
@@ -82,7 +113,7 @@ class Layer:
 
     def named_params(self) -> Iterator[tuple[str, Parameter]]:
         """``(name, parameter)`` for every parameter of this layer and its sub-layers, by name."""
-        for owner, attr, name, is_buffer in self._entries("", set()):
+        for owner, attr, name, is_buffer in self._layout():
             if not is_buffer:
                 yield name, getattr(owner, attr)
 
@@ -93,7 +124,7 @@ class Layer:
 
     def named_buffers(self) -> Iterator[tuple[str, Any]]:
         """``(name, array)`` for every buffer (non-trainable state), by name."""
-        for owner, attr, name, is_buffer in self._entries("", set()):
+        for owner, attr, name, is_buffer in self._layout():
             if is_buffer:
                 yield name, getattr(owner, attr)
 
@@ -108,7 +139,7 @@ class Layer:
 
         ``target`` is a backend name or ``"name:device"``. Returns self.
         """
-        for owner, attr, _, is_buffer in self._entries("", set()):
+        for owner, attr, _, is_buffer in self._layout():
             value = getattr(owner, attr)
             if is_buffer:
                 if value is not None:
@@ -132,7 +163,7 @@ class Layer:
         Copies, because optimizers update parameters in place: a snapshot must not change with them.
         """
         state = {}
-        for owner, attr, name, is_buffer in self._entries("", set()):
+        for owner, attr, name, is_buffer in self._layout():
             value = getattr(owner, attr)
             array = value if is_buffer else value.data
             if array is not None:
@@ -147,7 +178,7 @@ class Layer:
         backend. Nothing is changed when a name is missing or unexpected (unless ``strict=False``,
         which loads the names present in both) or a shape differs: :class:`StateDictError` lists them.
         """
-        entries = {name: (owner, attr, is_buffer) for owner, attr, name, is_buffer in self._entries("", set())}
+        entries = {name: (owner, attr, is_buffer) for owner, attr, name, is_buffer in self._layout()}
         current = {name: _array_of(getattr(owner, attr), is_buffer) for name, (owner, attr, is_buffer) in entries.items()}
         missing = [n for n in entries if n not in state and current[n] is not None] if strict else []
         unexpected = [n for n in state if n not in entries] if strict else []

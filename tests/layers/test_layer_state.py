@@ -53,6 +53,17 @@ def test_a_shared_parameter_is_listed_once_under_its_first_name():
     assert "tied" not in dict(net.named_params())
 
 
+def test_params_see_layers_and_parameters_added_replaced_or_removed_later():
+    net = Net()
+    list(net.named_params())
+    net.body.extra = dz.Parameter(np.zeros(1, np.float32))
+    net.head = Affine(4, 7)
+    del net.alpha
+    names = dict(net.named_params())
+    assert "body/extra" in names and "alpha" not in names
+    assert names["head/W"].shape == (4, 7)
+
+
 def test_buffers_are_state_but_not_parameters():
     net = Net()
     assert "body/count" not in dict(net.named_params())
