@@ -146,6 +146,22 @@ def test_cupy_has_every_name_of_the_array_api_standard(gpu) -> None:
     assert sorted(n for n in names if not hasattr(gpu.xp, n)) == []
 
 
+def test_core_array_helpers_recognise_cupy_arrays(gpu) -> None:
+    # dezero_core.data and the checkpoints find arrays by __array_namespace__ (array API standard)
+    from dezero_core.data.arrays import is_array
+
+    assert is_array(gpu.from_host(np.zeros(3, np.float32)))
+
+
+def test_checkpoint_state_on_the_gpu_is_copied_to_the_host(gpu) -> None:
+    from dezero_core.training.checkpoint import to_host
+
+    state = {"m": gpu.from_host(np.arange(3.0, dtype=np.float32)), "t": 3}
+    host = to_host(state)
+    assert isinstance(host["m"], np.ndarray) and host["t"] == 3
+    np.testing.assert_array_equal(host["m"], [0.0, 1.0, 2.0])
+
+
 # -- selection and transfers ----------------------------------------------------------------------
 def test_auto_selection_prefers_a_usable_gpu(gpu) -> None:
     assert auto_backend() is gpu

@@ -84,7 +84,11 @@ def test_like_functions_honour_an_explicit_device(xp, name) -> None:
 
 def test_asarray_without_device_is_cupys(xp) -> None:
     a = xp.asarray([1, 2], dtype="int32")
-    assert a.device.id == 0 and a.kwargs == {"dtype": "int32", "copy": None}
+    assert a.device.id == 0 and a.kwargs == {"dtype": "int32"}
+
+
+def test_asarray_passes_copy_on_when_given(xp) -> None:
+    assert xp.asarray([1, 2], copy=True).kwargs == {"dtype": None, "copy": True}
 
 
 def test_asarray_on_a_device_converts_there(xp) -> None:

@@ -36,10 +36,12 @@ class CupyNamespace:
                 **kwargs: Any) -> Any:
         """``cupy.asarray`` with the standard's ``device=``: on ``device``, copied there if needed."""
         cp = self._cupy
+        if copy is not None:  # passed on only when given: cupy's default stays its own
+            kwargs["copy"] = copy
         if device is None:
-            return cp.asarray(obj, dtype=dtype, copy=copy, **kwargs)
+            return cp.asarray(obj, dtype=dtype, **kwargs)
         with device:
-            a = cp.asarray(obj, dtype=dtype, copy=copy, **kwargs)
+            a = cp.asarray(obj, dtype=dtype, **kwargs)
             # an array of another GPU may come back as it is: copy it onto this one
             return a if a.device.id == device.id else a.copy()
 
