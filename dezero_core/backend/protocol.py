@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from dezero_core.backend import special
+from dezero_core.backend import special, windows
 
 Array = Any  # an array of some backend; the core never names a concrete type
 Shape = tuple[int, ...]
@@ -164,6 +164,24 @@ class ArrayBackend:
     def erf(self, x: Array) -> Array:
         """The error function, elementwise (portable default: :func:`dezero_core.backend.special.erf`)."""
         return special.erf(self.xp, x)
+
+    def im2col(self, x: Array, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
+               pad_value: float = 0.0) -> Array:
+        """The (KH, KW) windows of ``x`` (N, C, H, W) with strides (sy, sx), padded by (ph, pw).
+
+        Returns (N, C, KH, KW, OH, OW) with ``OH = (H + 2*ph - KH) // sy + 1`` (likewise OW); the
+        padding holds ``pad_value`` (max pooling pads with -inf). It may be a read-only view: copy
+        before writing to it. Portable default: :func:`dezero_core.backend.windows.im2col`.
+        """
+        return windows.im2col(self.xp, x, kh, kw, sy, sx, ph, pw, pad_value)
+
+    def col2im(self, col: Array, img_shape: Sequence[int], kh: int, kw: int, sy: int, sx: int,
+               ph: int, pw: int) -> Array:
+        """The adjoint of :meth:`im2col`: ``col`` (N, C, KH, KW, OH, OW) summed back into ``img_shape``.
+
+        Portable default: :func:`dezero_core.backend.windows.col2im`.
+        """
+        return windows.col2im(self.xp, col, tuple(img_shape), kh, kw, sy, sx, ph, pw)
 
     def sum_to(self, x: Array, shape: Sequence[int]) -> Array:
         """Sum ``x`` over broadcast axes so that its shape becomes ``shape`` (inverse of broadcast_to)."""

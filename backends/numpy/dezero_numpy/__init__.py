@@ -84,6 +84,19 @@ class NumpyBackend(ArrayBackend):
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self.xp.add.at(target, index, values)
 
+    def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
+               pad_value: float = 0.0) -> Any:
+        """The windows of ``x`` as a read-only strided view (see :mod:`dezero_numpy.windows`)."""
+        from dezero_numpy import windows  # imports numpy: not at module import
+
+        return windows.im2col(self.xp, x, kh, kw, sy, sx, ph, pw, pad_value)
+
+    def col2im(self, col: Any, img_shape: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int) -> Any:
+        """``col`` summed back into an image, through a strided view (see :mod:`dezero_numpy.windows`)."""
+        from dezero_numpy import windows
+
+        return windows.col2im(self.xp, col, tuple(img_shape), kh, kw, sy, sx, ph, pw)
+
     def save_arrays(self, fileobj: Any, arrays: dict[str, Any]) -> None:
         """Write ``arrays`` (name -> numpy array) to the binary file ``fileobj`` in numpy's npz format.
 
