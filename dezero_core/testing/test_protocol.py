@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dezero_core.testing.references import sum_to as reference_sum_to
+from dezero_core.testing import references
 
 DTYPES = ("float32", "float64", "int32", "int64", "bool")
 HOST = np.arange(6.0).reshape(2, 3) - 2.5
@@ -209,7 +209,7 @@ def test_sum_to_sums_over_broadcast_axes(dezero_backend: Any, shape: tuple, targ
     host = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
     _skip_unsupported(dezero_backend, "float64")
     got = dezero_backend.to_host(dezero_backend.sum_to(dezero_backend.from_host(host), target))
-    np.testing.assert_allclose(got, reference_sum_to(np, host, target))
+    np.testing.assert_allclose(got, references.sum_to(np, host, target))
 
 
 def test_ops_namespace_is_the_array_api_plus_the_extras(dezero_backend: Any) -> None:
@@ -226,3 +226,55 @@ def test_erf_matches_the_error_function(dezero_backend: Any, dtype: str, atol: f
     got = dezero_backend.to_host(dezero_backend.erf(dezero_backend.from_host(host)))
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_allclose(got, [math.erf(v) for v in host.astype(np.float64)], rtol=0, atol=atol)
+
+
+#: (kh, kw, sy, sx, ph, pw) for an (2, 3, 5, 6) image: overlapping, strided, padded, asymmetric
+WINDOWS = {
+    "3x3-stride1-pad1": (3, 3, 1, 1, 1, 1),
+    "2x2-stride2": (2, 2, 2, 2, 0, 0),
+    "3x2-stride2x1-pad1x0": (3, 2, 2, 1, 1, 0),
+    "1x1": (1, 1, 1, 1, 0, 0),
+}
+IMAGE = np.random.default_rng(0).uniform(-1.0, 1.0, (2, 3, 5, 6))
+
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+@pytest.mark.parametrize("window", WINDOWS)
+def test_im2col_gives_every_window(dezero_backend: Any, window: str, dtype: str) -> None:
+    _skip_unsupported(dezero_backend, dtype, "op:im2col")
+    host = IMAGE.astype(dtype)
+    got = dezero_backend.to_host(dezero_backend.im2col(dezero_backend.from_host(host), *WINDOWS[window]))
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, references.im2col(np, host, *WINDOWS[window]))
+
+
+def test_im2col_pads_with_the_pad_value(dezero_backend: Any) -> None:
+    _skip_unsupported(dezero_backend, "op:im2col")
+    host = IMAGE.astype(np.float32)
+    got = dezero_backend.to_host(dezero_backend.im2col(dezero_backend.from_host(host), 3, 3, 2, 2, 1, 1,
+                                                       pad_value=-np.inf))
+    np.testing.assert_array_equal(got, references.im2col(np, host, 3, 3, 2, 2, 1, 1, pad_value=-np.inf))
+
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+@pytest.mark.parametrize("window", WINDOWS)
+def test_col2im_adds_every_window_back(dezero_backend: Any, window: str, dtype: str) -> None:
+    _skip_unsupported(dezero_backend, dtype, "op:col2im")
+    shape = references.im2col(np, IMAGE, *WINDOWS[window]).shape
+    col = np.random.default_rng(1).uniform(-1.0, 1.0, shape).astype(dtype)
+    got = dezero_backend.to_host(dezero_backend.col2im(dezero_backend.from_host(col), IMAGE.shape,
+                                                       *WINDOWS[window]))
+    assert got.dtype == np.dtype(dtype)
+    tol = 1e-6 if dtype == "float32" else 1e-12  # overlapping windows may be summed in any order
+    np.testing.assert_allclose(got, references.col2im(np, col, IMAGE.shape, *WINDOWS[window]), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+def test_col2im_is_the_adjoint_of_im2col(dezero_backend: Any, window: str) -> None:
+    _skip_unsupported(dezero_backend, "float64", "op:im2col", "op:col2im")
+    b, params = dezero_backend, WINDOWS[window]
+    col = np.random.default_rng(2).uniform(-1.0, 1.0, references.im2col(np, IMAGE, *params).shape)
+    windows = b.to_host(b.im2col(b.from_host(IMAGE), *params))
+    summed = b.to_host(b.col2im(b.from_host(col), IMAGE.shape, *params))
+    # <im2col(x), c> == <x, col2im(c)>: what makes col2im the gradient of im2col
+    np.testing.assert_allclose(np.sum(windows * col), np.sum(IMAGE * summed), rtol=1e-12)
