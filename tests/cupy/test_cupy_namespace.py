@@ -8,6 +8,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
+import numpy as np
 import pytest
 
 from dezero_cupy.namespace import CREATION, LIKE, CupyNamespace
@@ -55,6 +56,21 @@ def xp() -> CupyNamespace:
 
 def test_other_names_are_cupys_own_objects(xp) -> None:
     assert xp.exp == "cupy.exp"
+
+
+def test_names_cupy_lacks_raise_attribute_error(xp) -> None:
+    with pytest.raises(AttributeError):
+        xp.no_such_function
+
+
+def test_dtype_helpers_cupy_lacks_come_from_numpy(xp) -> None:
+    assert xp.isdtype is np.isdtype and xp.bool is np.bool
+
+
+def test_dtype_helpers_cupy_has_are_cupys() -> None:
+    cupy = fake_cupy()
+    cupy.isdtype = "cupy.isdtype"
+    assert CupyNamespace(cupy).isdtype == "cupy.isdtype"
 
 
 @pytest.mark.parametrize("name", CREATION)

@@ -4,8 +4,9 @@ CuPy >= 14 mirrors NumPy 2, whose main namespace follows the array API standard,
 the core relies on: creation functions take no ``device=`` keyword (CuPy creates arrays on its
 *current* device). :class:`CupyNamespace` is cupy itself with those functions wrapped: a given
 device becomes the current one for the call, and the ``*_like`` functions default to the device of
-their argument, as the standard says. Everything else is cupy's own object, unwrapped, so the hot
-path (``xp.matmul``, ``xp.exp``...) costs nothing extra.
+their argument, as the standard says. A few dtype helpers NumPy 2 added come from numpy when cupy lacks them
+(:data:`FROM_NUMPY`). Everything else is cupy's own object, unwrapped, so the hot path
+(``xp.matmul``, ``xp.exp``...) costs nothing extra.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from typing import Any, Callable
 CREATION = ("arange", "empty", "eye", "full", "linspace", "ones", "zeros")
 #: the ``*_like`` creation functions: the result's device defaults to the argument's
 LIKE = ("empty_like", "full_like", "ones_like", "zeros_like")
+#: dtype names and helpers the core uses that a cupy release may still lack (NumPy 2 added them):
+#: cupy's dtypes are numpy's, so numpy's objects are the right ones
+FROM_NUMPY = ("isdtype", "bool")
 
 
 class CupyNamespace:
@@ -28,7 +32,14 @@ class CupyNamespace:
             setattr(self, name, _placed_like(getattr(cupy, name)))
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._cupy, name)
+        try:
+            value = getattr(self._cupy, name)
+        except AttributeError:
+            if name not in FROM_NUMPY:
+                raise
+            import numpy
+
+            value = getattr(numpy, name)
         self.__dict__[name] = value  # looked up once; later lookups are plain attribute reads
         return value
 
