@@ -28,8 +28,8 @@ import time
 from typing import Any, Callable
 
 # bench_mlp (same directory) pins the BLAS threads before numpy loads and owns the data loading
-# and the seeded initial weights; both benchmarks train exactly the same model.
-from bench_mlp import BATCH, LR, THREADS, initial_weights, load_data
+# the seeded initial weights and the PyTorch network; both benchmarks train exactly the same model.
+from bench_mlp import BATCH, LR, THREADS, initial_weights, load_data, torch_setup
 
 import numpy as np  # noqa: E402  (after bench_mlp: BLAS threads are pinned)
 
@@ -94,16 +94,8 @@ def torch_run(weights: list, x: np.ndarray, t: np.ndarray, order: np.ndarray) ->
         return None
     if not torch.cuda.is_available():
         return None
-    torch.set_num_threads(int(THREADS))
     device = torch.device("cuda")
-    layers: list[Any] = []
-    for i, (W, b) in enumerate(weights):
-        linear = torch.nn.Linear(*W.shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear] + ([torch.nn.ReLU()] if i < len(weights) - 1 else [])
-    net = torch.nn.Sequential(*layers).to(device)
+    net = torch_setup(weights)[0].to(device)  # bench_mlp's network, from the same weights
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)  # PyTorch's default (foreach) Adam on CUDA
     loss_fn = torch.nn.CrossEntropyLoss()
     xd, td = torch.from_numpy(x).to(device), torch.from_numpy(t).to(device)
