@@ -7,6 +7,7 @@ serves dezero_core's protocol with them, including ``backward(create_graph=True)
 """
 from __future__ import annotations
 
+from abc import ABCMeta
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,6 @@ from dezero_core import functions as _F
 from dezero_core.backend.ops import DifferentiableOps
 from dezero_core.config import ENABLE_BACKPROP, TRAIN
 from dezero_core.graph.function import Function as _CoreFunction
-from dezero_core.graph.variable import as_variable
 
 __all__ = [
     "Config", "Function", "Parameter", "Variable", "add", "as_array", "as_variable", "div", "mul",
@@ -52,6 +52,12 @@ class Config(metaclass=_ConfigMeta):
     """
 
 
+def as_variable(obj: Any) -> Variable:
+    """``obj`` if it is a Variable, else a new Variable around the array ``obj`` (with a gradient, as
+    in the book: dezero_core's ``as_variable`` makes a constant)."""
+    return obj if isinstance(obj, Variable) else Variable(obj)
+
+
 def as_array(x: Any, array_module: Any = np) -> Any:
     """A scalar as a 0-d array of ``array_module`` (numpy by default); an array unchanged."""
     if np.isscalar(x):
@@ -63,15 +69,22 @@ def setup_variable() -> None:
     """Kept for the book's code: Variable's operators are always installed in dezero_core."""
 
 
-class Function(_CoreFunction):
+class Function(_CoreFunction, metaclass=ABCMeta):
     """The book's Function: subclasses define ``forward(self, *xs)`` on arrays and
     ``backward(self, *gys)`` on Variables, reading ``self.inputs`` (Variables) and ``self.outputs``
     (weak references), as in the book.
 
     The backward builds a graph only under ``backward(create_graph=True)``, so the same code gives
     first and higher derivatives. ``self.input``/``self.output`` serve the one-input, one-output
-    functions of the book's first steps.
+    functions of the book's first steps. dezero_core's functions (``y.creator`` of ``F.sin(x)``)
+    count as instances too.
     """
+
+    @classmethod
+    def __subclasshook__(cls, candidate: type) -> Any:
+        if cls is Function and issubclass(candidate, _CoreFunction):
+            return True
+        return NotImplemented
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -9,10 +9,12 @@ The Function classes the book names (``Sin``, ``Exp``, ``Sum``...) are dezero_co
 Names the book does not define but dezero_core or a plugin registers (``gelu``, ``layer_norm``...)
 are found in the ``dezero.functions`` entry-point group on first access.
 
-Where dezero_core differs from the book, it follows the usual definition: ``mean_squared_error`` and
-``sigmoid_cross_entropy`` average over every element (the book divides by the batch size: the same
-for the book's ``(N, 1)`` and ``(N,)`` data), and the gradient of ``max``/``min`` is shared between
-tied elements.
+The losses keep the book's definitions on top of dezero_core's: summed over the features and
+averaged over the batch (dezero_core averages over every element), and ``mean_squared_error``
+broadcasts ``x0`` against ``x1`` as the book's does (dezero_core asks for equal shapes). Where
+dezero_core differs from the book otherwise, it follows the usual definition: the gradient of
+``max``/``min`` is shared between tied elements, ``binary_cross_entropy`` clamps its logs at -100
+instead of clipping ``p`` to [1e-15, 0.999], max pooling pads with -inf instead of 0.
 """
 from __future__ import annotations
 
@@ -21,11 +23,11 @@ from typing import Any
 from dezero_core.config import TRAIN
 from dezero_core.discovery.lazy import lazy_module_attributes
 from dezero_core.functions import (
-    accuracy, add, average, batch_norm, binary_cross_entropy, broadcast_to, clip, cos, div,
-    embed_id, exp, expand_dims, flatten, get_item, leaky_relu, linear, log, log_softmax, matmul,
-    max, mean, mean_squared_error, min, mul, neg, pow, relu, reshape, sigmoid,
-    sigmoid_cross_entropy, sin, softmax, softmax_cross_entropy, sub, sum, sum_to, tanh, transpose,
+    accuracy, average, batch_norm, broadcast_to, clip, cos, embed_id, exp, expand_dims, flatten,
+    leaky_relu, linear, log, log_softmax, max, mean, min, relu, reshape, sigmoid, sin, softmax, sum,
+    sum_to, tanh, transpose,
 )
+from dezero_core import functions as _F
 from dezero_core.functions.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
 from dezero_core.functions.elementwise import Cos, Exp, Log, Sin, Tanh
 from dezero_core.functions.linalg import MatMul
@@ -36,7 +38,7 @@ from dezero_core.functions.shape import BroadcastTo, GetItem, GetItemGrad, Resha
 from dezero_core.functions.statistics import Max, Min
 
 from dezero import cuda
-from dezero.core import Function, Variable, as_array, as_variable, rsub
+from dezero.core import Function, Variable, add, as_array, as_variable, div, mul, neg, pow, rsub, sub
 from dezero.functions_conv import (
     average_pooling, col2im, conv2d, conv2d_simple, deconv2d, im2col, pooling, pooling_simple,
 )
@@ -62,6 +64,16 @@ __all__ = [
 ]
 
 
+def matmul(x: Any, W: Any) -> Variable:
+    """The matrix product ``x @ W``."""
+    return _F.matmul(x, W)
+
+
+def get_item(x: Any, slices: Any) -> Variable:
+    """``x[slices]``: any numpy index (ints, slices, index arrays); the gradient scatters back."""
+    return _F.get_item(x, slices)
+
+
 def linear_simple(x: Any, W: Any, b: Any = None) -> Variable:
     """``x @ W + b`` as two functions, matmul then add (the book's first version of ``linear``)."""
     t = matmul(x, W)
@@ -85,6 +97,47 @@ def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
     x0, x1 = as_variable(x0), as_variable(x1)
     diff = x0 - x1
     return sum(diff ** 2) / len(diff)
+
+
+def mean_squared_error(x0: Any, x1: Any) -> Variable:
+    """``sum((x0 - x1) ** 2) / len(x0)``: the squared error summed over the features, averaged over
+    the batch. ``x1`` may broadcast against ``x0``, as in the book."""
+    x0, x1 = as_variable(x0), as_variable(x1)
+    if x0.shape != x1.shape:  # the book's SinCurve RNN compares (1, 1) with (1,)
+        return mean_squared_error_simple(x0, x1)
+    return _over_batch(_F.mean_squared_error(x0, x1), x0)
+
+
+def softmax_cross_entropy(x: Any, t: Any) -> Variable:
+    """Cross-entropy of ``softmax(x)`` (N, C) and the labels ``t`` (N,), averaged over the batch.
+
+    Labels shaped ``(N, 1)`` are flattened, as the book does.
+    """
+    if x.ndim == 2 and t.ndim != 1:
+        t = t.reshape(-1)
+    return _F.softmax_cross_entropy(x, t)
+
+
+def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
+    """Binary cross-entropy of ``sigmoid(x)`` and targets ``t`` (reshaped to ``x``'s shape), summed
+    over the features and averaged over the batch."""
+    if x.ndim != t.ndim:
+        t = t.reshape(*x.shape)
+    return _over_batch(_F.sigmoid_cross_entropy(x, t), x)
+
+
+def binary_cross_entropy(p: Any, t: Any) -> Variable:
+    """Binary cross-entropy of probabilities ``p`` and targets ``t`` (reshaped to ``p``'s shape),
+    summed over the features and averaged over the batch."""
+    if p.ndim != t.ndim:
+        t = t.reshape(*p.shape)
+    return _over_batch(_F.binary_cross_entropy(p, t), p)
+
+
+def _over_batch(loss: Variable, x: Any) -> Variable:
+    """A loss averaged over every element of ``x``, as the book's average over the batch (axis 0)."""
+    per_sample = x.size // x.shape[0] if x.ndim and x.shape[0] else 1
+    return loss if per_sample == 1 else loss * per_sample
 
 
 def softmax_cross_entropy_simple(x: Any, t: Any) -> Variable:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from dezero_core.functions import (
-    average_pooling, col2im, conv2d, deconv2d, im2col, linear, pooling,
+    average_pooling, conv2d, deconv2d, im2col, linear, pooling,
 )
+from dezero_core import functions as _F
 from dezero_core.functions import max as max_
 from dezero_core.functions.conv_utils import get_conv_outsize, get_deconv_outsize, pair
 from dezero_core.graph.variable import Variable, as_variable
@@ -21,6 +22,12 @@ __all__ = [
     "average_pooling", "col2im", "conv2d", "conv2d_simple", "deconv2d", "get_conv_outsize",
     "get_deconv_outsize", "im2col", "pooling", "pooling_simple",
 ]
+
+
+def col2im(x: Any, input_shape: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0,
+           to_matrix: bool = True) -> Variable:
+    """The adjoint of :func:`im2col`: the windows ``x`` summed back into an image of ``input_shape``."""
+    return _F.col2im(x, input_shape, kernel_size, stride, pad, to_matrix)
 
 
 def conv2d_simple(x: Any, W: Any, b: Any = None, stride: Any = 1, pad: Any = 0) -> Variable:

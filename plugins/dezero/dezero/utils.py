@@ -17,11 +17,12 @@ from dezero_core.config import no_grad
 from dezero_core.functions import logsumexp as _logsumexp
 from dezero_core.functions.conv_utils import get_conv_outsize, get_deconv_outsize, pair
 from dezero_core.functions.reduction import restore_reduced
-from dezero_core.graph.variable import Variable, as_variable
+from dezero_core.graph.variable import Variable
 from dezero_core.graphviz import get_dot_graph, plot_dot_graph
 from dezero_core.models.pretrained import data_home, fetch_weights
 
 from dezero import cuda
+from dezero.core import as_variable
 
 __all__ = [
     "array_allclose", "array_equal", "cache_dir", "get_conv_outsize", "get_deconv_outsize",
