@@ -151,9 +151,9 @@ class ToInt(AsType):
 
 def __getattr__(name: str) -> Any:
     if name in IMAGE_TRANSFORMS:
-        from dezero_core.data import image
+        import importlib
 
-        return getattr(image, name)
+        return getattr(importlib.import_module("dezero_core.data.image"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

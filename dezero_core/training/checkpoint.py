@@ -11,10 +11,12 @@ the loader import or call anything else.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import pickle
+import shutil
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
@@ -38,48 +40,86 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be written (the previous one is kept) or read (damaged, truncated)."""
 
 
-def save_checkpoint(path: "str | os.PathLike[str]", state: Any) -> None:
-    """Write ``state`` (nested dicts, lists, numbers, arrays of any backend) to ``path`` atomically."""
+def save_checkpoint(path: "str | os.PathLike[str]", state: Any, keep_previous: bool = False) -> None:
+    """Write ``state`` (nested dicts, lists, numbers, arrays of any backend) to ``path`` atomically.
+
+    With ``keep_previous``, the file being replaced stays available as ``<path>.prev`` (a hard link,
+    or a copy where links are not supported): if the newest file is ever damaged, the one before it
+    is still there to resume from.
+    """
+    name = os.fspath(path)
     payload = pickle.dumps(to_host(state), protocol=pickle.HIGHEST_PROTOCOL)
     header = MAGIC + len(payload).to_bytes(8, "big") + hashlib.sha256(payload).digest()
-    existed = os.path.exists(path)
+    existed = os.path.exists(name)
 
     def write(f: Any) -> None:
         f.write(header)
         f.write(payload)
 
     try:
-        atomic_write(path, write)
+        if keep_previous and existed:
+            _keep(name, previous(name))
+        atomic_write(name, write)
     except OSError as exc:
-        kept = f"the previous checkpoint at {os.fspath(path)} is untouched" if existed else "no checkpoint was written"
-        raise CheckpointError(f"could not write the checkpoint {os.fspath(path)}: "
-                              f"{exc.strerror or exc} ({kept}); free some space or choose another --out") from exc
+        kept = f"the previous checkpoint at {name} is untouched" if existed else "no checkpoint was written"
+        raise CheckpointError(f"could not write the checkpoint {name}: {exc.strerror or exc} ({kept}); "
+                              f"free some space or choose another --out") from exc
+
+
+def previous(path: "str | os.PathLike[str]") -> str:
+    """Where :func:`save_checkpoint` keeps the checkpoint it replaced: ``<path>.prev``."""
+    return os.fspath(path) + ".prev"
+
+
+def _keep(name: str, prev: str) -> None:
+    """Make ``prev`` a second name of the file ``name`` (atomically replacing an older ``prev``)."""
+    tmp = prev + ".tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    try:
+        os.link(name, tmp)
+    except OSError:  # no hard links here (some network or FAT file systems): copy
+        shutil.copyfile(name, tmp)
+    os.replace(tmp, prev)
 
 
 def load_checkpoint(path: "str | os.PathLike[str]") -> Any:
-    """The state saved by :func:`save_checkpoint` at ``path``, with arrays as host (numpy) arrays."""
+    """The state saved by :func:`save_checkpoint` at ``path``, with arrays as host (numpy) arrays.
+
+    A missing, truncated or damaged file raises :class:`CheckpointError`, which names the previous
+    checkpoint (``<path>.prev``) when there is one; nothing on disk is changed.
+    """
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
             blob = f.read()
     except FileNotFoundError:
         raise CheckpointError(f"no checkpoint at {name}") from None
+    try:
+        return _decode(blob)
+    except CheckpointError as exc:
+        prev = previous(name)
+        hint = (f"; the previous checkpoint {prev} is untouched: resume from it" if os.path.exists(prev)
+                else "; resume from an earlier checkpoint if you have one")
+        raise CheckpointError(f"{name} {exc}{hint}") from None
+
+
+def _decode(blob: bytes) -> Any:
     if not blob.startswith(MAGIC):
-        raise CheckpointError(f"{name} is not a dezero checkpoint (it does not start with {MAGIC!r})")
+        raise CheckpointError(f"is not a dezero checkpoint (it does not start with {MAGIC!r})")
     if len(blob) < _HEADER:
-        raise CheckpointError(f"{name} is truncated: {len(blob)} bytes, shorter than its header")
+        raise CheckpointError(f"is truncated: {len(blob)} bytes, shorter than its header")
     size = int.from_bytes(blob[len(MAGIC):len(MAGIC) + 8], "big")
     payload = blob[_HEADER:]
     if len(payload) != size:
-        raise CheckpointError(f"{name} is truncated or damaged: its header announces {size} bytes of "
-                              f"state but {len(payload)} follow; resume from an earlier checkpoint")
+        raise CheckpointError(f"is truncated or damaged: its header announces {size} bytes of state but "
+                              f"{len(payload)} follow")
     if hashlib.sha256(payload).digest() != blob[_HEADER - 32:_HEADER]:
-        raise CheckpointError(f"{name} is damaged: its SHA-256 does not match its content; resume from "
-                              f"an earlier checkpoint")
+        raise CheckpointError("is damaged: its SHA-256 does not match its content")
     try:
         return _RestrictedUnpickler(io.BytesIO(payload)).load()
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(f"{name} cannot be read: {exc}") from exc
+        raise CheckpointError(f"cannot be read: {exc}") from None
 
 
 def to_host(state: Any) -> Any:

@@ -204,10 +204,10 @@ class Trainer:
             if key in state["extensions"]:
                 ext.load_state_dict(state["extensions"][key])
 
-    def save_checkpoint(self, path: "str | os.PathLike[str]") -> None:
+    def save_checkpoint(self, path: "str | os.PathLike[str]", keep_previous: bool = False) -> None:
         """Write :meth:`state_dict` to ``path`` in one file, atomically (the previous file survives a
-        crash or a full disk)."""
-        save_checkpoint(path, self.state_dict())
+        crash or a full disk); ``keep_previous`` keeps the replaced file as ``<path>.prev``."""
+        save_checkpoint(path, self.state_dict(), keep_previous)
 
     def load_checkpoint(self, path: "str | os.PathLike[str]") -> None:
         """Resume from a file written by :meth:`save_checkpoint` (clear error if it is damaged)."""

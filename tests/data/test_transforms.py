@@ -84,3 +84,17 @@ def test_center_crop_larger_than_the_image_is_an_error():
     Image = pytest.importorskip("PIL.Image")
     with pytest.raises(ValueError, match="larger than the image"):
         T.CenterCrop(8)(Image.new("L", (4, 4)))
+
+
+def test_image_transforms_without_pillow_say_how_to_get_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
+    monkeypatch.delitem(sys.modules, "dezero_core.data.image", raising=False)
+    with pytest.raises(ImportError, match="pip install pillow"):
+        T.Resize
+
+
+def test_unknown_transform_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="Blur"):
+        T.Blur

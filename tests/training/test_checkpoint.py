@@ -146,3 +146,21 @@ def test_loading_a_damaged_checkpoint_changes_nothing(tmp_path):
     assert fresh.epoch == 0
     for name, value in params(fresh.model).items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_the_checkpoint_before_the_newest_is_kept_and_named_when_the_newest_is_damaged(tmp_path):
+    trainer = digits_trainer(train_size=64, test=False, extensions=[Checkpoint(tmp_path / "c")])
+    trainer.fit(2)
+    assert load_checkpoint(tmp_path / "c.prev")["epoch"] == 1
+    (tmp_path / "c").write_bytes((tmp_path / "c").read_bytes()[:-1])
+    with pytest.raises(CheckpointError, match=r"the previous checkpoint .*c\.prev is untouched: resume from it"):
+        load_checkpoint(tmp_path / "c")
+    resumed = digits_trainer(train_size=64, test=False, seed=1)
+    resumed.load_checkpoint(tmp_path / "c.prev")
+    assert resumed.epoch == 1
+
+
+def test_keep_previous_off_writes_a_single_file(tmp_path):
+    save_checkpoint(tmp_path / "c", STATE)
+    save_checkpoint(tmp_path / "c", STATE)
+    assert sorted(os.listdir(tmp_path)) == ["c"]

@@ -18,7 +18,7 @@ class FakeTrainer:
         self.optimizer = optimizer
         self.saved = []
 
-    def save_checkpoint(self, path):
+    def save_checkpoint(self, path, keep_previous=False):
         self.saved.append(path)
 
 
@@ -148,3 +148,13 @@ def test_progress_bar_prints_one_line_per_epoch_with_the_metrics():
     last = trainer.history[-1]
     assert f"test loss {last['test_loss']:.4f} acc {last['test_accuracy']:.4f}" in lines[-1]
     assert not math.isnan(last["train_loss"])
+
+
+def test_every_extension_is_registered_under_its_class_name():
+    from dezero_core import training
+    from dezero_core.discovery import registry
+
+    names = ["Checkpoint", "CosineAnnealingLR", "EarlyStopping", "ExponentialLR", "PlotReport", "ProgressBar", "StepLR"]
+    assert [n for n in registry("dezero.extensions").names() if n in names] == names
+    for name in names:
+        assert registry("dezero.extensions").get(name) is getattr(training, name)
