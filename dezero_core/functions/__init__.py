@@ -28,6 +28,12 @@ from dezero_core.functions.shape_ops import (
     concat, expand_dims, flatten, pad, split, squeeze, stack, unsqueeze,
 )
 from dezero_core.functions.statistics import average, logsumexp, max, mean, min, std, var
+from dezero_core.functions.conv import col2im, conv2d, deconv2d, im2col
+from dezero_core.functions.dropout import dropout
+from dezero_core.functions.embedding import embed_id
+from dezero_core.functions.linear import linear
+from dezero_core.functions.normalization import batch_norm, layer_norm
+from dezero_core.functions.pooling import average_pooling, pooling
 
 __all__ = [
     "add", "add_scalar", "broadcast_to", "cos", "div", "div_scalar", "exp", "get_item", "log",
@@ -40,6 +46,8 @@ __all__ = [
     "maximum", "mean", "mean_squared_error", "min", "minimum", "not_equal", "one_hot", "pad", "relu",
     "sigmoid", "sigmoid_cross_entropy", "silu", "softmax", "softmax_cross_entropy", "softplus",
     "split", "sqrt", "squeeze", "stack", "std", "unsqueeze", "var", "where",
+    "average_pooling", "batch_norm", "col2im", "conv2d", "deconv2d", "dropout", "embed_id", "im2col",
+    "layer_norm", "linear", "pooling",
 ]
 
 

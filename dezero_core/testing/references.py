@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from dezero_core.testing import references_nn
+
 
 def sum_to(np: Any, x: Any, shape: tuple[int, ...]) -> Any:
     """``x`` summed over the axes that broadcasting ``shape`` to ``x.shape`` added or stretched."""
@@ -162,4 +164,5 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "sigmoid_cross_entropy": lambda np, x, t: _binary_cross_entropy(np, 1 / (1 + np.exp(-x)), t),
     "binary_cross_entropy": _binary_cross_entropy,
     "accuracy": accuracy,
+    **references_nn.REFERENCES,  # linear, convolutions, pooling, normalization, embed_id
 }
