@@ -135,6 +135,41 @@ def test_resume_from_the_middle_of_an_epoch_matches(tmp_path):
     assert resumed.history == full.history
 
 
+def test_resume_restores_the_random_state_that_dropout_draws_from(tmp_path):
+    from dezero_core import functions as F
+    from dezero_core.layers import Layer
+
+    class DropoutMLP(Layer):
+        def __init__(self, mlp):
+            super().__init__()
+            self.mlp = mlp
+
+        def forward(self, x):
+            return self.mlp(F.dropout(x, 0.3))
+
+    def trainer(seed, extensions=()):
+        t = digits_trainer(seed=seed, test=False, extensions=extensions)
+        t.model = DropoutMLP(t.model)
+        t.optimizer.setup(t.model)
+        return t
+
+    full = trainer(6)
+    full.fit(2)
+
+    class SaveAt:
+        @hookimpl
+        def dezero_batch_end(self, trainer, epoch, iteration):
+            if (epoch, iteration) == (1, 20):
+                trainer.save_checkpoint(tmp_path / "mid")
+
+    trainer(6, [SaveAt()]).fit(1)
+    resumed = trainer(7)
+    resumed.load_checkpoint(tmp_path / "mid")
+    resumed.fit(2)
+    for name, value in params(full.model).items():
+        np.testing.assert_array_equal(params(resumed.model)[name], value)
+
+
 def test_loading_a_damaged_checkpoint_changes_nothing(tmp_path):
     trainer = digits_trainer(train_size=64, extensions=[Checkpoint(tmp_path / "c")])
     trainer.fit(1)
