@@ -48,9 +48,10 @@ class Function:
     needs_grad: tuple[bool, ...] = ()
 
     def __call__(self, *inputs: Any) -> Any:
-        # The hot path of the whole framework. One Variable in and one array out (most calls) take
-        # the inlined branch: a comprehension, an f(*args) call or a method call each costs about
-        # as much as the rest of that branch, and on tiny arrays the bookkeeping is the cost.
+        # The hot path of the whole framework: on small arrays this bookkeeping costs more than the
+        # arithmetic. A comprehension, an f(*args) call or a method call each costs about as much
+        # as the rest of a one-input call, so the common case (one Variable in, one array out) is
+        # _call and _finish below written out for it, and they use plain loops.
         if len(inputs) != 1 or not isinstance(inputs[0], Variable):
             return self._call(inputs)
         x = inputs[0]
@@ -61,57 +62,71 @@ class Function:
         except (ValueError, TypeError, IndexError) as exc:
             raise _annotate(exc, self, inputs) from exc
         if type(y) is tuple:
-            return self._wrap_outputs(inputs, ops, data, y)
+            return self._finish(inputs, ops, type(data), y)
         record = x.requires_grad and ENABLE_BACKPROP.get()
         out = _new_variable(y if type(y) is type(data) else ops.backend.asarray(y), record)
-        if record:  # _record, inlined
+        if record:
+            out.creator = self
+            out.generation = x.generation + 1
             self.generation = x.generation
             self.inputs = inputs
             self.needs_grad = _ONE_NEEDED
             self.outputs = (weakref.ref(out),)
-            out.creator = self
-            out.generation = x.generation + 1
         if forward_hooks:
             _run_hooks(self, inputs, (out,))
         return out
 
     def _call(self, inputs: tuple[Any, ...]) -> Any:
-        """``__call__`` for any number of inputs, some of them raw arrays or Python scalars."""
-        xs = tuple([x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs])
-        data = [x.data for x in xs]
-        ops = _ops_by_type.get(type(data[0])) or _ops_of(data[0])
-        for d in data:
-            if type(d) is not type(data[0]) and (_ops_by_type.get(type(d)) or _ops_of(d)) is not ops:
+        """``__call__`` in general: any number of inputs, raw arrays and Python scalars among them."""
+        xs = inputs
+        for x in inputs:
+            if not isinstance(x, Variable):
+                xs = tuple([x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs])
+                break
+        first = xs[0].data
+        ops = _ops_by_type.get(type(first)) or _ops_of(first)
+        data = []
+        for x in xs:
+            d = x.data
+            if type(d) is not type(first) and (_ops_by_type.get(type(d)) or _ops_of(d)) is not ops:
                 raise _mixed_backends(self, xs)
+            data.append(d)
         try:
             ys = self.forward(ops, *data)
         except (ValueError, TypeError, IndexError) as exc:
             raise _annotate(exc, self, xs) from exc
-        return self._wrap_outputs(xs, ops, data[0], ys)
+        return self._finish(xs, ops, type(first), ys)
 
-    def _wrap_outputs(self, xs: tuple[Variable, ...], ops: Any, data: Any, ys: Any) -> Any:
-        """Wrap the forward's array(s) in Variables and record the graph when needed."""
-        record = any([x.requires_grad for x in xs]) and ENABLE_BACKPROP.get()
-        array_type = type(data)  # a result of another type (numpy's scalars) becomes an array
-        single = type(ys) is not tuple
-        outputs = tuple([_new_variable(y if type(y) is array_type else ops.backend.asarray(y), record)
-                         for y in ((ys,) if single else ys)])
+    def _finish(self, xs: tuple[Variable, ...], ops: Any, array_type: type, ys: Any) -> Any:
+        """Wrap the forward's array(s) in Variables; link the graph when an input needs a gradient.
+
+        A result of another type than the inputs' arrays (numpy's scalars) is made an array.
+        """
+        needs_grad = []
+        generation = 0
+        for x in xs:
+            needs_grad.append(x.requires_grad)
+            if x.generation > generation:
+                generation = x.generation
+        record = True in needs_grad and ENABLE_BACKPROP.get()
+        if type(ys) is tuple:
+            outputs = tuple([_new_variable(y if type(y) is array_type else ops.backend.asarray(y), record)
+                             for y in ys])
+        else:
+            outputs = (_new_variable(ys if type(ys) is array_type else ops.backend.asarray(ys), record),)
         if record:
-            self._record(xs, outputs)
+            for out in outputs:
+                out.creator = self
+                out.generation = generation + 1
+            self.generation = generation
+            self.inputs = xs
+            self.needs_grad = tuple(needs_grad)
+            # weak references: the graph must not keep the outputs (and their arrays) alive
+            self.outputs = (weakref.ref(outputs[0]),) if len(outputs) == 1 else tuple(
+                [weakref.ref(out) for out in outputs])
         if forward_hooks:
             _run_hooks(self, xs, outputs)
-        return outputs[0] if single else outputs
-
-    def _record(self, xs: tuple[Variable, ...], outputs: tuple[Variable, ...]) -> None:
-        """Link the outputs to this function, and this function to its inputs."""
-        self.generation = max([x.generation for x in xs])
-        self.inputs = xs
-        self.needs_grad = tuple([x.requires_grad for x in xs])
-        # weak references: the graph must not keep outputs (and their arrays) alive
-        self.outputs = tuple([weakref.ref(out) for out in outputs])
-        for out in outputs:
-            out.creator = self
-            out.generation = self.generation + 1
+        return outputs if type(ys) is tuple else outputs[0]
 
     def forward(self, xp: Any, *xs: Any) -> Any:
         """Compute the outputs (an array, or a tuple of arrays) from input arrays."""
