@@ -42,7 +42,9 @@ class Add(Function):
 
     def backward(self, xp, xs, y, gy):
         a, b = xs
-        return xp.sum_to(gy, a.shape), xp.sum_to(gy, b.shape)
+        ga = xp.sum_to(gy, a.shape) if self.needs_grad[0] else None
+        gb = xp.sum_to(gy, b.shape) if self.needs_grad[1] else None
+        return ga, gb
 
 
 class Sub(Function):
@@ -51,7 +53,9 @@ class Sub(Function):
 
     def backward(self, xp, xs, y, gy):
         a, b = xs
-        return xp.sum_to(gy, a.shape), -xp.sum_to(gy, b.shape)
+        ga = xp.sum_to(gy, a.shape) if self.needs_grad[0] else None
+        gb = -xp.sum_to(gy, b.shape) if self.needs_grad[1] else None
+        return ga, gb
 
 
 class Mul(Function):
@@ -73,7 +77,7 @@ class Div(Function):
         a, b = xs
         ga = gy / b
         gb = xp.sum_to(-ga * a / b, b.shape) if self.needs_grad[1] else None
-        return xp.sum_to(ga, a.shape), gb
+        return (xp.sum_to(ga, a.shape) if self.needs_grad[0] else None), gb
 
 
 class Neg(Function):

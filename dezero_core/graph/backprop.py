@@ -42,9 +42,9 @@ def _as_variable_grad(g: Any) -> Any:
 
 
 def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad: Any) -> None:
-    # One pass per function, latest generation first. Functions with one input and one output (most
-    # of them) take the branches without tuples: on a chain of tiny operations the engine's own
-    # bookkeeping costs as much as the arithmetic.
+    # One pass per function, latest generation first. Functions with one or two inputs and one
+    # output (most of them) take branches without comprehensions or zip: on small arrays the
+    # engine's own bookkeeping costs as much as the arithmetic.
     array_mode = as_grad is _as_array_grad
     anomaly = DETECT_ANOMALY.get()  # read once: off, the loop pays one local test per function
     first = root.creator
@@ -87,6 +87,8 @@ def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad
             gxs = f.backward(xp, xs, y, gy)
         elif len(xs) == 1:
             gxs = f.backward(xp, (xs[0].data,), y, gy)
+        elif len(xs) == 2:
+            gxs = f.backward(xp, (xs[0].data, xs[1].data), y, gy)
         else:
             gxs = f.backward(xp, tuple([x.data for x in xs]), y, gy)
 

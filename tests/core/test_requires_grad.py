@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dezero_core import Variable, functions as F
 
@@ -55,8 +56,9 @@ def test_matmul_backward_skips_the_product_for_a_constant_input(put, dezero_back
     assert ops.calls["matmul"] == 1
 
 
-def test_mul_backward_skips_the_gradient_of_a_constant_input(put, dezero_backend) -> None:
-    y = F.mul(Variable(put(X)), put(X))
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "power"])
+def test_binary_backward_skips_the_gradient_of_a_constant_input(name, put, dezero_backend) -> None:
+    y = getattr(F, name)(Variable(put(X + 2.0)), put(X + 2.0))
     gx, gc = y.creator.backward(dezero_backend.ops, tuple(x.data for x in y.creator.inputs), y.data,
                                 put(np.ones_like(X)))
     assert gx is not None and gc is None
