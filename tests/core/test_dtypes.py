@@ -23,6 +23,7 @@ OPERATIONS = {
     "rpow scalar": lambda x: 1.5 ** x,
     "neg": lambda x: -x,
     "add": lambda x: x + x,
+    "add with a scalar constant": lambda x: F.add(x, 1.5),
     "mul": lambda x: x * x,
     "div": lambda x: x / (x + 1.0),
     "power": lambda x: x ** x,

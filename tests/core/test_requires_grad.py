@@ -79,6 +79,12 @@ def test_an_operation_on_constants_only_records_nothing(put) -> None:
     assert not y.requires_grad
 
 
+def test_an_operation_on_a_raw_array_alone_records_nothing(put) -> None:
+    y = F.sin(put(X))
+    assert isinstance(y, Variable)
+    assert y.creator is None
+
+
 def test_an_operation_with_one_variable_needing_a_gradient_is_recorded(put) -> None:
     y = F.add(Variable(put(X), requires_grad=False), Variable(put(X)))
     assert y.creator is not None
