@@ -177,6 +177,20 @@ class Variable:
         """Sum over ``axis`` (all axes by default)."""
         return _F.sum(self, axis, keepdims)
 
+    def max(self, axis: Any = None, keepdims: bool = False) -> "Variable":
+        """The maximum over ``axis`` (all axes by default)."""
+        return _F.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> "Variable":
+        """The minimum over ``axis`` (all axes by default)."""
+        return _F.min(self, axis, keepdims)
+
+    def matmul(self, other: Any) -> "Variable":
+        """The matrix product ``self @ other`` (the book's ``x.matmul(W)``; also ``x.dot(W)``)."""
+        return _F.matmul(self, other)
+
+    dot = matmul
+
     # -- operators ------------------------------------------------------------------------------
     def __neg__(self) -> "Variable":
         return _F.neg(self)

@@ -236,3 +236,12 @@ def test_plot_dot_graph_to_a_dot_file_writes_the_text(tmp_path) -> None:
     path = dezero.utils.plot_dot_graph(y, to_file=str(tmp_path / "graph.dot"))
     assert (tmp_path / "graph.dot").read_text() == dezero.utils.get_dot_graph(y)
     assert path == str(tmp_path / "graph.dot")
+
+
+def test_variable_methods_that_the_books_setup_variable_adds() -> None:
+    x = Variable(np.array([[1.0, 5.0], [3.0, 2.0]]))
+    W = np.eye(2) * 2
+    np.testing.assert_array_equal(x.dot(W).data, x.data @ W)
+    np.testing.assert_array_equal(x.matmul(W).data, x.data @ W)
+    np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 3.0])
+    assert float(x.min().data) == 1.0
