@@ -138,18 +138,20 @@ class _BackendReport:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.backend_of_test: dict[str, str] = {}
         self.outcomes: dict[str, Counter] = defaultdict(Counter)
         self.skip_reasons: dict[str, Counter] = defaultdict(Counter)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            callspec = getattr(item, "callspec", None)
-            if callspec is not None and FIXTURE in callspec.params:
-                self.backend_of_test[item.nodeid] = callspec.params[FIXTURE]
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Iterator[Any]:
+        report = yield
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and FIXTURE in callspec.params:
+            # on the report itself, so that it travels with it (pytest-xdist workers included)
+            report.user_properties.append((FIXTURE, callspec.params[FIXTURE]))
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        name = self.backend_of_test.get(report.nodeid)
+        name = dict(report.user_properties).get(FIXTURE)
         if name is None:
             return
         if report.skipped:
