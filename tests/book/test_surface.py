@@ -245,3 +245,21 @@ def test_variable_methods_that_the_books_setup_variable_adds() -> None:
     np.testing.assert_array_equal(x.matmul(W).data, x.data @ W)
     np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 3.0])
     assert float(x.min().data) == 1.0
+
+
+# -- downloads -------------------------------------------------------------------------------------
+def test_get_file_downloads_once_into_the_cache(tmp_path, monkeypatch) -> None:
+    source = tmp_path / "source" / "zebra.txt"
+    source.parent.mkdir()
+    source.write_text("stripes")
+    monkeypatch.setattr(dezero.utils, "cache_dir", str(tmp_path / "cache"))
+    path = dezero.utils.get_file(source.as_uri())
+    assert path == str(tmp_path / "cache" / "zebra.txt")
+    source.unlink()  # a second call uses the cached copy
+    assert open(dezero.utils.get_file(source.as_uri())).read() == "stripes"
+
+
+def test_imagenet_labels_from_the_cached_file(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(dezero.utils, "cache_dir", str(tmp_path))
+    (tmp_path / "imagenet1000_clsidx_to_labels.txt").write_text("{0: 'tench, Tinca tinca',\n 1: 'goldfish'}")
+    assert dezero.datasets.ImageNet.labels() == {0: "tench, Tinca tinca", 1: "goldfish"}

@@ -8,6 +8,7 @@ group on first access. ``Dataset`` is the book's base class: a subclass fills ``
 """
 from __future__ import annotations
 
+import ast
 from abc import ABCMeta
 from typing import Any
 
@@ -20,9 +21,13 @@ from dezero_datasets import CIFAR10, CIFAR100, MNIST, Shakespeare, SinCurve, Spi
 from dezero_datasets.toy import spiral
 
 __all__ = [
-    "CIFAR10", "CIFAR100", "Dataset", "MNIST", "Shakespear", "Shakespeare", "SinCurve", "Spiral",
+    "CIFAR10", "CIFAR100", "Dataset", "ImageNet", "MNIST", "Shakespear", "Shakespeare", "SinCurve", "Spiral",
     "get_spiral",
 ]
+
+#: the class names of ImageNet's 1000 classes, the file the book reads
+IMAGENET_LABELS_URL = ("https://gist.githubusercontent.com/yrevar/942d3a0ac09ec9e5eb3a/raw/"
+                       "238f720ff059c1f82f368259d1ca4ffa5dd8f9f5/imagenet1000_clsidx_to_labels.txt")
 
 #: the book's spelling
 Shakespear = Shakespeare
@@ -56,6 +61,22 @@ class Dataset(_CoreDataset, metaclass=ABCMeta):
 
     def prepare(self) -> None:
         """Set ``self.data`` and ``self.label`` (a subclass's job; ``self.train`` says which split)."""
+
+
+class ImageNet:
+    """Only what the book uses of ImageNet: its class names, for VGG16's and ResNet's predictions."""
+
+    def __init__(self) -> None:
+        raise NotImplementedError("ImageNet's images are not available through dezero (as in the book); "
+                                  "ImageNet.labels() gives the class names")
+
+    @staticmethod
+    def labels() -> dict[int, str]:
+        """Class index -> name of ImageNet's 1000 classes (downloaded once into ``dezero.utils.cache_dir``)."""
+        from dezero.utils import get_file
+
+        with open(get_file(IMAGENET_LABELS_URL), encoding="utf-8") as f:
+            return ast.literal_eval(f.read())  # a dict literal (the book eval()s it)
 
 
 def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
