@@ -29,11 +29,11 @@ from dezero_core.functions.shape_ops import (
 )
 from dezero_core.functions.statistics import average, logsumexp, max, mean, min, std, var
 from dezero_core.functions.conv import col2im, conv2d, deconv2d, im2col
-from dezero_core.functions.dropout import dropout
+from dezero_core.functions.noise import dropout
 from dezero_core.functions.embedding import embed_id
-from dezero_core.functions.linear import linear
+from dezero_core.functions.affine import linear
 from dezero_core.functions.normalization import batch_norm, layer_norm
-from dezero_core.functions.pooling import average_pooling, pooling
+from dezero_core.functions.pool import average_pooling, pooling
 
 __all__ = [
     "add", "add_scalar", "broadcast_to", "cos", "div", "div_scalar", "exp", "get_item", "log",

@@ -1,4 +1,4 @@
-"""dropout: in training, zero each element with a given probability and scale the rest up."""
+"""Random noise functions: dropout (in training, zero each element with a given probability, scale the rest)."""
 from __future__ import annotations
 
 from typing import Any
