@@ -1,0 +1,50 @@
+"""The book's GPU steps (52) through ``dezero.cuda``: skipped where no GPU is usable."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dezero
+import dezero.functions as F
+from dezero import DataLoader, Variable, optimizers
+from dezero.models import MLP
+
+pytestmark = pytest.mark.skipif(not dezero.cuda.gpu_enable,
+                                reason="no usable GPU (dezero-cupy with CuPy and a CUDA device)")
+
+
+def test_array_module_and_transfers() -> None:
+    a = dezero.cuda.as_cupy(np.arange(3.0))
+    assert dezero.cuda.get_array_module(a) is dezero.cuda.cupy
+    assert dezero.cuda.get_array_module(Variable(a)) is dezero.cuda.cupy
+    np.testing.assert_array_equal(dezero.cuda.as_numpy(a), np.arange(3.0))
+
+
+def test_dropout_on_the_gpu_keeps_the_dtype() -> None:
+    x = Variable(dezero.cuda.as_cupy(np.ones(6, dtype=np.float32)))
+    y = F.dropout(x)
+    assert dezero.cuda.get_array_module(y.data) is dezero.cuda.cupy
+    assert y.dtype == np.float32
+    assert set(dezero.cuda.as_numpy(y.data).tolist()) <= {0.0, 2.0}
+
+
+def test_spiral_trains_on_the_gpu() -> None:
+    # step 52: the model and the loader moved to the GPU
+    train_loader = DataLoader(dezero.datasets.Spiral(), 30)
+    model = MLP((10, 3))
+    optimizer = optimizers.SGD(1.0).setup(model)
+    train_loader.to_gpu()
+    model.to_gpu()
+    assert train_loader.gpu
+    losses = []
+    for _ in range(30):
+        total = 0.0
+        for x, t in train_loader:
+            assert dezero.cuda.get_array_module(x) is dezero.cuda.cupy
+            loss = F.softmax_cross_entropy(model(x), t)
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            total += float(loss.data) * len(t)
+        losses.append(total / 300)
+    assert losses[-1] < 0.8 * losses[0]
