@@ -263,3 +263,39 @@ def test_imagenet_labels_from_the_cached_file(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(dezero.utils, "cache_dir", str(tmp_path))
     (tmp_path / "imagenet1000_clsidx_to_labels.txt").write_text("{0: 'tench, Tinca tinca',\n 1: 'goldfish'}")
     assert dezero.datasets.ImageNet.labels() == {0: "tench, Tinca tinca", 1: "goldfish"}
+
+
+# -- the book's losses -----------------------------------------------------------------------------
+def test_mean_squared_error_sums_features_and_averages_the_batch() -> None:
+    x0, x1 = np.random.randn(4, 3), np.random.randn(4, 3)
+    assert float(F.mean_squared_error(x0, x1).data) == pytest.approx(np.sum((x0 - x1) ** 2) / 4, rel=1e-12)
+
+
+def test_mean_squared_error_broadcasts_as_the_books() -> None:
+    y = Variable(np.array([[0.5]]))
+    loss = F.mean_squared_error(y, np.array([2.0]))  # step 59: (1, 1) against (1,)
+    loss.backward()
+    assert float(loss.data) == 2.25 and float(y.grad.data[0, 0]) == -3.0
+
+
+def test_sigmoid_cross_entropy_reshapes_targets_and_averages_the_batch() -> None:
+    x = np.random.randn(4, 2)
+    t = np.array([[0, 1], [1, 1], [0, 0], [1, 0]])
+    p = 1 / (1 + np.exp(-x))
+    expected = -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / 4
+    assert float(F.sigmoid_cross_entropy(x, t).data) == pytest.approx(expected, rel=1e-10)
+    x1 = np.random.randn(5)
+    assert F.sigmoid_cross_entropy(x1, np.array([[0], [1], [1], [0], [1]])).shape == ()
+
+
+def test_binary_cross_entropy_averages_the_batch() -> None:
+    p = np.array([[0.2, 0.7], [0.9, 0.4]])
+    t = np.array([[0, 1], [1, 1]])
+    expected = -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / 2
+    assert float(F.binary_cross_entropy(p, t).data) == pytest.approx(expected, rel=1e-10)
+
+
+def test_softmax_cross_entropy_takes_labels_as_a_column() -> None:
+    x = np.random.randn(3, 4)
+    t = np.array([1, 0, 3])
+    assert float(F.softmax_cross_entropy(x, t[:, None]).data) == float(F.softmax_cross_entropy(x, t).data)
