@@ -23,6 +23,8 @@ FLOAT_DTYPES = ("float32", "float64")
 STEP = 1e-6
 #: the most elements of one input differentiated numerically (two evaluations each)
 MAX_PROBES = 64
+#: random directions along which the second derivative is checked (two evaluations each)
+SECOND_ORDER_DIRECTIONS = 3
 
 #: (rtol, atol) per kind of comparison and dtype under test; Check.rtol/atol replace both
 TOLERANCES = {
@@ -118,10 +120,10 @@ class Case:
         return [rng.uniform(-1.0, 1.0, np.shape(a)) if np.asarray(a).dtype.kind == "f" else None
                 for a in arrays]
 
-    def directions(self, host_args: Sequence[Any]) -> dict[Path, np.ndarray]:
-        """A fixed random float64 array per differentiable input: the second-derivative check's ``v``."""
+    def directions(self, host_args: Sequence[Any], salt: str = "v") -> dict[Path, np.ndarray]:
+        """A fixed random float64 array per differentiable input (one direction in input space)."""
         paths = self.differentiable
-        return dict(zip(paths, self.weights([at(host_args, p) for p in paths], salt="v")))
+        return dict(zip(paths, self.weights([at(host_args, p) for p in paths], salt=salt)))
 
 
 def cases(names: Sequence[str], load: Callable[[str], Any]) -> list[Case]:
@@ -261,6 +263,19 @@ def numerical_gradients(scalar: Callable[[list[Any]], float], host_args: Sequenc
             gflat[i] = (plus - minus) / (2 * STEP)
         grads.append(g)
     return grads
+
+
+def directional_derivatives(scalar: Callable[[list[Any]], float], host_args: Sequence[Any],
+                            directions: Sequence[dict[Path, np.ndarray]]) -> np.ndarray:
+    """Central differences of ``scalar`` along each direction: ``(s(x + h u) - s(x - h u)) / 2h``.
+
+    Two evaluations per direction, however large the inputs: what the second-derivative check
+    affords, where one evaluation is a whole forward and backward.
+    """
+    def shifted(u: dict[Path, np.ndarray], step: float) -> list[Any]:
+        return map_leaves(host_args, lambda p, a: a + step * u[p] if p in u else a)
+
+    return np.array([(scalar(shifted(u, STEP)) - scalar(shifted(u, -STEP))) / (2 * STEP) for u in directions])
 
 
 def assert_close_where_probed(got: np.ndarray, want: np.ndarray, rtol: float, atol: float, what: str) -> None:
