@@ -1,7 +1,7 @@
 """Max and average pooling over the windows of NCHW batches (Chainer's geometry, cover_all=False).
 
 Both go through one layout: the KH*KW elements of every window side by side as a
-(KH*KW, N, C, OH, OW) array ``stack`` (one copy of the backend's im2col), so that a window's
+(KH*KW, C, N, OH, OW) array ``stack`` (one copy of the backend's im2col), so that a window's
 reduction is KH*KW contiguous elementwise steps. Their gradients are one pair of functions:
 :class:`WeightedPooling` (``y = sum_k w[k] * stack[k]``) and its adjoint
 :class:`WeightedPoolingGrad` (``gstack[k] = w[k] * gy``, summed back with col2im). Average pooling
@@ -21,22 +21,30 @@ from dezero_core.testing.spec import Arg, Sample, checked
 
 
 def window_stack(xp: Any, x: Any, window: Window, pad_value: float = 0.0) -> Any:
-    """The windows of ``x`` (N, C, H, W) as (KH*KW, N, C, OH, OW): ``[k]`` is offset k of every window."""
+    """The windows of ``x`` (N, C, H, W) as (KH*KW, C, N, OH, OW): ``[k]`` is offset k of every window.
+
+    Channels before samples: the memory order of conv2d's output, so the one copy reads it in order.
+    """
     col = xp.im2col(x, *window.args, pad_value=pad_value)  # (N, C, KH, KW, OH, OW)
     n, c, kh, kw, oh, ow = col.shape
-    return xp.reshape(xp.permute_dims(col, (2, 3, 0, 1, 4, 5)), (kh * kw, n, c, oh, ow))
+    return xp.reshape(xp.permute_dims(col, (2, 3, 1, 0, 4, 5)), (kh * kw, c, n, oh, ow))
 
 
-def first_max_mask(xp: Any, stack: Any, y: Any) -> Any:
-    """A (KH*KW, N, C, OH, OW) mask in ``stack``'s dtype: 1 at the first maximum of each window.
+def swap_batch_and_channels(xp: Any, a: Any) -> Any:
+    """(N, C, H, W) as (C, N, H, W), or back: a view."""
+    return xp.permute_dims(a, (1, 0, 2, 3))
+
+
+def first_max_mask(xp: Any, stack: Any, peak: Any) -> Any:
+    """A mask shaped like ``stack`` in its dtype: 1 at the first element of each window equal to ``peak``.
 
     The first, as argmax picks it (and Chainer): with ties only one element gets the gradient.
     Built with comparisons and logical operations, which run as branch-free elementwise loops.
     """
-    taken = xp.zeros(y.shape, dtype=xp.bool, device=y.device)
+    taken = xp.zeros(peak.shape, dtype=xp.bool, device=peak.device)
     masks = []
     for k in range(stack.shape[0]):
-        hit = xp.logical_and(stack[k, ...] == y, xp.logical_not(taken))
+        hit = xp.logical_and(stack[k, ...] == peak, xp.logical_not(taken))
         taken = xp.logical_or(taken, hit)
         masks.append(hit)
     return xp.astype(xp.stack(masks), stack.dtype)
@@ -48,26 +56,28 @@ class MaxPooling(Function):
     def __init__(self, window: Window) -> None:
         self.window = window
         self.stack: Any = None
+        self.peak: Any = None
 
     def forward(self, xp, x):
         self.stack = window_stack(xp, x, self.window, pad_value=-float("inf"))
-        return xp.max(self.stack, axis=0)
+        self.peak = xp.max(self.stack, axis=0)  # (C, N, OH, OW)
+        return swap_batch_and_channels(xp, self.peak)
 
     def backward(self, xp, xs, y, gy):
-        # built here, not in forward: inference never pays for it; a constant, so on raw arrays
-        mask = first_max_mask(xp.backend.ops, self.stack, y.data if isinstance(y, Variable) else y)
+        # built here, not in forward (inference never pays for it); a constant: on the raw arrays
+        mask = first_max_mask(xp.backend.ops, self.stack, self.peak)
         return forward_or_record(WeightedPoolingGrad(self.window, tuple(xs[0].shape), mask), xp, gy)
 
 
 class WeightedPooling(Function):
-    """``y = sum_k w[k] * stack(x)[k]`` for fixed weights ``w`` broadcasting to (KH*KW, N, C, OH, OW)."""
+    """``y = sum_k w[k] * stack(x)[k]`` for fixed weights ``w`` broadcasting to (KH*KW, C, N, OH, OW)."""
 
     def __init__(self, window: Window, weights: Any) -> None:
         self.window = window
         self.weights = weights
 
     def forward(self, xp, x):
-        return xp.sum(window_stack(xp, x, self.window) * self.weights, axis=0)
+        return swap_batch_and_channels(xp, xp.sum(window_stack(xp, x, self.window) * self.weights, axis=0))
 
     def backward(self, xp, xs, y, gy):
         return forward_or_record(WeightedPoolingGrad(self.window, tuple(xs[0].shape), self.weights), xp, gy)
@@ -84,9 +94,10 @@ class WeightedPoolingGrad(Function):
     def forward(self, xp, gy):
         n, c, oh, ow = gy.shape
         kh, kw = self.window.kh, self.window.kw
-        gstack = xp.broadcast_to(self.weights * gy, (kh * kw, n, c, oh, ow))  # weights may be a scalar
-        gstack = xp.reshape(gstack, (kh, kw, n, c, oh, ow))
-        return xp.col2im(xp.permute_dims(gstack, (2, 3, 0, 1, 4, 5)), self.x_shape, *self.window.args)
+        # broadcast: the weights may be one number (average pooling)
+        gstack = xp.broadcast_to(self.weights * swap_batch_and_channels(xp, gy), (kh * kw, c, n, oh, ow))
+        col = xp.permute_dims(xp.reshape(gstack, (kh, kw, c, n, oh, ow)), (3, 2, 0, 1, 4, 5))
+        return xp.col2im(col, self.x_shape, *self.window.args)
 
     def backward(self, xp, xs, y, ggx):
         return forward_or_record(WeightedPooling(self.window, self.weights), xp, ggx)
