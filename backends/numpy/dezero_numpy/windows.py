@@ -40,10 +40,16 @@ def col2im(np: Any, col: Any, img_shape: tuple[int, ...], kh: int, kw: int, sy: 
     """
     n, c, h, w = img_shape
     oh, ow = col.shape[4], col.shape[5]
-    shape = (n, c, h + 2 * ph, w + 2 * pw)
+    hp, wp = h + 2 * ph, w + 2 * pw
     disjoint = sy >= kh and sx >= kw
-    tiled = sy == kh and sx == kw and oh * sy == shape[2] and ow * sx == shape[3]
-    img = np.empty(shape, dtype=col.dtype) if tiled else np.zeros(shape, dtype=col.dtype)
+    tiled = sy == kh and sx == kw and oh * sy == hp and ow * sx == wp
+    allocate = np.empty if tiled else np.zeros
+    if col.strides[1] > col.strides[0]:
+        # col holds channels before samples (conv2d's products do): so does the image, which makes
+        # every slice below a copy in memory order, and the gradient's next user gets that order
+        img = allocate((c, n, hp, wp), dtype=col.dtype).transpose(1, 0, 2, 3)
+    else:
+        img = allocate((n, c, hp, wp), dtype=col.dtype)
     for i in range(kh):
         rows = slice(i, i + sy * (oh - 1) + 1, sy)
         for j in range(kw):
