@@ -5,7 +5,8 @@ linear(1568->10), softmax cross-entropy, Adam(lr=0.001), batch 100, float32, one
 Fashion-MNIST training images (random data of the same shape when the dataset is not installed, said
 in the output). Target: dezero_core <= 2.0x PyTorch eager (the book's DeZero: 7.5x).
 
-Both start from the same weights and see the batches in the same order. Implementations alternate
+Both start from the same weights and see the batches in the same order, so the loss of their last
+batch is printed as a check that they compute the same training (it agrees to float32 rounding). Implementations alternate
 (A B A B ..., one epoch each) and the ratio of the medians is reported; BLAS and PyTorch threads are
 pinned to the same number (``--threads``, default 1). Without ``import torch`` (never a dependency
 of the project: ``pip install torch`` to compare) the PyTorch column is skipped and only our epoch
@@ -50,23 +51,27 @@ class CNN(Model):
         return self.fc(F.reshape(x, (x.shape[0], -1)))
 
 
-def ours_setup(seed: int) -> tuple[CNN, Callable[[np.ndarray, np.ndarray, np.ndarray], None]]:
+Epoch = Callable[[np.ndarray, np.ndarray, np.ndarray], float]  # (x, t, order) -> the last batch's loss
+
+
+def ours_setup(seed: int) -> tuple[CNN, Epoch]:
     dz.random.seed(seed)
     model = CNN()
     optimizer = Adam(lr=LR).setup(model)
 
-    def epoch(x: np.ndarray, t: np.ndarray, order: np.ndarray) -> None:
+    def epoch(x: np.ndarray, t: np.ndarray, order: np.ndarray) -> float:
         for i in range(0, len(order), BATCH):
             idx = order[i:i + BATCH]
             loss = F.softmax_cross_entropy(model(x[idx]), t[idx])
             model.cleargrads()
             loss.backward()
             optimizer.update()
+        return float(loss.data)
 
     return model, epoch
 
 
-def torch_setup(model: CNN) -> Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None:
+def torch_setup(model: CNN) -> Epoch | None:
     """The same network in PyTorch, from ``model``'s weights; None when torch is not importable."""
     try:
         import torch
@@ -86,7 +91,7 @@ def torch_setup(model: CNN) -> Callable[[np.ndarray, np.ndarray, np.ndarray], No
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
 
-    def epoch(x: np.ndarray, t: np.ndarray, order: np.ndarray) -> None:
+    def epoch(x: np.ndarray, t: np.ndarray, order: np.ndarray) -> float:
         xt, tt = torch.from_numpy(x), torch.from_numpy(t)
         for i in range(0, len(order), BATCH):
             idx = torch.from_numpy(order[i:i + BATCH])
@@ -94,13 +99,16 @@ def torch_setup(model: CNN) -> Callable[[np.ndarray, np.ndarray, np.ndarray], No
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        return loss.item()
 
     return epoch
 
 
-def time_epochs(x: np.ndarray, t: np.ndarray, repeats: int) -> dict[str, list[float]]:
+def time_epochs(x: np.ndarray, t: np.ndarray, repeats: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Epoch seconds per implementation, and each one's loss on its last batch (same for every repeat)."""
     order = np.random.default_rng(1).permutation(len(x))
     times: dict[str, list[float]] = {"dezero_core": []}
+    losses: dict[str, float] = {}
     for _ in range(repeats):
         model, ours = ours_setup(0)
         runs = {"dezero_core": ours}
@@ -110,9 +118,9 @@ def time_epochs(x: np.ndarray, t: np.ndarray, repeats: int) -> dict[str, list[fl
             runs["PyTorch eager"] = theirs
         for name, run in runs.items():
             start = time.perf_counter()
-            run(x, t, order)
+            losses[name] = run(x, t, order)
             times[name].append(time.perf_counter() - start)
-    return times
+    return times, losses
 
 
 def profile(x: np.ndarray, t: np.ndarray) -> None:
@@ -143,9 +151,10 @@ def main() -> None:
     if args.profile:
         profile(x, t)
         return
-    times = time_epochs(x, t, args.repeats)
+    times, losses = time_epochs(x, t, args.repeats)
     for name, ts in times.items():
-        print(f"  {name:15s} {statistics.median(ts):7.3f} s   (runs: {', '.join(f'{s:.3f}' for s in ts)})")
+        print(f"  {name:15s} {statistics.median(ts):7.3f} s   (runs: {', '.join(f'{s:.3f}' for s in ts)})   "
+              f"last batch loss {losses[name]:.5f}")
     if "PyTorch eager" not in times:
         print("  PyTorch eager   skipped: torch is not importable (pip install torch to compare)")
         return
