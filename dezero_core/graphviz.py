@@ -37,7 +37,7 @@ def _dot_func(f: Any) -> str:
 def get_dot_graph(output: Variable, verbose: bool = True) -> str:
     """DOT text of the graph that computed ``output`` (every function and variable behind it).
 
-    Call it before ``backward()``, which frees the graph unless given ``retain_graph=True``.
+    Call it before a ``backward(retain_graph=False)``, which frees the graph.
     """
     parts = [_dot_var(output, verbose)]
     funcs, seen, drawn = [], set(), {id(output)}
@@ -51,8 +51,8 @@ def get_dot_graph(output: Variable, verbose: bool = True) -> str:
     while funcs:
         f = funcs.pop()
         if f.inputs is None:
-            raise RuntimeError(f"the graph behind {f.name} was freed by backward(); draw it before backward(), "
-                               "or call backward(retain_graph=True)")
+            raise RuntimeError(f"the graph behind {f.name} was freed by backward(retain_graph=False); draw "
+                               "it before backward(), or keep the graph (retain_graph=True, the default)")
         parts.append(_dot_func(f))
         for x in f.inputs:
             if id(x) not in drawn:

@@ -57,8 +57,9 @@ def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad
         xs = f.inputs
         if xs is None:
             raise RuntimeError(
-                f"backward reached {f.name}, whose graph was already freed by an earlier backward(). "
-                "Pass retain_graph=True to the first backward() to backpropagate through it again."
+                f"backward reached {f.name}, whose graph was already released by an earlier "
+                "backward(retain_graph=False). Keep the graph (retain_graph=True, the default) in the "
+                "first backward() to backpropagate through it again."
             )
         done.append(f)
 

@@ -100,17 +100,19 @@ class Variable:
         self._grad = None
 
     def backward(self, retain_grad: bool = False, create_graph: bool = False,
-                 retain_graph: bool | None = None) -> None:
+                 retain_graph: bool = True) -> None:
         """Backpropagate from this variable through the recorded graph.
 
         Gradients accumulate into ``grad`` across calls. Intermediate gradients are freed unless
         ``retain_grad``. ``create_graph`` records the backward pass itself, for higher-order
-        gradients. The graph's links are released afterwards unless ``retain_graph`` (which defaults
-        to ``create_graph``), so a second backward through it raises an error.
+        gradients. The graph stays, as in the book (its loops backpropagate again through a graph
+        and cut it afterwards with :meth:`unchain_backward`); ``retain_graph=False`` releases it
+        at once, freeing the intermediate arrays before the variable itself goes (PyTorch's
+        default), after which another backward through it raises an error.
         """
         from dezero_core.graph.backprop import backward
 
-        backward(self, retain_grad, create_graph, create_graph if retain_graph is None else retain_graph)
+        backward(self, retain_grad, create_graph, retain_graph)
 
     def unchain(self) -> None:
         """Cut the link to the creator: this variable becomes a leaf."""

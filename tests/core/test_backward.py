@@ -1,6 +1,8 @@
 """The backward engine: order, accumulation, what it frees and what it keeps."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -95,27 +97,64 @@ def test_retain_grad_keeps_intermediate_gradients(put, host) -> None:
     assert float(host(y.grad)) == 1.0
 
 
-def test_backward_releases_the_graph(put) -> None:
-    x = Variable(put(X))
-    h = F.sin(x)
-    y = F.sum(h)
-    y.backward()
-    assert y.creator.inputs is None and h.creator.inputs is None
-
-
-def test_retain_graph_allows_a_second_backward(put, host) -> None:
+def test_the_graph_stays_after_backward_by_default(put, host) -> None:
     x = Variable(put(X))
     y = F.sum(F.sin(x))
-    y.backward(retain_graph=True)
+    y.backward()
     y.backward()
     np.testing.assert_allclose(host(x.grad), 2 * np.cos(X))
 
 
-def test_a_second_backward_through_a_freed_graph_says_to_retain_it(put) -> None:
+def test_retain_graph_false_releases_the_graph(put) -> None:
+    x = Variable(put(X))
+    h = F.sin(x)
+    y = F.sum(h)
+    y.backward(retain_graph=False)
+    assert y.creator.inputs is None and h.creator.inputs is None
+
+
+def test_retain_graph_false_frees_intermediate_variables(put) -> None:
+    h = F.sin(Variable(put(X)))
+    y = F.sum(h * 2.0)
+    ref = weakref.ref(h)
+    del h
+    y.backward(retain_graph=False)
+    assert ref() is None
+
+
+def test_a_second_backward_through_a_released_graph_says_to_keep_it(put) -> None:
     y = F.sum(F.sin(Variable(put(X))))
-    y.backward()
-    with pytest.raises(RuntimeError, match=r"already freed.*retain_graph=True"):
+    y.backward(retain_graph=False)
+    with pytest.raises(RuntimeError, match=r"already released by an earlier backward\(retain_graph=False\).*"
+                                           r"retain_graph=True"):
         y.backward()
+
+
+def test_backward_through_a_released_graph_from_a_new_variable_is_an_error(put) -> None:
+    # the gradient would silently miss everything behind the released part
+    h = F.sin(Variable(put(X)))
+    F.sum(h).backward(retain_graph=False)
+    with pytest.raises(RuntimeError, match="already released"):
+        F.sum(h * 2.0).backward()
+
+
+def test_the_book_truncated_backprop_loop_backpropagates_only_the_new_segment(put, host) -> None:
+    # the book's RNN loop keeps adding to the loss after backward() and unchain_backward()
+    w = Variable(put(0.5))
+    state = Variable(put(1.0), requires_grad=False)
+    state = F.tanh(state * w)
+    loss = state * 1.0
+    loss.backward()
+    loss.unchain_backward()
+    assert state.creator is None
+    first_state = host(state)
+    state = F.tanh(state * w)
+    loss = loss + state
+    w.cleargrad()
+    loss.backward()
+    # the second step alone, with the first state a constant: d tanh(s w)/dw = s (1 - tanh^2)
+    expected = first_state * (1 - np.tanh(first_state * 0.5) ** 2)
+    np.testing.assert_allclose(host(w.grad), expected, rtol=1e-12)
 
 
 def test_a_dropped_branch_sends_no_gradient(put, host) -> None:

@@ -53,6 +53,6 @@ def test_plot_without_dot_says_how_to_install_graphviz(tmp_path, monkeypatch):
 def test_plotting_a_freed_graph_says_to_plot_before_backward():
     x = dz.Variable(np.ones((3, 2), np.float32))
     y = Square()(x).sum()
-    y.backward()
+    y.backward(retain_graph=False)
     with pytest.raises(RuntimeError, match="before backward"):
         graphviz.get_dot_graph(y)
