@@ -1,16 +1,16 @@
 """CNN training speed against PyTorch CPU eager (issue 3's convolution workload).
 
-Workload: conv(1->16, 3x3, pad 1) - relu - maxpool 2 - conv(16->32, 3x3, pad 1) - relu - maxpool 2 -
-linear(1568->10), softmax cross-entropy, Adam(lr=0.001), batch 100, float32, one "epoch" of 10,000
-Fashion-MNIST training images (random data of the same shape when the dataset is not installed, said
-in the output). Target: dezero_core <= 2.0x PyTorch eager (the book's DeZero: 7.5x).
+Workload: conv(1->16, 3x3, pad 1) - relu - maxpool 2 - conv(16->32, 3x3, pad 1) - relu - maxpool 2
+- linear(1568->10), softmax cross-entropy, Adam(lr=0.001), batch 100, float32, one "epoch" of
+10,000 Fashion-MNIST training images (random data of the same shape when the dataset is not
+installed, said in the output). Target: dezero_core <= 2.0x PyTorch eager (the book's DeZero: 7.5x).
 
-Both start from the same weights and see the batches in the same order, so the loss of their last
-batch is printed as a check that they compute the same training (it agrees to float32 rounding). Implementations alternate
-(A B A B ..., one epoch each) and the ratio of the medians is reported; BLAS and PyTorch threads are
-pinned to the same number (``--threads``, default 1). Without ``import torch`` (never a dependency
-of the project: ``pip install torch`` to compare) the PyTorch column is skipped and only our epoch
-time is printed.
+Both start from the same weights and see the batches in the same order; the loss of each one's last
+batch is printed as a check that they compute the same training (it agrees to float32 rounding).
+Implementations alternate (A B A B ..., one epoch each) and the ratio of the medians is reported;
+BLAS and PyTorch threads are pinned to the same number (``--threads``, default 1). Without
+``import torch`` (never a dependency of the project: ``pip install torch`` to compare) the PyTorch
+column is skipped and only our epoch time is printed.
 
     python benchmarks/bench_cnn.py [--repeats 3] [--threads 1] [--images 10000] [--profile]
 """

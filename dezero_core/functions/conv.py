@@ -201,15 +201,14 @@ def deconv2d(x: Any, W: Any, b: Any = None, stride: int | Sequence[int] = 1, pad
     check_weight("deconv2d", x, W, b, 0, 1, "(C_in, C_out, KH, KW)")
     window = Window.of("deconv2d", (W.shape[2], W.shape[3]), stride, pad)
     h, w = x.shape[2], x.shape[3]
-    if outsize is None:
-        outsize = (get_deconv_outsize(h, window.kh, window.sy, window.ph),
-                   get_deconv_outsize(w, window.kw, window.sx, window.pw))
-    outsize = pair(outsize)
+    default = (get_deconv_outsize(h, window.kh, window.sy, window.ph),
+               get_deconv_outsize(w, window.kw, window.sx, window.pw))
+    outsize = default if outsize is None else pair(outsize)
     if min(outsize) < 1 or window.outsize(*outsize) != (h, w):
         raise ValueError(
             f"deconv2d: an output of size {outsize} does not convolve back to the input's {(h, w)} with "
             f"kernel {(window.kh, window.kw)}, stride {(window.sy, window.sx)} and pad {(window.ph, window.pw)}; "
-            f"the default is {(get_deconv_outsize(h, window.kh, window.sy, window.ph), get_deconv_outsize(w, window.kw, window.sx, window.pw))}")
+            f"the default is {default}")
     fn = Deconv2d(window, outsize)
     return fn(x, W) if b is None else fn(x, W, b)
 

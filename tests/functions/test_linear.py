@@ -47,7 +47,7 @@ def test_linear_keeps_float32(put: Any, host: Any) -> None:
 
 
 def test_linear_explains_the_books_weight_layout(put: Any) -> None:
-    with pytest.raises(ValueError, match=r"x of shape \(2, 3\) must end with W's input size 4 .*\(in, out\) = \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"x of shape \(2, 3\) must end with W's input size 4 .*= \(4, 3\)"):
         F.linear(put(np.ones((2, 3))), put(np.ones((4, 3))))
     with pytest.raises(ValueError, match=r"b must have shape \(4,\)"):
         F.linear(put(np.ones((2, 3))), put(np.ones((3, 4))), put(np.ones(3)))

@@ -59,8 +59,9 @@ def test_batch_norm_in_test_mode_uses_the_running_averages_and_leaves_them(put: 
 def test_batch_norm_in_test_mode_differentiates_through_the_fixed_statistics(put: Any, host: Any) -> None:
     x = Variable(put(np.array([[1.0], [7.0]])))
     gamma = Variable(put(np.array([2.0])))
+    beta, mean, var = put(np.array([1.0])), put(np.array([4.0])), put(np.array([9.0]))
     with dz.test_mode():
-        F.sum(F.batch_norm(x, gamma, put(np.array([1.0])), put(np.array([4.0])), put(np.array([9.0])), eps=0.0)).backward()
+        F.sum(F.batch_norm(x, gamma, beta, mean, var, eps=0.0)).backward()
     np.testing.assert_allclose(host(x.grad), [[2 / 3], [2 / 3]])
     np.testing.assert_allclose(host(gamma.grad), [(1 - 4) / 3 + (7 - 4) / 3])
 
