@@ -129,9 +129,9 @@ def profile(x: np.ndarray, t: np.ndarray) -> None:
     import pstats
 
     _, ours = ours_setup(0)
-    order = np.arange(len(x))
-    cProfile.runctx("ours(x, t, order)", globals(), {"ours": ours, "x": x, "t": t, "order": order}, "cnn.prof")
-    pstats.Stats("cnn.prof").sort_stats("tottime").print_stats(25)
+    profiler = cProfile.Profile()
+    profiler.runcall(ours, x, t, np.arange(len(x)))
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 def main() -> None:
