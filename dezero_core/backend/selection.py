@@ -88,13 +88,23 @@ def _select_default() -> ArrayBackend:
 def auto_backend() -> ArrayBackend:
     """The first usable of ``cupy``, ``numpy``, then other installed backends by priority."""
     names = backend_names()
-    others = sorted((n for n in names if n not in AUTO_ORDER), key=lambda n: -_instance(n).priority)
-    for name in [n for n in AUTO_ORDER if n in names] + others:
-        try:
+    for name in [n for n in AUTO_ORDER if n in names]:
+        if _usable(name):
             return get_backend(name)
-        except BackendError:
-            continue
+    # only now load the other backends' modules, to read their priorities
+    for name in sorted((n for n in names if n not in AUTO_ORDER), key=lambda n: -_instance(n).priority):
+        if _usable(name):
+            return get_backend(name)
     raise BackendError("no usable array backend. " + _installed_summary())
+
+
+def _usable(name: str) -> bool:
+    """Whether backend ``name`` loads and is available (probes it; builds no error message, which
+    would probe every installed backend)."""
+    try:
+        return _instance(name).is_available()
+    except BackendError:
+        return False
 
 
 def set_backend(name: str) -> ArrayBackend:
