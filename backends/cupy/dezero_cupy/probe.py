@@ -5,7 +5,6 @@ cupy not installed, cupy too old, several cupy wheels installed at once, no devi
 """
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -29,6 +28,8 @@ def _normalize(name: str) -> str:
 def cupy_distributions(names: Iterable[str] | None = None) -> list[str]:
     """The CuPy distributions among ``names`` (default: every installed distribution), sorted."""
     if names is None:
+        import importlib.metadata  # here, not at the top: it costs 30 ms, and only an installed cupy needs it
+
         names = (d.metadata["Name"] or "" for d in importlib.metadata.distributions())
     return sorted({_normalize(n) for n in names if _CUPY_DIST.match(_normalize(n))})
 
