@@ -8,14 +8,14 @@ said in the output), batch 100, float32, Adam(lr=0.001), one epoch of
 
 The hand-written implementation is what one writes directly in numpy: forward, backward and the
 textbook Adam full of temporaries (``m += (1 - b1) * (g - m)`` ...). Both start from the same weights
-and see the batches in the same order. Implementations alternate (A B A B ..., one epoch each) and
-the ratio of the medians is reported; BLAS threads are pinned (``--threads``, default 1). PyTorch
+and see the batches in the same order. Implementations alternate (A B A B ..., every ``--chunk``
+batches, so that a shared machine's load falls on all alike) and the ratio of the medians is reported; BLAS threads are pinned (``--threads``, default 1). PyTorch
 eager is timed too when ``import torch`` works (never a dependency of the project).
 
 ``--accuracy`` also trains both for 5 epochs from the same seed and reports their test accuracy
 (they must agree within 0.5 points).
 
-    python benchmarks/bench_mlp.py [--repeats 3] [--threads 1] [--accuracy] [--only 1000|100]
+    python benchmarks/bench_mlp.py [--repeats 3] [--chunk 20] [--threads 1] [--accuracy] [--only 1000|100]
 """
 from __future__ import annotations
 
@@ -128,29 +128,41 @@ class HandWritten:
             p -= lr_t * m / (np.sqrt(v) + 1e-8)
 
 
-def hand_epoch(model: HandWritten, x: np.ndarray, t: np.ndarray, order: np.ndarray) -> None:
-    for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
-        model.step(x[idx], t[idx])
+def hand_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
+                 ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]]:
+    """(step on the batch of these indices, predict) of the hand-written implementation."""
+    model = HandWritten(weights)
+    return (lambda idx: model.step(x[idx], t[idx])), model.predict
 
 
 # -- ours ------------------------------------------------------------------------------------------
-def ours_epoch(model: MLP, optimizer: Adam, x: np.ndarray, t: np.ndarray, order: np.ndarray) -> None:
-    for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
+def ours_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
+                 ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]]:
+    """(step, predict) of dezero_core: MLP with ReLU, softmax_cross_entropy, Adam."""
+    sizes = tuple(W.shape[1] for W, _ in weights)
+    model = MLP(sizes, activation=F.relu, in_size=weights[0][0].shape[0])
+    for layer, (W, b) in zip(model.layers, weights):
+        layer.W.data[...] = W
+        layer.b.data[...] = b
+    optimizer = Adam(lr=LR).setup(model)
+
+    def step(idx: np.ndarray) -> None:
         loss = F.softmax_cross_entropy(model(x[idx]), t[idx])
         model.cleargrads()
         loss.backward()
         optimizer.update()
 
+    def predict(inputs: np.ndarray) -> np.ndarray:
+        with dz.no_grad(), dz.test_mode():
+            return model(inputs).data
 
-def ours_predict(model: MLP, x: np.ndarray) -> np.ndarray:
-    with dz.no_grad(), dz.test_mode():
-        return model(x).data
+    return step, predict
 
 
 # -- PyTorch, when installed -----------------------------------------------------------------------
-def torch_setup(weights: list[tuple[np.ndarray, np.ndarray]]) -> tuple[Any, Callable] | None:
+def torch_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
+                  ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]] | None:
+    """(step, predict) of PyTorch eager with the same weights, or None when torch is not installed."""
     try:
         import torch
     except ImportError:
@@ -166,93 +178,106 @@ def torch_setup(weights: list[tuple[np.ndarray, np.ndarray]]) -> tuple[Any, Call
     net = torch.nn.Sequential(*layers)
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
 
-    def epoch(x: np.ndarray, t: np.ndarray, order: np.ndarray) -> None:
-        xt, tt = torch.from_numpy(x), torch.from_numpy(t)
-        for i in range(0, len(order), BATCH):
-            idx = torch.from_numpy(order[i:i + BATCH])
-            loss = loss_fn(net(xt[idx]), tt[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    def step(idx: np.ndarray) -> None:
+        i = torch.from_numpy(idx)
+        loss = loss_fn(net(xt[i]), tt[i])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 
-    return net, epoch
+    def predict(inputs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return net(torch.from_numpy(inputs)).numpy()
+
+    return step, predict
 
 
 # -- the measurement -------------------------------------------------------------------------------
-def initial_weights(sizes: tuple[int, ...], seed: int) -> tuple[MLP, list[tuple[np.ndarray, np.ndarray]]]:
-    """Our MLP from ``seed`` and a copy of its initial weights (for the other implementations)."""
+def initial_weights(sizes: tuple[int, ...], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The initial (W, b) of our MLP seeded with ``seed``, shared by every implementation."""
     dz.random.seed(seed)
     model = MLP(sizes, activation=F.relu, in_size=784)
-    weights = [(layer.W.data.copy(), layer.b.data.copy()) for layer in model.layers]
-    return model, weights
+    return [(layer.W.data.copy(), layer.b.data.copy()) for layer in model.layers]
 
 
-def time_epochs(sizes: tuple[int, ...], data: tuple, repeats: int) -> dict[str, list[float]]:
+TRAINERS = {"hand-written numpy": hand_trainer, "dezero_core": ours_trainer, "PyTorch eager": torch_trainer}
+
+
+def time_epochs(sizes: tuple[int, ...], data: tuple, repeats: int, chunk: int) -> dict[str, list[float]]:
+    """Seconds per epoch of each implementation, ``repeats`` epochs each.
+
+    The implementations alternate every ``chunk`` batches (A B C A B C ..., the order rotating), so
+    that the load of a shared machine falls on all of them alike; an epoch's time is the sum of its
+    chunks.
+    """
     x, t = data[0], data[1]
     order = np.random.default_rng(1).permutation(len(x))
-    times: dict[str, list[float]] = {"hand-written numpy": [], "dezero_core": []}
-    has_torch = torch_setup(initial_weights(sizes, 0)[1]) is not None
-    if has_torch:
-        times["PyTorch eager"] = []
+    batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
+    times: dict[str, list[float]] = {}
     for _ in range(repeats):
-        model, weights = initial_weights(sizes, 0)
-        hand = HandWritten(weights)
-        runs = {"hand-written numpy": lambda: hand_epoch(hand, x, t, order),
-                "dezero_core": lambda: ours_epoch(model, Adam(lr=LR).setup(model), x, t, order)}
-        if has_torch:
-            epoch = torch_setup(weights)[1]  # type: ignore[index]
-            runs["PyTorch eager"] = lambda: epoch(x, t, order)
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+        weights = initial_weights(sizes, 0)
+        steps = {name: make(weights, x, t) for name, make in TRAINERS.items()}
+        steps = {name: pair[0] for name, pair in steps.items() if pair is not None}
+        spent = dict.fromkeys(steps, 0.0)
+        names = list(steps)
+        for c, first in enumerate(range(0, len(batches), chunk)):
+            for name in names[c % len(names):] + names[:c % len(names)]:
+                step = steps[name]
+                start = time.perf_counter()
+                for idx in batches[first:first + chunk]:
+                    step(idx)
+                spent[name] += time.perf_counter() - start
+        for name, seconds in spent.items():
+            times.setdefault(name, []).append(seconds)
     return times
 
 
-def accuracies(sizes: tuple[int, ...], data: tuple, epochs: int = 5) -> tuple[float, float]:
+def accuracies(sizes: tuple[int, ...], data: tuple, epochs: int = 5) -> dict[str, float]:
+    """Test accuracy of each implementation after ``epochs`` epochs from the same weights and batches."""
     x, t, x_test, t_test = data[:4]
-    model, weights = initial_weights(sizes, 0)
-    optimizer = Adam(lr=LR).setup(model)
-    hand = HandWritten(weights)
+    weights = initial_weights(sizes, 0)
+    trainers = {name: make(weights, x, t) for name, make in TRAINERS.items()}
+    trainers = {name: pair for name, pair in trainers.items() if pair is not None}
     for epoch in range(epochs):
         order = np.random.default_rng(100 + epoch).permutation(len(x))
-        ours_epoch(model, optimizer, x, t, order)
-        hand_epoch(hand, x, t, order)
-    ours = float((ours_predict(model, x_test).argmax(axis=1) == t_test).mean())
-    theirs = float((hand.predict(x_test).argmax(axis=1) == t_test).mean())
-    return ours, theirs
+        for i in range(0, len(order), BATCH):
+            for step, _ in trainers.values():
+                step(order[i:i + BATCH])
+    return {name: float((predict(x_test).argmax(axis=1) == t_test).mean()) for name, (_, predict) in trainers.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=3, help="epochs per implementation (alternated)")
-    parser.add_argument("--threads", default="1", help="BLAS threads (OPENBLAS_NUM_THREADS)")
+    parser.add_argument("--repeats", type=int, default=3, help="epochs per implementation")
+    parser.add_argument("--chunk", type=int, default=20, help="batches run before switching implementation")
+    parser.add_argument("--threads", default="1", help="BLAS threads (OPENBLAS_NUM_THREADS, torch)")
     parser.add_argument("--accuracy", action="store_true", help="also compare test accuracy after 5 epochs")
     parser.add_argument("--only", choices=["1000", "100"], help="run one of the two MLPs")
     args = parser.parse_args()
 
     data = load_data()
     print(f"data: {data[4]}")
-    print(f"numpy {np.__version__}, BLAS threads {THREADS}, batch {BATCH}, float32, Adam(lr={LR}), "
-          f"{args.repeats} alternated epochs each, medians")
+    print(f"numpy {np.__version__}, BLAS threads {THREADS}, batch {BATCH}, float32, Adam(lr={LR}); "
+          f"{args.repeats} epochs each, alternating every {args.chunk} batches; medians")
     for sizes, target in TARGETS.items():
         if args.only and str(sizes[0]) != args.only:
             continue
         label = "MLP 784-" + "-".join(map(str, sizes))
-        times = time_epochs(sizes, data, args.repeats)
+        times = time_epochs(sizes, data, args.repeats, args.chunk)
         base = statistics.median(times["hand-written numpy"])
-        print(f"\n{label} (ReLU), one epoch; book figures: {REFERENCE[sizes]}")
+        print(f"\n{label} (ReLU), one epoch; on the reference machine: {REFERENCE[sizes]}")
         for name, ts in times.items():
             median = statistics.median(ts)
-            print(f"  {name:20s} {median:7.3f} s   {median / base:5.2f}x   (runs: {', '.join(f'{s:.3f}' for s in ts)})")
+            print(f"  {name:20s} {median:7.3f} s   {median / base:5.2f}x   (epochs: {', '.join(f'{s:.3f}' for s in ts)})")
         ratio = statistics.median(times["dezero_core"]) / base
         print(f"  target <= {target:.1f}x: {'met' if ratio <= target else 'NOT met'} ({ratio:.2f}x)")
         if args.accuracy:
-            ours, theirs = accuracies(sizes, data)
-            gap = abs(ours - theirs) * 100
-            print(f"  test accuracy after 5 epochs: dezero_core {ours:.4f}, hand-written {theirs:.4f} "
-                  f"(gap {gap:.2f} points; must be <= 0.5: {'ok' if gap <= 0.5 else 'NOT ok'})")
+            accuracy = accuracies(sizes, data)
+            gap = abs(accuracy["dezero_core"] - accuracy["hand-written numpy"]) * 100
+            print("  test accuracy after 5 epochs: " + ", ".join(f"{n} {a:.4f}" for n, a in accuracy.items())
+                  + f" (dezero_core vs hand-written: {gap:.2f} points; must be <= 0.5: {'ok' if gap <= 0.5 else 'NOT ok'})")
 
 
 if __name__ == "__main__":

@@ -85,13 +85,26 @@ class Layer:
 
     def _layout(self) -> list[tuple[Layer, str, str, bool]]:
         """:meth:`_entries` from the root, cached until any layer's structure changes."""
+        return self._cached()[0]
+
+    def named_param_list(self) -> list[tuple[str, Parameter]]:
+        """:meth:`named_params` as a list, cached until the structure changes (optimizers' hot path).
+
+        The list is shared: do not modify it.
+        """
+        return self._cached()[1]
+
+    def _cached(self) -> tuple[list[tuple[Layer, str, str, bool]], list[tuple[str, Parameter]]]:
         cached = self.__dict__.get("_layout_cache")
         if cached is not None and cached[0] == _structure_version:
             return cached[1]
-        version = _structure_version
+        version = _structure_version  # read first: a change during the walk invalidates the result
         layout = list(self._entries("", set()))
-        self.__dict__["_layout_cache"] = (version, layout)
-        return layout
+        # (name, parameter) pairs stay valid until a parameter attribute is reassigned, which
+        # bumps the structure version like any other change of layout
+        named = [(name, getattr(owner, attr)) for owner, attr, name, is_buffer in layout if not is_buffer]
+        self.__dict__["_layout_cache"] = (version, (layout, named))
+        return layout, named
 
     def _entries(self, prefix: str, seen: set[int]) -> Iterator[tuple[Layer, str, str, bool]]:
         """(owner, attribute, full name, is_buffer) for every parameter and buffer, by name.
@@ -113,13 +126,11 @@ class Layer:
 
     def named_params(self) -> Iterator[tuple[str, Parameter]]:
         """``(name, parameter)`` for every parameter of this layer and its sub-layers, by name."""
-        for owner, attr, name, is_buffer in self._layout():
-            if not is_buffer:
-                yield name, getattr(owner, attr)
+        return iter(self.named_param_list())
 
     def params(self) -> Iterator[Parameter]:
         """Every parameter of this layer and its sub-layers, in the order of their names."""
-        for _, param in self.named_params():
+        for _, param in self.named_param_list():
             yield param
 
     def named_buffers(self) -> Iterator[tuple[str, Any]]:
@@ -130,8 +141,8 @@ class Layer:
 
     def cleargrads(self) -> None:
         """Forget every parameter's gradient (call before each backward)."""
-        for param in self.params():
-            param.cleargrad()
+        for _, param in self.named_param_list():
+            param._grad = None
 
     # -- moving between backends --------------------------------------------------------------
     def to(self, target: str, device: Any = None) -> "Layer":

@@ -23,6 +23,7 @@ class Adam(Optimizer):
     """
 
     hyperparams = ("lr", "beta1", "beta2", "eps")
+    elementwise = True
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, *,
                  alpha: float | None = None) -> None:
@@ -36,6 +37,9 @@ class Adam(Optimizer):
         """The bias-corrected learning rate of the current step ``t`` (the book's ``Adam.lr``)."""
         t = max(self.t, 1)
         return self.lr * math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
+
+    def begin_step(self) -> None:
+        self._step_size = self.step_size()  # once per step, not once per parameter
 
     def init_state(self, data: Any) -> dict[str, Any]:
         return zeros_like_all(data, "m", "v")
@@ -52,7 +56,7 @@ class Adam(Optimizer):
         denominator = backend_of(data).xp.sqrt(v)
         denominator += self.eps
         step = m / denominator
-        step *= self.step_size()
+        step *= self._step_size
         data -= step
 
 

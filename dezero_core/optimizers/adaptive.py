@@ -11,6 +11,7 @@ class AdaGrad(Optimizer):
     """``h += g²;  p -= lr g / (√h + eps)``."""
 
     hyperparams = ("lr", "eps")
+    elementwise = True
 
     def __init__(self, lr: float = 0.001, eps: float = 1e-8) -> None:
         super().__init__()
@@ -35,6 +36,7 @@ class AdaDelta(Optimizer):
     """
 
     hyperparams = ("rho", "eps")
+    elementwise = True
 
     def __init__(self, rho: float = 0.95, eps: float = 1e-6) -> None:
         super().__init__()
@@ -60,6 +62,7 @@ class RMSProp(Optimizer):
     """``ms = α ms + (1-α) g²;  p -= lr g / (√ms + eps)``."""
 
     hyperparams = ("lr", "alpha", "eps")
+    elementwise = True
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__()

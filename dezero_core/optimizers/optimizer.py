@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 from dezero_core.backend.selection import backend_of
 from dezero_core.graph.transfer import move_array
 from dezero_core.graph.variable import Parameter, Variable
+from dezero_core.optimizers.blocks import blocks_of
 from dezero_core.serialization import copy_like
 
 #: a hook runs before every update with the parameters that have a gradient; it may replace or drop
@@ -27,6 +28,9 @@ class Optimizer:
 
     #: names of the attributes :meth:`state_dict` saves (learning rates may change during training)
     hyperparams: tuple[str, ...] = ()
+    #: True when ``update_one`` only combines arrays element by element (no norms, no reshapes): the
+    #: update may then run on cache-sized row blocks of large parameters (see :mod:`.blocks`)
+    elementwise: bool = False
 
     def __init__(self) -> None:
         self.target: Any = None
@@ -45,33 +49,37 @@ class Optimizer:
 
     def update(self) -> None:
         """One step: run the hooks, then update every parameter that has a gradient, by name."""
-        if self.target is None:
+        target = self.target
+        if target is None:
             raise RuntimeError(f"{type(self).__name__}.update() before setup(target): call setup(model) first")
-        named = [(name, p) for name, p in self.target.named_params() if p._grad is not None]
+        named = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
+        named = [(name, p) for name, p in named if p._grad is not None]
         if self.hooks:
             params = [p for _, p in named]
             for hook in self.hooks:
                 hook(params)
             named = [(name, p) for name, p in named if p._grad is not None]
         self.t += 1
+        self.begin_step()
+        update_one, state, init_state = self.update_one, self.state, self.init_state
         for name, param in named:
-            grad = param._grad
-            if isinstance(grad, Variable):
+            data, grad = param.data, param._grad
+            if isinstance(grad, Variable):  # a gradient kept as a graph (backward(create_graph=True))
                 grad = grad.data
-            self.update_one(param.data, grad, self._state_of(name, param.data))
+            slots = state.get(name)
+            if slots is None:
+                slots = state[name] = init_state(data)
+            elif slots and type(next(iter(slots.values()))) is not type(data):
+                _follow(slots, data)
+            blocks = blocks_of(data) if self.elementwise else None
+            if blocks is None:
+                update_one(data, grad, slots)
+            else:
+                for rows in blocks:
+                    update_one(data[rows], grad[rows], {key: value[rows] for key, value in slots.items()})
 
-    def _state_of(self, name: str, data: Any) -> dict[str, Any]:
-        state = self.state.get(name)
-        if state is None:
-            state = self.state[name] = self.init_state(data)
-        elif state:
-            first = next(iter(state.values()))
-            if type(first) is not type(data) and backend_of(first) is not backend_of(data):
-                # the model was moved to another backend (Layer.to) since the last step
-                target = backend_of(data).name
-                for key, value in state.items():
-                    state[key] = move_array(value, target)
-        return state
+    def begin_step(self) -> None:
+        """Called once per :meth:`update`, after ``t`` is incremented and before the parameters."""
 
     def init_state(self, data: Any) -> dict[str, Any]:
         """The state of a parameter whose array is ``data``, before its first update (none by default)."""
@@ -118,6 +126,14 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)}' for n in self.hyperparams)})"
+
+
+def _follow(slots: dict[str, Any], data: Any) -> None:
+    """Move state arrays to ``data``'s backend when the model was moved (``Layer.to``) since the last step."""
+    if backend_of(next(iter(slots.values()))) is not backend_of(data):
+        target = backend_of(data).name
+        for key, value in slots.items():
+            slots[key] = move_array(value, target)
 
 
 def zeros_like_all(data: Any, *slots: str) -> dict[str, Any]:

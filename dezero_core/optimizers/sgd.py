@@ -10,6 +10,7 @@ class SGD(Optimizer):
     """``p -= lr * g``."""
 
     hyperparams = ("lr",)
+    elementwise = True
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
@@ -23,6 +24,7 @@ class MomentumSGD(Optimizer):
     """``v = momentum * v - lr * g; p += v`` (``v`` starts at zero)."""
 
     hyperparams = ("lr", "momentum")
+    elementwise = True
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()
@@ -46,6 +48,7 @@ class Nesterov(Optimizer):
     """
 
     hyperparams = ("lr", "momentum")
+    elementwise = True
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()

@@ -170,3 +170,30 @@ def test_parameters_without_a_gradient_are_left_alone():
 def test_update_before_setup_says_to_call_setup():
     with pytest.raises(RuntimeError, match=r"setup\(model\)"):
         O.SGD().update()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("backend", ["numpy", "strict"])
+def test_updates_in_cache_sized_blocks_equal_whole_array_updates(name, backend, monkeypatch):
+    if backend == "strict":
+        pytest.importorskip("array_api_strict")
+    from dezero_core.optimizers import blocks
+
+    make, _ = CASES[name]
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((37, 5))
+    grads = [rng.standard_normal((37, 5)) for _ in range(3)]
+    results = []
+    for block, minimum in ((10**9, 10**9), (10, 20)):  # whole arrays; then blocks of 2 rows
+        monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", block)
+        monkeypatch.setattr(blocks, "MIN_BLOCKED_ELEMENTS", minimum)
+        blocks._blocks_by_shape.clear()
+        assert (blocks.row_blocks((37, 5)) is None) == (block > 100)
+        model = One(start).to(backend)
+        optimizer = make().setup(model)
+        for g in grads:
+            model.p.grad = dz.get_backend(backend).from_host(g)
+            optimizer.update()
+        results.append(dz.get_backend(backend).to_host(model.p.data))
+    blocks._blocks_by_shape.clear()
+    np.testing.assert_array_equal(results[1], results[0])
