@@ -64,6 +64,8 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, xp, x, t):
         weight = self._weights(xp, t, x.dtype)
+        if not self.label_smoothing and self.ignore_index is None and hasattr(xp, "take_along_axis"):
+            return self._forward_picking(xp, x, t, weight)
         # sum(target * log p) picks the label's log-probability (plus the smoothing terms); an ignored
         # label matches no class, and its weight is 0 anyway
         picked = self.target(xp, t, x.shape[1], x.dtype) * log_softmax_of(xp, x, 1)
@@ -71,13 +73,29 @@ class SoftmaxCrossEntropy(Function):
             return xp.sum(picked) * -weight
         return -xp.sum(picked * _with_class_axis(xp, weight))
 
+    def _forward_picking(self, xp: Any, x: Any, t: Any, weight: float) -> Any:
+        """The common case (no smoothing, nothing ignored): ``mean(logsumexp(x) - x[label])``.
+
+        The label's score is picked, not found through a one-hot product, and the softmax is kept
+        for an array-mode backward, which then only subtracts the one-hot target from it.
+        """
+        shifted = x - xp.max(x, axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        total = xp.sum(e, axis=1, keepdims=True)
+        self._softmax = e / total
+        picked = xp.take_along_axis(shifted, _with_class_axis(xp, t), axis=1)
+        return (xp.sum(xp.log(total)) - xp.sum(picked)) * weight
+
     def backward(self, xp, xs, y, gy):
         x, t = xs
         raw = xp.backend.ops  # the target is a constant: build it on arrays even under create_graph
         t = data_of(t)
         weight = self._weights(raw, t, x.dtype)
         scale = gy * (weight if isinstance(weight, float) else _with_class_axis(raw, weight))
-        return (softmax_of(xp, x, 1) - self.target(raw, t, x.shape[1], x.dtype)) * scale, None
+        softmax = getattr(self, "_softmax", None) if xp is raw else None
+        if softmax is None:  # under create_graph: recomputed from x, differentiably
+            softmax = softmax_of(xp, x, 1)
+        return (softmax - self.target(raw, t, x.shape[1], x.dtype)) * scale, None
 
 
 def _with_class_axis(xp: Any, a: Any) -> Any:
