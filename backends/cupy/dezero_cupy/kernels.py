@@ -1,9 +1,7 @@
 """im2col/col2im as CUDA elementwise kernels, in the protocol's ``(N, C, KH, KW, OH, OW)`` layout.
 
-One GPU thread per output element, as in Chainer's kernels: im2col gathers one patch value
-(``pad_value`` in the padding), col2im sums, for one image pixel, every patch value that was read
-from it (a gather, so no atomics). Index arithmetic runs in the type ``I``: int32 whenever every index fits, because a
-32-bit division costs a fraction of a 64-bit one on a GPU, and int64 otherwise.
+The kernel source and why it is written so are in :mod:`dezero_cupy.kernel_source`; this module
+builds the kernels and launches them on the device of their input.
 
 Importing this module imports cupy: the backend imports it only after cupy was found usable.
 """
@@ -13,51 +11,14 @@ from typing import Any, Sequence
 
 import cupy
 
-_IM2COL = cupy.ElementwiseKernel(
-    "raw T img, T pad_value, I h, I w, I out_h, I out_w, I kh, I kw, I sy, I sx, I ph, I pw",
-    "T col",
-    """
-    const I k = (I)i;
-    const I ox = k % out_w;
-    const I oy = k / out_w % out_h;
-    const I kx = k / (out_w * out_h) % kw;
-    const I ky = k / (out_w * out_h * kw) % kh;
-    const I nc = k / (out_w * out_h * kw * kh);  // image and channel, flattened
-    const I y = oy * sy + ky - ph;
-    const I x = ox * sx + kx - pw;
-    col = (0 <= y && y < h && 0 <= x && x < w) ? img[(nc * h + y) * w + x] : pad_value;
-    """,
-    "dezero_im2col",
-)
+from dezero_cupy import kernel_source
 
-_COL2IM = cupy.ElementwiseKernel(
-    "raw T col, I h, I w, I out_h, I out_w, I kh, I kw, I sy, I sx, I ph, I pw",
-    "T img",
-    """
-    const I k = (I)i;
-    const I x = k % w;
-    const I y = k / w % h;
-    const I nc = k / (w * h);
-    T total = (T)0;
-    for (I ky = 0; ky < kh; ++ky) {
-        const I ty = y + ph - ky;  // = oy * sy for the output row that read (y, x) at offset ky
-        if (ty < 0 || ty % sy != 0 || ty / sy >= out_h) continue;
-        const I oy = ty / sy;
-        for (I kx = 0; kx < kw; ++kx) {
-            const I tx = x + pw - kx;
-            if (tx < 0 || tx % sx != 0 || tx / sx >= out_w) continue;
-            // not +=: Chainer's float16-tested kernel uses this form
-            total = total + col[(((nc * kh + ky) * kw + kx) * out_h + oy) * out_w + tx / sx];
-        }
-    }
-    img = total;
-    """,
-    "dezero_col2im",
-)
+_IM2COL = cupy.ElementwiseKernel(*kernel_source.IM2COL)
+_COL2IM = cupy.ElementwiseKernel(*kernel_source.COL2IM)
 
 
 def _index_type(*sizes: int) -> Any:
-    return cupy.int32 if max(sizes) < 2**31 else cupy.int64
+    return cupy.int32 if kernel_source.index_bits(*sizes) == 32 else cupy.int64
 
 
 def _out_size(size: int, k: int, s: int, p: int) -> int:

@@ -1,0 +1,66 @@
+"""The CUDA source of the im2col/col2im elementwise kernels, in the protocol's ``(N, C, KH, KW, OH, OW)`` layout.
+
+Kept apart from :mod:`dezero_cupy.kernels` (which builds them with cupy) so that the kernel text can be
+read without cupy: ``tests/cupy/test_kernel_index_math.py`` interprets these bodies on the CPU.
+
+One GPU thread per output element, as in Chainer's kernels: im2col gathers one patch value
+(``pad_value`` in the padding), col2im sums, for one image pixel, every patch value that was read
+from it (a gather, so no atomics). ``i`` is CuPy's linear index of the output element; ``img`` and
+``col`` (the ``raw`` ones) are flat, C-contiguous arrays. Index arithmetic runs in the type ``I``:
+int32 whenever every index fits (:func:`index_bits`), because a 32-bit division costs a fraction of
+a 64-bit one on a GPU, and int64 otherwise.
+"""
+from __future__ import annotations
+
+#: ``cupy.ElementwiseKernel(in_params, out_params, operation, name)`` of im2col
+IM2COL = (
+    "raw T img, T pad_value, I h, I w, I out_h, I out_w, I kh, I kw, I sy, I sx, I ph, I pw",
+    "T col",
+    """
+    const I k = (I)i;
+    const I ox = k % out_w;
+    const I oy = k / out_w % out_h;
+    const I kx = k / (out_w * out_h) % kw;
+    const I ky = k / (out_w * out_h * kw) % kh;
+    const I nc = k / (out_w * out_h * kw * kh);  // image and channel, flattened
+    const I y = oy * sy + ky - ph;
+    const I x = ox * sx + kx - pw;
+    col = (0 <= y && y < h && 0 <= x && x < w) ? img[(nc * h + y) * w + x] : pad_value;
+    """,
+    "dezero_im2col",
+)
+
+#: ``cupy.ElementwiseKernel(in_params, out_params, operation, name)`` of col2im
+COL2IM = (
+    "raw T col, I h, I w, I out_h, I out_w, I kh, I kw, I sy, I sx, I ph, I pw",
+    "T img",
+    """
+    const I k = (I)i;
+    const I x = k % w;
+    const I y = k / w % h;
+    const I nc = k / (w * h);
+    T total = (T)0;
+    for (I ky = 0; ky < kh; ++ky) {
+        const I ty = y + ph - ky;  // = oy * sy for the output row that read (y, x) at offset ky
+        if (ty < 0 || ty % sy != 0 || ty / sy >= out_h) continue;
+        const I oy = ty / sy;
+        for (I kx = 0; kx < kw; ++kx) {
+            const I tx = x + pw - kx;
+            if (tx < 0 || tx % sx != 0 || tx / sx >= out_w) continue;
+            // not +=: Chainer's float16-tested kernel uses this form
+            total = total + col[(((nc * kh + ky) * kw + kx) * out_h + oy) * out_w + tx / sx];
+        }
+    }
+    img = total;
+    """,
+    "dezero_col2im",
+)
+
+
+def index_bits(*sizes: int) -> int:
+    """The width of ``I`` for arrays of these sizes: 32 when every size is below 2**31, else 64.
+
+    Every intermediate of the kernels' index arithmetic is at most the larger array's size (checked
+    by the CPU interpretation of the kernels), so the sizes alone decide.
+    """
+    return 32 if max(sizes) < 2**31 else 64
