@@ -6,9 +6,6 @@ are the conformance suite's: ``pytest --pyargs dezero_core.testing --dezero-back
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -127,25 +124,7 @@ def test_random_state_of_another_bit_generator_is_refused(gpu) -> None:
         generator.set_state(state)
 
 
-# -- namespace --------------------------------------------------------------------------------
-def test_cupy_has_every_name_the_core_computes_with(gpu) -> None:
-    import dezero_core
-    from dezero_core.backend.ops import EXTRAS
-
-    used = set()
-    for path in Path(dezero_core.__file__).parent.rglob("*.py"):
-        used |= set(re.findall(r"\bxp\.([A-Za-z_][A-Za-z_0-9]*)", path.read_text()))
-    missing = sorted(n for n in used - set(EXTRAS) - {"backend"} if not hasattr(gpu.xp, n))
-    assert missing == []
-
-
-def test_cupy_has_every_name_of_the_array_api_standard(gpu) -> None:
-    array_api_strict = pytest.importorskip("array_api_strict")
-    strict_only = {"Device", "ArrayAPIStrictFlags", "__version__"}
-    names = [n for n in array_api_strict.__all__ if n not in strict_only and "strict_flags" not in n]
-    assert sorted(n for n in names if not hasattr(gpu.xp, n)) == []
-
-
+# -- namespace (its names are checked without a GPU in test_cupy_namespace.py) -----------------
 def test_core_array_helpers_recognise_cupy_arrays(gpu) -> None:
     # dezero_core.data and the checkpoints find arrays by __array_namespace__ (array API standard)
     from dezero_core.data.arrays import is_array

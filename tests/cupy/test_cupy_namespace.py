@@ -1,7 +1,10 @@
-"""The array-API namespace over cupy: ``device=`` on creation functions (checked on a fake cupy).
+"""The array-API namespace over cupy: ``device=`` on creation functions, the functions cupy lacks.
 
 Fakes stand in for cupy's creation functions and devices so that the placement logic is checked
-without a GPU; whether real cupy honours it is checked on a GPU by the conformance suite.
+without a GPU; numpy stands in for cupy where a wrapper calls cupy functions that share numpy's
+names and signatures (``var``'s ``ddof``, ``moveaxis``): that checks the wrapper, not cupy. Where
+cupy is importable (no device needed), the names are checked on the real cupy namespace; whether
+real cupy computes them right is checked on a GPU by the conformance suite.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dezero_cupy.namespace import CREATION, LIKE, CupyNamespace
+from dezero_cupy.namespace import CREATION, LIKE, CupyNamespace, install_array_namespace
 
 
 class FakeDevice:
@@ -120,3 +123,85 @@ def test_asarray_copies_an_array_of_another_device_onto_the_requested_one(xp) ->
 def test_asarray_keeps_an_array_already_on_the_requested_device(xp) -> None:
     x = xp._cupy.existing
     assert xp.asarray(x, device=FakeDevice(0)) is x
+
+
+# -- the functions cupy 14 lacks or names differently (numpy standing in for cupy) -----------------
+X = np.arange(12.0).reshape(3, 4) ** 1.5
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_correction_is_passed_as_ddof(name, correction) -> None:
+    got = getattr(CupyNamespace(np), name)(X, axis=1, correction=correction, keepdims=True)
+    np.testing.assert_allclose(got, getattr(np, name)(X, axis=1, ddof=correction, keepdims=True), rtol=1e-15)
+    assert got.shape == (3, 1)
+
+
+def test_vecdot_sums_conjugated_products_along_axis() -> None:
+    a = np.array([[1 + 2j, 3], [0, 1j]])
+    b = np.array([[2, 1j], [5, 1j]])
+    np.testing.assert_allclose(CupyNamespace(np).vecdot(a, b), [2 - 4j + 3j, 1])
+    np.testing.assert_allclose(CupyNamespace(np).vecdot(X, X, axis=0), (X * X).sum(axis=0))
+
+
+def test_unstack_splits_along_axis() -> None:
+    parts = CupyNamespace(np).unstack(X, axis=1)
+    assert isinstance(parts, tuple) and len(parts) == 4
+    np.testing.assert_array_equal(parts[2], X[:, 2])
+
+
+# -- __array_namespace__ on the array type --------------------------------------------------------
+def test_array_namespace_is_installed_where_missing() -> None:
+    class Array:
+        pass
+
+    install_array_namespace(Array, "the namespace")
+    assert Array().__array_namespace__() == "the namespace"
+    assert Array().__array_namespace__(api_version="2023.12") == "the namespace"
+
+
+def test_an_existing_array_namespace_is_kept() -> None:
+    class Array:
+        def __array_namespace__(self, api_version=None):
+            return "its own"
+
+    install_array_namespace(Array, "ours")
+    assert Array().__array_namespace__() == "its own"
+
+
+# -- the real cupy namespace (importable without a GPU) ----------------------------------------------
+def _core_names() -> set[str]:
+    import re
+    from pathlib import Path
+
+    import dezero_core
+    from dezero_core.backend.ops import EXTRAS
+
+    used = set()
+    for path in Path(dezero_core.__file__).parent.rglob("*.py"):
+        used |= set(re.findall(r"\b(?:xp|ops)\.([A-Za-z_][A-Za-z_0-9]*)", path.read_text()))
+    return used - set(EXTRAS) - {"backend"}
+
+
+def test_real_cupy_has_every_name_the_core_computes_with() -> None:
+    cupy = pytest.importorskip("cupy", reason="cupy is not installed (the names need cupy, not a GPU)")
+    xp = CupyNamespace(cupy)
+    assert sorted(n for n in _core_names() if not hasattr(xp, n)) == []
+
+
+def test_real_cupy_has_every_function_of_the_array_api_standard() -> None:
+    cupy = pytest.importorskip("cupy", reason="cupy is not installed (the names need cupy, not a GPU)")
+    array_api_strict = pytest.importorskip("array_api_strict")
+    # not functions: the version string and the inspection namespace (the backend lists devices itself)
+    meta = {"Device", "ArrayAPIStrictFlags", "__version__", "__array_api_version__", "__array_namespace_info__"}
+    names = [n for n in array_api_strict.__all__ if n not in meta and "strict_flags" not in n]
+    xp = CupyNamespace(cupy)
+    assert sorted(n for n in names if not hasattr(xp, n)) == []
+
+
+def test_real_cupy_var_takes_ddof_as_the_wrapper_assumes() -> None:
+    import inspect
+
+    cupy = pytest.importorskip("cupy", reason="cupy is not installed (the signature needs cupy, not a GPU)")
+    assert {"axis", "ddof", "keepdims"} <= set(inspect.signature(cupy.var).parameters)
+    assert {"axis", "ddof", "keepdims"} <= set(inspect.signature(cupy.std).parameters)

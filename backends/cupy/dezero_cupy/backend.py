@@ -13,7 +13,7 @@ from dezero_core.backend import ArrayBackend, RandomGenerator
 
 class CupyBackend(ArrayBackend):
     """NVIDIA GPUs through CuPy (>= 14, whose main namespace follows the array API standard; see
-    :mod:`dezero_cupy.namespace` for the one gap it fills).
+    :mod:`dezero_cupy.namespace` for the gaps it fills).
 
     Devices are ``cupy.cuda.Device`` objects; new arrays are created on CuPy's current device
     (``with cupy.cuda.Device(1): ...``) unless a device is given.
@@ -30,11 +30,13 @@ class CupyBackend(ArrayBackend):
         import cupyx
 
         from dezero_cupy import kernels
-        from dezero_cupy.namespace import CupyNamespace
+        from dezero_cupy.namespace import CupyNamespace, install_array_namespace
 
         self._cupyx = cupyx
         self._kernels = kernels
-        return CupyNamespace(cupy)
+        xp = CupyNamespace(cupy)
+        install_array_namespace(cupy.ndarray, xp)
+        return xp
 
     # -- arrays -------------------------------------------------------------------------------
     def array_types(self) -> tuple[type, ...]:

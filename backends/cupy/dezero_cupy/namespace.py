@@ -1,12 +1,20 @@
 """cupy's main namespace as the array-API namespace the core computes with.
 
-CuPy >= 14 mirrors NumPy 2, whose main namespace follows the array API standard, except for one gap
-the core relies on: creation functions take no ``device=`` keyword (CuPy creates arrays on its
-*current* device). :class:`CupyNamespace` is cupy itself with those functions wrapped: a given
-device becomes the current one for the call, and the ``*_like`` functions default to the device of
-their argument, as the standard says. A few dtype helpers NumPy 2 added come from numpy when cupy lacks them
-(:data:`FROM_NUMPY`). Everything else is cupy's own object, unwrapped, so the hot path
-(``xp.matmul``, ``xp.exp``...) costs nothing extra.
+CuPy >= 14 mirrors NumPy 2, whose main namespace follows the array API standard, with gaps that
+:class:`CupyNamespace` fills (checked against cupy 14.2 by ``hasattr`` and signatures):
+
+- creation functions take no ``device=`` keyword (CuPy creates arrays on its *current* device):
+  wrapped, a given device becomes the current one for the call, and the ``*_like`` functions default
+  to the device of their argument, as the standard says;
+- ``var``/``std`` take NumPy's ``ddof`` but not the standard's ``correction`` (the core's ``F.var``
+  passes ``correction=``);
+- ``vecdot`` and ``unstack`` are missing;
+- ``cupy.ndarray`` has no ``__array_namespace__``, by which the core's data and checkpoint code
+  recognises arrays: :func:`install_array_namespace` adds one returning this namespace.
+
+A few dtype helpers NumPy 2 added come from numpy when cupy lacks them (:data:`FROM_NUMPY`).
+Everything else is cupy's own object, unwrapped, so the hot path (``xp.matmul``, ``xp.exp``...)
+costs nothing extra.
 """
 from __future__ import annotations
 
@@ -56,6 +64,22 @@ class CupyNamespace:
             # an array of another GPU may come back as it is: copy it onto this one
             return a if a.device.id == device.id else a.copy()
 
+    def var(self, x: Any, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False) -> Any:
+        """The variance, with the standard's ``correction`` (cupy's ``ddof``)."""
+        return self._cupy.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def std(self, x: Any, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False) -> Any:
+        """The standard deviation, with the standard's ``correction`` (cupy's ``ddof``)."""
+        return self._cupy.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def vecdot(self, x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+        """The standard's ``vecdot``: ``sum(conj(x1) * x2)`` along ``axis``, broadcasting the rest."""
+        return self._cupy.sum(self._cupy.conj(x1) * x2, axis=axis)
+
+    def unstack(self, x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
+        """The standard's ``unstack``: the views of ``x`` along ``axis``, as a tuple."""
+        return tuple(self._cupy.moveaxis(x, axis, 0))
+
     def __repr__(self) -> str:
         return f"<array-API namespace of cupy {getattr(self._cupy, '__version__', '?')}>"
 
@@ -80,3 +104,22 @@ def _placed_like(create: Callable[..., Any]) -> Callable[..., Any]:
     call.__name__ = call.__qualname__ = create.__name__
     call.__doc__ = f"``cupy.{create.__name__}`` creating its result on ``device`` (default: the device of ``x``)."
     return call
+
+
+def install_array_namespace(array_type: type, namespace: Any) -> None:
+    """Give ``array_type`` an ``__array_namespace__`` returning ``namespace``, unless it has one.
+
+    The array API standard wants every array to name its namespace; cupy 14's ndarray does not, so
+    the core's helpers (``dezero_core.data.arrays.is_array``, checkpoints) would not see cupy arrays
+    as arrays: datasets on the GPU would be indexed element by element, the Trainer would skip
+    accuracy, checkpoints would pickle device arrays. A cupy that defines its own keeps it.
+    (array-api-compat asks ``is_cupy_array`` before ``__array_namespace__``, so libraries using it
+    still get their own cupy wrapper.)
+    """
+    if hasattr(array_type, "__array_namespace__"):
+        return
+
+    def __array_namespace__(self: Any, /, *, api_version: str | None = None) -> Any:
+        return namespace
+
+    array_type.__array_namespace__ = __array_namespace__
