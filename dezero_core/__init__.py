@@ -29,20 +29,28 @@ __all__ = [
     "as_variable",
     "backend_names",
     "detect_anomaly",
+    "flushing_denormals",
     "functions",
     "get_backend",
+    "get_flush_denormal",
     "hookimpl",
     "get_config",
     "is_training",
     "no_grad",
     "set_backend",
+    "set_flush_denormal",
     "test_mode",
     "using_backend",
     "using_config",
 ]
 
-# Imported on first access: ``import dezero_core`` must not import pluggy.
-_LAZY = {"hookimpl": "dezero_core.hookspecs"}
+# Imported on first access: ``import dezero_core`` must not import pluggy, nor load what few programs use.
+_LAZY = {
+    "hookimpl": "dezero_core.hookspecs",
+    "flushing_denormals": "dezero_core.backend.denormals",
+    "get_flush_denormal": "dezero_core.backend.denormals",
+    "set_flush_denormal": "dezero_core.backend.denormals",
+}
 
 
 def __getattr__(name: str) -> object:

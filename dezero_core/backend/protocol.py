@@ -156,6 +156,20 @@ class ArrayBackend:
         """A new random generator; the same seed gives the same stream."""
         raise NotImplementedError
 
+    def set_flush_denormal(self, enabled: bool) -> bool:
+        """Flush denormal floats to zero (``enabled``) or compute them exactly; whether supported.
+
+        The contract of ``torch.set_flush_denormal``: True when the backend did it, False when it
+        cannot (the default: nothing changes). On CPUs the mode is per thread: it applies to the
+        calling thread (and, on Linux, to threads it starts afterwards). Denormals cost ~100x on
+        x86; :func:`dezero_core.flushing_denormals` sets this for a block and restores it.
+        """
+        return False
+
+    def get_flush_denormal(self) -> bool:
+        """Whether denormals are flushed now (on CPUs: in the calling thread); False if unsupported."""
+        return False
+
     # -- extras the array API lacks --------------------------------------------------------------
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         """``target[index] += values`` in place, adding repeated indices up (numpy's ``add.at``)."""

@@ -84,6 +84,19 @@ class NumpyBackend(ArrayBackend):
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self.xp.add.at(target, index, values)
 
+    def set_flush_denormal(self, enabled: bool) -> bool:
+        """Flush denormals on this CPU thread (see :mod:`dezero_numpy.denormals`); False where
+        unsupported (not Linux/glibc on x86_64 or aarch64)."""
+        from dezero_numpy import denormals  # loads libm: not at module import
+
+        return denormals.set_flush_denormal(enabled)
+
+    def get_flush_denormal(self) -> bool:
+        """Whether this CPU thread flushes denormals."""
+        from dezero_numpy import denormals
+
+        return denormals.get_flush_denormal()
+
     def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
                pad_value: float = 0.0) -> Any:
         """The windows of ``x`` as a read-only strided view (see :mod:`dezero_numpy.windows`)."""

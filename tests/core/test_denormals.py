@@ -1,0 +1,144 @@
+"""Flush-to-zero of denormals: what flushing does to float32 arithmetic, and that every way of
+setting it restores the thread's previous mode (numpy backend; strict as a backend without support)."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+import dezero_core as dz
+from dezero_core.backend import backend_names, get_backend
+
+#: float32 1e-39, a denormal, built from its bits: a conversion from a Python float would itself
+#: be flushed if a test ran it in flushing mode
+DENORMAL = np.array([0x000AE398], dtype=np.uint32).view(np.float32)
+#: two normal float32 whose product, 1e-40, is denormal
+TINY = np.array([1e-20], dtype=np.float32)
+#: 2**30: scales the denormal to a normal number, 1.07e-30, unless the denormal is read as zero
+SCALE = np.float32(2.0 ** 30)
+
+
+def bits(x: np.ndarray) -> int:
+    """The bits of a float32 array's first element: compared as a float, a denormal would read as
+    zero in flushing mode, whatever the arithmetic produced."""
+    return int(x.view(np.uint32)[0])
+
+
+def exact() -> bool:
+    """Whether float32 arithmetic keeps the denormals: a denormal input counts, a denormal product
+    of normal numbers is not rounded to zero."""
+    return bool(1.07e-30 < (DENORMAL * SCALE)[0] < 1.08e-30 and bits(TINY * TINY) != 0)
+
+
+def flushed() -> bool:
+    """Whether float32 arithmetic flushes: a denormal input reads as zero (x86's DAZ), a denormal
+    result becomes zero (FTZ)."""
+    return bits(DENORMAL * SCALE) == 0 and bits(DENORMAL + np.float32(0.0)) == 0 and bits(TINY * TINY) == 0
+
+
+@pytest.fixture
+def numpy_backend() -> Iterator[Any]:
+    """The numpy backend with flushing off in this thread, and off again after the test."""
+    backend = get_backend("numpy")
+    from dezero_numpy import denormals
+
+    if denormals.unsupported_reason() is not None:
+        pytest.skip(denormals.unsupported_reason())
+    backend.set_flush_denormal(False)
+    yield backend
+    backend.set_flush_denormal(False)
+
+
+def test_denormals_are_exact_by_default(numpy_backend: Any) -> None:
+    assert numpy_backend.get_flush_denormal() is False
+    assert exact()
+
+
+def test_set_flush_denormal_flushes_float32_denormals_and_reports_support(numpy_backend: Any) -> None:
+    assert dz.set_flush_denormal(True, "numpy") is True
+    assert dz.get_flush_denormal("numpy") is True
+    assert flushed()
+    assert dz.set_flush_denormal(False, "numpy") is True
+    assert dz.get_flush_denormal("numpy") is False
+    assert exact()
+
+
+def test_set_flush_denormal_acts_on_the_current_backend(numpy_backend: Any) -> None:
+    with dz.using_backend("numpy"):
+        assert dz.set_flush_denormal(True) is True
+        assert dz.get_flush_denormal() is True
+    assert flushed()
+
+
+def test_flushing_denormals_flushes_inside_and_restores_exact_arithmetic_after(numpy_backend: Any) -> None:
+    with dz.flushing_denormals(backend="numpy") as supported:
+        assert supported is True
+        assert flushed()
+    assert numpy_backend.get_flush_denormal() is False
+    assert exact()
+
+
+def test_flushing_denormals_restores_the_mode_when_the_block_raises(numpy_backend: Any) -> None:
+    with pytest.raises(KeyError, match="inside"):
+        with dz.flushing_denormals(backend="numpy"):
+            raise KeyError("inside")
+    assert numpy_backend.get_flush_denormal() is False
+    assert exact()
+
+
+def test_flushing_denormals_off_inside_a_flushing_thread_restores_flushing(numpy_backend: Any) -> None:
+    numpy_backend.set_flush_denormal(True)
+    with dz.flushing_denormals(False, backend="numpy"):
+        assert exact()
+    assert numpy_backend.get_flush_denormal() is True
+    assert flushed()
+
+
+def test_flushing_is_per_thread(numpy_backend: Any) -> None:
+    started, go, seen = threading.Event(), threading.Event(), []
+
+    def other_thread() -> None:
+        started.set()
+        go.wait()
+        seen.append(numpy_backend.get_flush_denormal())
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    started.wait()
+    with dz.flushing_denormals(backend="numpy"):
+        go.set()  # the thread was running before this one started flushing
+        thread.join()
+    assert seen == [False]
+
+
+@pytest.mark.skipif("strict" not in backend_names(), reason="needs the strict test backend (dezero-strict)")
+def test_a_backend_without_support_returns_false_and_changes_nothing() -> None:
+    strict, numpy_backend = get_backend("strict"), get_backend("numpy")
+    assert strict.set_flush_denormal(True) is False
+    assert strict.get_flush_denormal() is False
+    with dz.flushing_denormals(backend=strict) as supported:
+        assert supported is False
+        assert numpy_backend.get_flush_denormal() is False
+        assert exact()  # the same thread computes, and it was not switched
+
+
+@pytest.mark.parametrize("platform, machine", [("darwin", "arm64"), ("win32", "AMD64"), ("linux", "riscv64")])
+def test_the_numpy_backend_reports_other_platforms_unsupported(monkeypatch: pytest.MonkeyPatch, platform: str,
+                                                               machine: str) -> None:
+    from dezero_numpy import denormals
+
+    monkeypatch.setattr(denormals.sys, "platform", platform)
+    monkeypatch.setattr(denormals.os, "uname", lambda: type("uname", (), {"machine": machine})(), raising=False)
+    mode, reason = denormals._load()
+    assert mode is None and (platform in reason or machine in reason)
+
+
+def test_where_unsupported_the_numpy_backend_returns_false_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dezero_numpy import denormals
+
+    monkeypatch.setattr(denormals, "_MODE", None)
+    assert get_backend("numpy").set_flush_denormal(True) is False
+    assert get_backend("numpy").get_flush_denormal() is False
+    assert exact()
