@@ -1,12 +1,15 @@
-"""The datasets: real file formats served over HTTP, the embedded digits, the toy sets, registration."""
+"""The datasets: real file formats fetched from a local mirror, the embedded digits, the toy sets,
+registration."""
 import gzip
 from importlib import resources
 
 import numpy as np
 import pytest
 
+import dezero_core.download
 from dezero_core.discovery import registry
 from dezero_datasets import CIFAR10, CIFAR100, MNIST, Digits, FashionMNIST, Shakespeare, SinCurve, Spiral
+import dezero_datasets.download
 from dezero_datasets.download import DownloadError, RemoteFile
 from dezero_datasets.mnist import read_idx
 from dataset_files import cifar_tar_gz, idx_gz, sha256
@@ -14,22 +17,22 @@ from dataset_files import cifar_tar_gz, idx_gz, sha256
 RNG = np.random.default_rng(0)
 
 
-def mnist_files(n):
-    images = RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = RNG.integers(0, 10, n, dtype=np.uint8)
-    return images, labels, {"images": idx_gz(images), "labels": idx_gz(labels)}
-
-
-def serve_mnist(cls, monkeypatch, server, n_train=5, n_test=3):
-    """Serve generated MNIST-format files and point ``cls`` at them; returns the arrays."""
-    arrays, files = {}, {}
+def mnist_blobs(n_train, n_test):
+    """Generated MNIST-format files (name -> bytes) and the arrays they hold, per split."""
+    arrays, blobs = {}, {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images, labels, blobs = mnist_files(n)
+        images = RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = RNG.integers(0, 10, n, dtype=np.uint8)
         arrays[prefix] = images, labels
-        for kind, blob in blobs.items():
-            name = f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz"
-            files[name] = RemoteFile(name, sha256(blob), (server.serve(name, blob),))
-    monkeypatch.setattr(cls, "files", files)
+        blobs[f"{prefix}-images-idx3-ubyte.gz"] = idx_gz(images)
+        blobs[f"{prefix}-labels-idx1-ubyte.gz"] = idx_gz(labels)
+    return arrays, blobs
+
+
+def serve_mnist(cls, monkeypatch, mirror, n_train=5, n_test=3):
+    """Put generated MNIST-format files on a mirror and point ``cls`` at them; returns the arrays."""
+    arrays, blobs = mnist_blobs(n_train, n_test)
+    monkeypatch.setattr(cls, "files", {name: mirror(name, blob) for name, blob in blobs.items()})
     monkeypatch.setattr(cls, "system_dirs", ())
     return arrays
 
@@ -42,9 +45,11 @@ def test_every_dataset_is_registered_by_dezero_datasets():
     assert reg.get("Digits") is Digits
 
 
-def test_mnist_downloads_and_parses_idx_files(server, data_home, monkeypatch):
-    arrays = serve_mnist(MNIST, monkeypatch, server)
+def test_mnist_downloads_into_its_cache_folder_and_parses_idx_files(mirror, data_home, monkeypatch):
+    arrays = serve_mnist(MNIST, monkeypatch, mirror)
     train = MNIST(train=True, transform=None)
+    assert sorted(p.name for p in (data_home / "mnist").iterdir()) == [
+        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
     images, labels = arrays["train"]
     assert train.data.shape == (5, 1, 28, 28) and train.data.dtype == np.uint8
     np.testing.assert_array_equal(train.data[:, 0], images)
@@ -53,8 +58,8 @@ def test_mnist_downloads_and_parses_idx_files(server, data_home, monkeypatch):
     assert len(MNIST(train=False)) == 3
 
 
-def test_mnist_default_transform_gives_flat_floats_in_unit_range(server, data_home, monkeypatch):
-    arrays = serve_mnist(MNIST, monkeypatch, server)
+def test_mnist_default_transform_gives_flat_floats_in_unit_range(mirror, data_home, monkeypatch):
+    arrays = serve_mnist(MNIST, monkeypatch, mirror)
     x, t = MNIST()[0:2]
     assert x.shape == (2, 784) and x.dtype == np.float32
     np.testing.assert_allclose(x[1], arrays["train"][0][1].reshape(-1) / 255.0, rtol=1e-6)
@@ -63,14 +68,12 @@ def test_mnist_default_transform_gives_flat_floats_in_unit_range(server, data_ho
 def test_fashion_mnist_is_read_from_the_system_folder_without_network(tmp_path, data_home, monkeypatch):
     system = tmp_path / "fashion-mnist"
     system.mkdir()
-    files = {}
-    for prefix in ("train", "t10k"):
-        _, _, blobs = mnist_files(4)
-        for kind, blob in blobs.items():
-            name = f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz"
-            (system / name).write_bytes(blob)
-            files[name] = RemoteFile(name, sha256(blob), ("http://127.0.0.1:9/unreachable",))
-    monkeypatch.setattr(FashionMNIST, "files", files)
+    _, blobs = mnist_blobs(4, 4)
+    for name, blob in blobs.items():
+        (system / name).write_bytes(blob)
+    unreachable = ("http://127.0.0.1:9/unreachable",)
+    monkeypatch.setattr(FashionMNIST, "files", {name: RemoteFile(name, sha256(blob), unreachable)
+                                                for name, blob in blobs.items()})
     monkeypatch.setattr(FashionMNIST, "system_dirs", (str(system),))
     assert len(FashionMNIST(train=False)) == 4
     assert FashionMNIST.labels()[9] == "Ankle boot"
@@ -84,8 +87,14 @@ def test_mnist_offline_error_says_where_to_put_the_files(data_home, monkeypatch)
     name = "train-images-idx3-ubyte.gz"
     monkeypatch.setattr(MNIST, "files", {name: RemoteFile(name, "0" * 64, ("http://127.0.0.1:9/x",))})
     monkeypatch.setattr(MNIST, "system_dirs", ())
-    with pytest.raises(DownloadError, match="put it at .*mnist/train-images-idx3-ubyte.gz"):
+    with pytest.raises(DownloadError, match=f"put it at {data_home / 'mnist' / name}"):
         MNIST()
+
+
+def test_the_download_module_keeps_its_names_and_they_are_the_cores():
+    # dezero_datasets.download was the datasets' own copy of the download code; it now names the core's
+    for name in ("fetch", "RemoteFile", "DownloadError", "ChecksumError", "data_home"):
+        assert getattr(dezero_datasets.download, name) is getattr(dezero_core.download, name)
 
 
 def test_official_checksums_are_full_sha256_digests():
@@ -118,10 +127,10 @@ def cifar10_batches(per_batch=2):
     return batches
 
 
-def test_cifar10_downloads_and_reads_the_pickled_batches(server, data_home, monkeypatch):
+def test_cifar10_downloads_and_reads_the_pickled_batches(mirror, data_home, monkeypatch):
     batches = cifar10_batches()
     blob = cifar_tar_gz("cifar-10-batches-py", batches)
-    monkeypatch.setattr(CIFAR10, "archive", RemoteFile("c10.tar.gz", sha256(blob), (server.serve("c10", blob),)))
+    monkeypatch.setattr(CIFAR10, "archive", mirror("c10.tar.gz", blob))
     train = CIFAR10(transform=None)
     assert train.data.shape == (10, 3, 32, 32)
     np.testing.assert_array_equal(train.data[2].reshape(-1), batches["data_batch_2"][b"data"][0])
@@ -132,27 +141,27 @@ def test_cifar10_downloads_and_reads_the_pickled_batches(server, data_home, monk
     assert x.shape == (3, 32, 32) and x.dtype == np.float32 and float(x.max()) <= 1.0
 
 
-def test_cifar100_fine_and_coarse_labels(server, data_home, monkeypatch):
+def test_cifar100_fine_and_coarse_labels(mirror, data_home, monkeypatch):
     parts = {name: {b"data": RNG.integers(0, 256, (3, 3072), dtype=np.uint8),
                     b"fine_labels": [99, 5, 0], b"coarse_labels": [19, 1, 0]} for name in ("train", "test")}
     blob = cifar_tar_gz("cifar-100-python", parts)
-    monkeypatch.setattr(CIFAR100, "archive", RemoteFile("c100.tar.gz", sha256(blob), (server.serve("c100", blob),)))
+    monkeypatch.setattr(CIFAR100, "archive", mirror("c100.tar.gz", blob))
     assert CIFAR100().label.tolist() == [99, 5, 0]
     coarse = CIFAR100(train=False, label_type="coarse")
     assert coarse.label.tolist() == [19, 1, 0] and len(coarse.classes) == 20
 
 
-def test_cifar_archive_without_the_batches_is_an_error(server, data_home, monkeypatch):
+def test_cifar_archive_without_the_batches_is_an_error(mirror, data_home, monkeypatch):
     blob = cifar_tar_gz("elsewhere", {"x": {}})
-    monkeypatch.setattr(CIFAR10, "archive", RemoteFile("c.tar.gz", sha256(blob), (server.serve("c", blob),)))
+    monkeypatch.setattr(CIFAR10, "archive", mirror("c.tar.gz", blob))
     with pytest.raises(ValueError, match="not a CIFAR python archive"):
         CIFAR10()
 
 
-def test_shakespeare_gives_character_ids_in_order_of_appearance(server, data_home, monkeypatch):
+def test_shakespeare_gives_character_ids_in_order_of_appearance(mirror, data_home, monkeypatch):
     text = "To be, or not to be"
     blob = text.encode()
-    monkeypatch.setattr(Shakespeare, "file", RemoteFile("s.txt", sha256(blob), (server.serve("s", blob),)))
+    monkeypatch.setattr(Shakespeare, "file", mirror("s.txt", blob))
     ds = Shakespeare()
     assert "".join(ds.id_to_char[i] for i in range(4)) == "To b"
     np.testing.assert_array_equal(ds.data[:6], [0, 1, 2, 3, 4, 5])

@@ -5,7 +5,7 @@
 """
 from dezero_datasets.cifar import CIFAR10, CIFAR100
 from dezero_datasets.digits import Digits
-from dezero_datasets.download import ChecksumError, DownloadError, RemoteFile, data_home, fetch
+from dezero_core.download import ChecksumError, DownloadError, RemoteFile, data_home, fetch
 from dezero_datasets.mnist import MNIST, FashionMNIST
 from dezero_datasets.text import Shakespeare
 from dezero_datasets.toy import SinCurve, Spiral

@@ -13,7 +13,7 @@ import numpy as np
 
 from dezero_core.data import Dataset
 from dezero_core.data.transforms import Compose, Normalize, ToFloat, Transform
-from dezero_datasets.download import RemoteFile, fetch
+from dezero_core.download import RemoteFile, fetch
 
 IMAGES_01 = Compose([ToFloat(), Normalize(0.0, 255.0)])
 

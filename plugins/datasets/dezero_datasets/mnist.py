@@ -9,7 +9,7 @@ import numpy as np
 
 from dezero_core.data import Dataset
 from dezero_core.data.transforms import Compose, Flatten, Normalize, ToFloat, Transform
-from dezero_datasets.download import RemoteFile, fetch
+from dezero_core.download import RemoteFile, fetch
 
 #: IDX type codes (the third byte of the magic number) and the big-endian dtypes they stand for
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -43,7 +43,7 @@ class MNIST(Dataset):
     """The MNIST handwritten digits: images ``(N, 1, 28, 28)`` uint8, labels int64 in 0..9.
 
     The default transform flattens each image to 784 float32 values in [0, 1]. Files are downloaded
-    once into ``$DEZERO_DATA_HOME/mnist`` (see :mod:`dezero_datasets.download`).
+    once into ``$DEZERO_DATA_HOME/mnist`` (see :mod:`dezero_core.download`).
     """
 
     subdir = "mnist"

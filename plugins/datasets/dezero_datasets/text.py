@@ -5,7 +5,7 @@ import numpy as np
 
 from dezero_core.data import Dataset
 from dezero_core.data.transforms import Transform
-from dezero_datasets.download import RemoteFile, fetch
+from dezero_core.download import RemoteFile, fetch
 
 
 class Shakespeare(Dataset):

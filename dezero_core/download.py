@@ -1,0 +1,187 @@
+"""Getting a file onto disk once: system folders, the cache, then each URL in turn, verified by SHA-256.
+
+One module serves every download of the project: pretrained weights
+(:mod:`dezero_core.models.pretrained`), the datasets of ``dezero-datasets`` and the book's
+``dezero.utils.get_file``. ``fetch(remote, subdir)`` returns the path of a verified copy of ``remote``:
+
+1. a file of that name in one of ``system_dirs`` (e.g. Debian's ``dataset-fashion-mnist`` under
+   ``/usr/share/datasets``), used where it lies;
+2. the cache, ``$DEZERO_DATA_HOME/<subdir>`` (default ``~/.cache/dezero/<subdir>``);
+3. a download from each URL in turn (``file://`` URLs work: an offline mirror), streamed into a
+   temporary file beside the target and renamed into place only once the transfer is complete and
+   its SHA-256 matches, so the cache never holds a partial or corrupt file.
+
+When every URL fails (offline, a 404, a corrupt or truncated transfer) the error lists each URL with
+what went wrong and says where to put the file by hand. The network modules and tqdm (the progress
+bar, when installed) are imported at the first download, not with this module.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator
+
+from dezero_core.serialization import atomic_write
+
+HOME_ENV = "DEZERO_DATA_HOME"
+CHUNK = 1 << 20
+TIMEOUT_S = 60.0
+# some servers refuse Python's default agent (yann.lecun.com did)
+USER_AGENT = "dezero (+https://github.com/oreilly-japan/deep-learning-from-scratch-3)"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file to fetch: its name on disk, its SHA-256 (``None``: not pinned yet, any content is
+    accepted with a warning that gives its digest) and the URLs to try, in order."""
+
+    name: str
+    sha256: str | None
+    urls: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise ValueError(f"RemoteFile {self.name!r} has no URL; give at least one (a file:// URL "
+                             f"for a local mirror)")
+
+
+class DownloadError(OSError):
+    """A file found neither locally nor at any of its URLs (an OSError, like the network errors
+    behind it)."""
+
+
+class ChecksumError(DownloadError):
+    """Downloaded bytes whose SHA-256 is not the expected one."""
+
+
+def data_home() -> Path:
+    """The cache folder: ``$DEZERO_DATA_HOME``, else ``~/.cache/dezero``."""
+    env = os.environ.get(HOME_ENV, "").strip()
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "dezero"
+
+
+def sha256_of(path: "str | os.PathLike[str]") -> str:
+    """The hex SHA-256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch(remote: RemoteFile, subdir: "str | os.PathLike[str]",
+          system_dirs: Iterable["str | os.PathLike[str]"] = (), progress: bool = True) -> Path:
+    """The path of a verified local copy of ``remote``, downloading it into the cache if needed.
+
+    ``subdir`` is a folder under :func:`data_home` (an absolute path is used as it is). A cached file
+    that does not match ``remote.sha256`` is downloaded again, with a warning. ``progress`` shows a
+    tqdm byte counter on a terminal when tqdm is installed. Raises :class:`ChecksumError` when every
+    URL served wrong bytes, else :class:`DownloadError` when none gave the file.
+    """
+    system_dirs = tuple(system_dirs)
+    for folder in system_dirs:
+        candidate = Path(folder) / remote.name
+        if candidate.is_file() and _matches(candidate, remote.sha256):
+            return candidate
+    target = data_home() / subdir / remote.name
+    if target.is_file():
+        if _matches(target, remote.sha256):
+            return target
+        warnings.warn(f"{target} does not match its SHA-256 {remote.sha256} (a damaged copy?); "
+                      f"downloading it again", RuntimeWarning, stacklevel=2)
+    import http.client  # here, not at the top: it imports ssl, which only a download needs
+
+    failures: list[tuple[str, BaseException]] = []
+    for url in remote.urls:
+        try:
+            digest = _download(url, target, remote.sha256, progress)
+        except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError; IncompleteRead is not
+            failures.append((url, exc))
+            continue
+        if remote.sha256 is None:
+            warnings.warn(f"{url} has no pinned SHA-256; the downloaded file's is {digest}",
+                          RuntimeWarning, stacklevel=2)
+        return target
+    raise _failure(remote, target, system_dirs, failures) from failures[-1][1]
+
+
+def _matches(path: Path, sha256: str | None) -> bool:
+    return sha256 is None or sha256_of(path) == sha256
+
+
+def _download(url: str, target: Path, sha256: str | None, progress: bool) -> str:
+    """Stream ``url`` into ``target`` atomically and return its SHA-256: nothing is written unless the
+    transfer is complete and, when ``sha256`` is given, matches it."""
+    import urllib.request
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+
+    def write(out: IO[bytes]) -> None:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            length = response.headers.get("Content-Length")
+            expected = int(length) if length is not None else None
+            received = 0
+            with _progress_bar(target.name, expected, progress) as advance:
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    advance(len(chunk))
+        if expected is not None and received != expected:
+            raise DownloadError(f"transfer truncated: received {received} of {expected} bytes")
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise ChecksumError(f"SHA-256 mismatch: expected {sha256}, got {digest.hexdigest()} "
+                                f"({received} bytes); the download was discarded")
+
+    atomic_write(target, write)
+    return digest.hexdigest()
+
+
+def _failure(remote: RemoteFile, target: Path, system_dirs: tuple["str | os.PathLike[str]", ...],
+             failures: list[tuple[str, BaseException]]) -> DownloadError:
+    """The error for a file no URL gave: each URL with its failure, then the way to do it by hand."""
+    every_copy_corrupt = all(isinstance(exc, ChecksumError) for _, exc in failures)
+    check = f", check that its SHA-256 is {remote.sha256}," if remote.sha256 is not None else ""
+    return (ChecksumError if every_copy_corrupt else DownloadError)(
+        f"could not download {remote.name}:\n" + "".join(f"  {url}: {_describe(exc)}\n" for url, exc in failures)
+        + f"If this machine is offline, download it elsewhere (from {remote.urls[0]}){check} and put it at "
+        f"{target}" + (f" (or in {', '.join(str(d) for d in system_dirs)})" if system_dirs else "")
+        + f". Set {HOME_ENV} to use another cache folder."
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    import http.client
+    import urllib.error
+
+    if isinstance(exc, DownloadError):
+        return str(exc)
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        return f"cannot connect ({exc.reason})"
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"transfer truncated: the connection closed after {len(exc.partial)} bytes"
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def _progress_bar(name: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], object]]:
+    """Yields ``advance(n_bytes)``: a tqdm byte counter on stderr, silent when ``enabled`` is false,
+    tqdm is not installed or stderr is not a terminal."""
+    tqdm = None
+    if enabled:
+        with contextlib.suppress(ImportError):
+            from tqdm.auto import tqdm
+    if tqdm is None:
+        yield lambda n: None
+        return
+    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name, disable=None,
+              leave=False) as bar:
+        yield bar.update
