@@ -37,16 +37,25 @@ USER_AGENT = "dezero (+https://github.com/oreilly-japan/deep-learning-from-scrat
 @dataclass(frozen=True)
 class RemoteFile:
     """A file to fetch: its name on disk, its SHA-256 (``None``: not pinned yet, any content is
-    accepted with a warning that gives its digest) and the URLs to try, in order."""
+    accepted with a warning that gives its digest) and the URLs to try, in order.
+
+    ``alternate_sha256`` lists the digests of other known-good copies of the same content, accepted
+    like ``sha256`` (Debian's dataset packages recompress the original ``.gz`` files).
+    """
 
     name: str
     sha256: str | None
     urls: tuple[str, ...]
+    alternate_sha256: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.urls:
             raise ValueError(f"RemoteFile {self.name!r} has no URL; give at least one (a file:// URL "
                              f"for a local mirror)")
+
+    def accepts(self, digest: str) -> bool:
+        """Whether a copy whose SHA-256 is ``digest`` is this file."""
+        return self.sha256 is None or digest in (self.sha256, *self.alternate_sha256)
 
 
 class DownloadError(OSError):
@@ -85,11 +94,11 @@ def fetch(remote: RemoteFile, subdir: "str | os.PathLike[str]",
     system_dirs = tuple(system_dirs)
     for folder in system_dirs:
         candidate = Path(folder) / remote.name
-        if candidate.is_file() and _matches(candidate, remote.sha256):
+        if candidate.is_file() and _is_copy(candidate, remote):
             return candidate
     target = data_home() / subdir / remote.name
     if target.is_file():
-        if _matches(target, remote.sha256):
+        if _is_copy(target, remote):
             return target
         warnings.warn(f"{target} does not match its SHA-256 {remote.sha256} (a damaged copy?); "
                       f"downloading it again", RuntimeWarning, stacklevel=2)
@@ -98,7 +107,7 @@ def fetch(remote: RemoteFile, subdir: "str | os.PathLike[str]",
     failures: list[tuple[str, BaseException]] = []
     for url in remote.urls:
         try:
-            digest = _download(url, target, remote.sha256, progress)
+            digest = _download(url, target, remote, progress)
         except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError; IncompleteRead is not
             failures.append((url, exc))
             continue
@@ -109,13 +118,15 @@ def fetch(remote: RemoteFile, subdir: "str | os.PathLike[str]",
     raise _failure(remote, target, system_dirs, failures) from failures[-1][1]
 
 
-def _matches(path: Path, sha256: str | None) -> bool:
-    return sha256 is None or sha256_of(path) == sha256
+def _is_copy(path: Path, remote: RemoteFile) -> bool:
+    """Whether the file at ``path`` is ``remote`` (read only when ``remote`` is pinned: weights can be
+    hundreds of MB)."""
+    return remote.sha256 is None or remote.accepts(sha256_of(path))
 
 
-def _download(url: str, target: Path, sha256: str | None, progress: bool) -> str:
+def _download(url: str, target: Path, remote: RemoteFile, progress: bool) -> str:
     """Stream ``url`` into ``target`` atomically and return its SHA-256: nothing is written unless the
-    transfer is complete and, when ``sha256`` is given, matches it."""
+    transfer is complete and ``remote`` accepts its digest."""
     import urllib.request
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,8 +146,8 @@ def _download(url: str, target: Path, sha256: str | None, progress: bool) -> str
                     advance(len(chunk))
         if expected is not None and received != expected:
             raise DownloadError(f"transfer truncated: received {received} of {expected} bytes")
-        if sha256 is not None and digest.hexdigest() != sha256:
-            raise ChecksumError(f"SHA-256 mismatch: expected {sha256}, got {digest.hexdigest()} "
+        if not remote.accepts(digest.hexdigest()):
+            raise ChecksumError(f"SHA-256 mismatch: expected {remote.sha256}, got {digest.hexdigest()} "
                                 f"({received} bytes); the download was discarded")
 
     atomic_write(target, write)

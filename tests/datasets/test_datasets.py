@@ -1,6 +1,8 @@
 """The datasets: real file formats fetched from a local mirror, the embedded digits, the toy sets,
 registration."""
+import dataclasses
 import gzip
+import os
 from importlib import resources
 
 import numpy as np
@@ -81,6 +83,17 @@ def test_fashion_mnist_is_read_from_the_system_folder_without_network(tmp_path, 
 
 def test_fashion_mnist_searches_debians_folder_first():
     assert FashionMNIST.system_dirs[0] == "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not os.path.isdir(FashionMNIST.system_dirs[0]), reason="dataset-fashion-mnist is not installed")
+def test_fashion_mnist_accepts_debians_recompressed_files(data_home, monkeypatch):
+    # Debian's files are not byte for byte the official ones; unreachable URLs make sure that they
+    # are read from the system folder, not downloaded
+    monkeypatch.setattr(FashionMNIST, "files", {name: dataclasses.replace(f, urls=("http://127.0.0.1:9/x",))
+                                                for name, f in FashionMNIST.files.items()})
+    test = FashionMNIST(train=False, transform=None)
+    assert test.data.shape == (10000, 1, 28, 28)
+    assert test.label[:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]  # ankle boot, pullover, trouser...
 
 
 def test_mnist_offline_error_says_where_to_put_the_files(data_home, monkeypatch):

@@ -62,6 +62,14 @@ def test_system_file_with_a_wrong_checksum_is_ignored(server, data_home, tmp_pat
     assert path == data_home / "sub" / "file.bin"
 
 
+def test_a_copy_with_an_alternate_digest_is_accepted_like_the_official_one(server, data_home, tmp_path):
+    repackaged = b"the same content, compressed again"
+    spec = RemoteFile("file.bin", sha256(BODY), (server.serve("f", repackaged),), (sha256(repackaged),))
+    (tmp_path / "file.bin").write_bytes(repackaged)
+    assert fetch(spec, "sub", [tmp_path], progress=False) == tmp_path / "file.bin"
+    assert fetch(spec, "sub", progress=False).read_bytes() == repackaged
+
+
 def test_next_mirror_is_tried_after_a_failure(server, data_home):
     path = fetch(remote(server.url("absent"), server.serve("mirror/f", BODY)), "sub", progress=False)
     assert path.read_bytes() == BODY

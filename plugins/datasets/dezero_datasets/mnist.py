@@ -34,8 +34,13 @@ def read_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
-def _files(base_urls: tuple[str, ...], checksums: dict[str, str]) -> dict[str, RemoteFile]:
-    return {name: RemoteFile(name, sha, tuple(base + name for base in base_urls))
+def _files(base_urls: tuple[str, ...], checksums: dict[str, str],
+           repackaged: dict[str, str] | None = None) -> dict[str, RemoteFile]:
+    """The four files, each at every base URL, with the official SHA-256 and, in ``repackaged``, that
+    of a distribution's copy of the same content."""
+    repackaged = repackaged or {}
+    return {name: RemoteFile(name, sha, tuple(base + name for base in base_urls),
+                             (repackaged[name],) if name in repackaged else ())
             for name, sha in checksums.items()}
 
 
@@ -96,6 +101,12 @@ class FashionMNIST(MNIST):
          "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
          "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
          "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
+        # Debian's package (0.0~git20200523.55506a9-1) holds the same files without the original file
+        # name in their gzip headers (each shorter by that name's length, 23 or 24 bytes): other digests
+        {"train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+         "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+         "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+         "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"},
     )
 
 
