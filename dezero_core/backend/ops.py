@@ -19,9 +19,13 @@ class ArrayOps:
     def __init__(self, backend: Any) -> None:
         self.backend = backend
         self._xp = backend.xp
+        self._fast = backend.fast_functions()
 
     def __getattr__(self, name: str) -> Any:
-        target = getattr(self.backend, name) if name in EXTRAS else getattr(self._xp, name)
+        if name in EXTRAS:
+            target = getattr(self.backend, name)
+        else:
+            target = self._fast.get(name) or getattr(self._xp, name)
         self.__dict__[name] = target  # cache: forward/backward look names up on every call
         return target
 

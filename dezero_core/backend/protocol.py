@@ -170,6 +170,16 @@ class ArrayBackend:
         """Whether denormals are flushed now (on CPUs: in the calling thread); False if unsupported."""
         return False
 
+    # -- the namespace functions compute with -------------------------------------------------------
+    def fast_functions(self) -> dict[str, Any]:
+        """Replacements for names of ``xp`` in :attr:`ops`, with the same semantics and less overhead.
+
+        ``Function.forward``/``backward`` call a few names (reductions above all) on every step, on
+        arrays often small enough that a library's Python-level wrapper costs as much as the
+        arithmetic. A backend may map such names to leaner callables; the default maps none.
+        """
+        return {}
+
     # -- extras the array API lacks --------------------------------------------------------------
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         """``target[index] += values`` in place, adding repeated indices up (numpy's ``add.at``)."""

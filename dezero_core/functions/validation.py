@@ -95,7 +95,7 @@ def check_labels(fn: str, t: Any, num_classes: int, ignore_index: int | None = N
     if not is_integral(data):
         raise TypeError(f"{fn}: labels t must be integer class indices, got dtype {data.dtype}; "
                         f"cast them with astype to int64")
-    xp = backend_of(data).xp
+    xp = backend_of(data).ops
     if data.size == 0:
         return
     if ignore_index is None:  # the common case: two reductions, no temporary the size of t

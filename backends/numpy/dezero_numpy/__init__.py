@@ -81,6 +81,12 @@ class NumpyBackend(ArrayBackend):
     def random_generator(self, seed: int | None = None) -> RandomGenerator:
         return NumpyRandomGenerator(self.xp, seed)
 
+    def fast_functions(self) -> dict[str, Any]:
+        """numpy's reductions without their Python wrappers (see :mod:`dezero_numpy.reductions`)."""
+        from dezero_numpy import reductions  # imports numpy: not at module import
+
+        return dict(reductions.FUNCTIONS)
+
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self.xp.add.at(target, index, values)
 
