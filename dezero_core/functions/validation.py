@@ -51,7 +51,11 @@ def require_float(fn: str, x: Any, arg: str = "x") -> None:
     A differentiable function computes on real numbers: an integer input would either fail deep
     inside the array library or silently give float64 results and meaningless gradients.
     """
-    if hasattr(x, "dtype") and not is_floating(x):
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return
+    # the cache read inline: every differentiable function runs this on every call
+    if not (_is_float_cache.get((type(dtype), dtype)) or is_floating(x)):
         raise TypeError(
             f"{fn}: {arg} has dtype {x.dtype}, but {fn} is differentiable and needs floating-point "
             f"data. Cast it first, e.g. xp.astype({arg}, xp.float32) on the array (numpy: "
