@@ -18,7 +18,6 @@ hand-written first layer's Adam moment are denormal at each epoch's end.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Callable
 
 import bench_mlp  # pins BLAS threads (--threads) before numpy loads
@@ -57,21 +56,13 @@ def main() -> None:
     for flush in (False, True):
         steps["dezero_core", flush] = bench_mlp.ours_trainer(weights, x, t)[0]
         steps["hand-written numpy", flush] = lambda idx, model=hand[flush]: model.step(x[idx], t[idx])
-    runs = list(steps)
-    seconds = {run: [] for run in runs}
+    seconds: dict[tuple[str, bool], list[float]] = {run: [] for run in steps}
     denormals = []
     for epoch in range(args.epochs):
         order = np.random.default_rng(100 + epoch).permutation(len(x))
         batches = [order[i:i + bench_mlp.BATCH] for i in range(0, len(order), bench_mlp.BATCH)]
-        spent = dict.fromkeys(runs, 0.0)
-        for c, first in enumerate(range(0, len(batches), args.chunk)):
-            for impl, flush in runs[c % len(runs):] + runs[:c % len(runs)]:
-                step = steps[impl, flush]
-                with dz.flushing_denormals(flush, backend="numpy"):
-                    start = time.perf_counter()
-                    for idx in batches[first:first + args.chunk]:
-                        step(idx)
-                    spent[impl, flush] += time.perf_counter() - start
+        spent = bench_mlp.alternate(steps, batches, args.chunk,
+                                    mode=lambda run: dz.flushing_denormals(run[1], backend="numpy"))
         for run, s in spent.items():
             seconds[run].append(s)
         denormals.append({flush: denormal_count(model.m[0]) for flush, model in hand.items()})

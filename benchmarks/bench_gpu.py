@@ -27,15 +27,14 @@ import statistics
 import time
 from typing import Any, Callable
 
-# bench_mlp (same directory) pins the BLAS threads before numpy loads and owns the data loading and
-# the seeded initial weights: both benchmarks train exactly the same model from the same (W, b).
-from bench_mlp import BATCH, LR, THREADS, initial_weights, load_data
+# bench_mlp (same directory) pins the BLAS threads before numpy loads and owns the data loading, the
+# seeded initial weights and the networks built from them: both benchmarks train exactly the same model.
+from bench_mlp import BATCH, LR, THREADS, initial_weights, load_data, ours_mlp, torch_mlp
 
 import numpy as np  # noqa: E402  (after bench_mlp: BLAS threads are pinned)
 
 import dezero_core as dz  # noqa: E402
 from dezero_core import functions as F  # noqa: E402
-from dezero_core.models import MLP  # noqa: E402
 from dezero_core.optimizers import Adam  # noqa: E402
 
 SIZES = (1000, 1000, 10)
@@ -67,10 +66,7 @@ def dezero_run(backend: Any, x: np.ndarray, t: np.ndarray, order: np.ndarray) ->
     The data is moved to the backend once; batch ``k`` is ``order[k*BATCH:(k+1)*BATCH]``.
     """
     with dz.using_backend("numpy"):
-        model = MLP(SIZES, activation=F.relu, in_size=784)
-        for layer, (W, b) in zip(model.layers, host_weights()):
-            layer.W.data[...] = W
-            layer.b.data[...] = b
+        model = ours_mlp(host_weights())
     model.to(backend.name)
     optimizer = Adam(lr=LR).setup(model)
     xd, td = backend.from_host(x), backend.from_host(t)
@@ -99,14 +95,7 @@ def torch_run(weights: list, x: np.ndarray, t: np.ndarray, order: np.ndarray) ->
     if not torch.cuda.is_available():
         return None
     device = torch.device("cuda")
-    layers: list[Any] = []
-    for i, (W, b) in enumerate(weights):  # the network of bench_mlp's torch_trainer, on the GPU
-        linear = torch.nn.Linear(*W.shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear] + ([torch.nn.ReLU()] if i < len(weights) - 1 else [])
-    net = torch.nn.Sequential(*layers).to(device)
+    net = torch_mlp(torch, weights).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)  # PyTorch's default (foreach) Adam on CUDA
     loss_fn = torch.nn.CrossEntropyLoss()
     xd, td = torch.from_numpy(x).to(device), torch.from_numpy(t).to(device)

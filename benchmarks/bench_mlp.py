@@ -20,14 +20,14 @@ eager is timed too when ``import torch`` works (never a dependency of the projec
 from __future__ import annotations
 
 import argparse
-import gzip
+import contextlib
 import math
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager, Hashable, TypeVar
 
 
 def _threads_from_argv(default: str = "1") -> str:
@@ -49,6 +49,7 @@ import dezero_core as dz  # noqa: E402
 from dezero_core import functions as F  # noqa: E402
 from dezero_core.models import MLP  # noqa: E402
 from dezero_core.optimizers import Adam  # noqa: E402
+from dezero_datasets.mnist import read_idx  # noqa: E402
 
 DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
 BATCH = 100
@@ -59,20 +60,12 @@ REFERENCE = {(1000, 1000, 10): "PyTorch eager 1.11x, DeZero (book) 2.96x",
 
 
 # -- data ------------------------------------------------------------------------------------------
-def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
 def load_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """(x_train, t_train, x_test, t_test, description): float32 in [0, 1], shape (N, 784)."""
     names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
     if all((DATA_DIR / n).is_file() for n in names):
-        xs, ts, xt, tt = (_read_idx(DATA_DIR / n) for n in names)
+        xs, ts, xt, tt = (read_idx(DATA_DIR / n) for n in names)
         prepare = lambda x: (x.reshape(len(x), -1).astype(np.float32) / 255.0)  # noqa: E731
         return prepare(xs), ts.astype(np.int64), prepare(xt), tt.astype(np.int64), f"Fashion-MNIST from {DATA_DIR}"
     rng = np.random.default_rng(0)
@@ -139,11 +132,7 @@ def hand_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t:
 def ours_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
                  ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]]:
     """(step, predict) of dezero_core: MLP with ReLU, softmax_cross_entropy, Adam."""
-    sizes = tuple(W.shape[1] for W, _ in weights)
-    model = MLP(sizes, activation=F.relu, in_size=weights[0][0].shape[0])
-    for layer, (W, b) in zip(model.layers, weights):
-        layer.W.data[...] = W
-        layer.b.data[...] = b
+    model = ours_mlp(weights)
     optimizer = Adam(lr=LR).setup(model)
 
     def step(idx: np.ndarray) -> None:
@@ -168,14 +157,7 @@ def torch_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t
     except ImportError:
         return None
     torch.set_num_threads(int(THREADS))
-    layers: list[Any] = []
-    for i, (W, b) in enumerate(weights):
-        linear = torch.nn.Linear(*W.shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear] + ([torch.nn.ReLU()] if i < len(weights) - 1 else [])
-    net = torch.nn.Sequential(*layers)
+    net = torch_mlp(torch, weights)
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
@@ -194,6 +176,28 @@ def torch_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t
     return step, predict
 
 
+# -- the models, from one set of weights -----------------------------------------------------------
+def ours_mlp(weights: list[tuple[np.ndarray, np.ndarray]]) -> MLP:
+    """Our MLP with ReLU, holding copies of ``weights`` (one (W, b) per layer, W of shape (in, out))."""
+    model = MLP(tuple(W.shape[1] for W, _ in weights), activation=F.relu, in_size=weights[0][0].shape[0])
+    for layer, (W, b) in zip(model.layers, weights):
+        layer.W.data[...] = W
+        layer.b.data[...] = b
+    return model
+
+
+def torch_mlp(torch: Any, weights: list[tuple[np.ndarray, np.ndarray]]) -> Any:
+    """The same network in PyTorch (a CPU ``torch.nn.Sequential``), holding copies of ``weights``."""
+    layers: list[Any] = []
+    for i, (W, b) in enumerate(weights):
+        linear = torch.nn.Linear(*W.shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T.copy()))  # torch's is (out, in)
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear] + ([torch.nn.ReLU()] if i < len(weights) - 1 else [])
+    return torch.nn.Sequential(*layers)
+
+
 # -- the measurement -------------------------------------------------------------------------------
 def initial_weights(sizes: tuple[int, ...], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The initial (W, b) of our MLP seeded with ``seed``, shared by every implementation."""
@@ -205,13 +209,33 @@ def initial_weights(sizes: tuple[int, ...], seed: int) -> list[tuple[np.ndarray,
 TRAINERS = {"hand-written numpy": hand_trainer, "dezero_core": ours_trainer, "PyTorch eager": torch_trainer}
 
 
-def time_epochs(sizes: tuple[int, ...], data: tuple, repeats: int, chunk: int) -> dict[str, list[float]]:
-    """Seconds per epoch of each implementation, ``repeats`` epochs each.
+Run = TypeVar("Run", bound=Hashable)
 
-    The implementations alternate every ``chunk`` batches (A B C A B C ..., the order rotating), so
-    that the load of a shared machine falls on all of them alike; an epoch's time is the sum of its
-    chunks.
+
+def alternate(steps: dict[Run, Callable[[np.ndarray], None]], batches: list[np.ndarray], chunk: int,
+              mode: Callable[[Run], ContextManager[Any]] = lambda run: contextlib.nullcontext()
+              ) -> dict[Run, float]:
+    """Seconds each of ``steps`` spends on all of ``batches`` (each a batch's indices).
+
+    The runs alternate every ``chunk`` batches (A B C A B C ..., the order rotating), so that the load
+    of a shared machine falls on all of them alike; each chunk runs inside ``mode(run)``.
     """
+    runs = list(steps)
+    spent = dict.fromkeys(runs, 0.0)
+    for c, first in enumerate(range(0, len(batches), chunk)):
+        for run in runs[c % len(runs):] + runs[:c % len(runs)]:
+            step = steps[run]
+            with mode(run):
+                start = time.perf_counter()
+                for idx in batches[first:first + chunk]:
+                    step(idx)
+                spent[run] += time.perf_counter() - start
+    return spent
+
+
+def time_epochs(sizes: tuple[int, ...], data: tuple, repeats: int, chunk: int) -> dict[str, list[float]]:
+    """Seconds per epoch of each implementation, ``repeats`` epochs each, alternating every ``chunk``
+    batches (see :func:`alternate`)."""
     x, t = data[0], data[1]
     order = np.random.default_rng(1).permutation(len(x))
     batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
@@ -220,16 +244,7 @@ def time_epochs(sizes: tuple[int, ...], data: tuple, repeats: int, chunk: int) -
         weights = initial_weights(sizes, 0)
         steps = {name: make(weights, x, t) for name, make in TRAINERS.items()}
         steps = {name: pair[0] for name, pair in steps.items() if pair is not None}
-        spent = dict.fromkeys(steps, 0.0)
-        names = list(steps)
-        for c, first in enumerate(range(0, len(batches), chunk)):
-            for name in names[c % len(names):] + names[:c % len(names)]:
-                step = steps[name]
-                start = time.perf_counter()
-                for idx in batches[first:first + chunk]:
-                    step(idx)
-                spent[name] += time.perf_counter() - start
-        for name, seconds in spent.items():
+        for name, seconds in alternate(steps, batches, chunk).items():
             times.setdefault(name, []).append(seconds)
     return times
 

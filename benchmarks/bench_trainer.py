@@ -3,23 +3,20 @@
 Both sides train the same MLP (ReLU, float32) with Adam(lr=0.001) on the same batches (same seed)
 and measure the same things per batch (loss and accuracy, as the book's loop does); the Trainer adds
 its hooks and bookkeeping. Runs alternate hand, Trainer, Trainer + ProgressBar, hand, ... and the
-figure is the median of the per-round ratios. Data: Fashion-MNIST from Debian's
-``dataset-fashion-mnist`` when installed, else random images of the same shape (said in the output).
+figure is the median of the per-round ratios. Data: bench_mlp's, Fashion-MNIST from Debian's
+``dataset-fashion-mnist`` when installed, else random data of the same shape (said in the output),
+as flat float32 arrays (no per-batch transform: both sides would pay for it alike).
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_trainer.py [--samples 20000] [--rounds 7]
+    python benchmarks/bench_trainer.py [--samples 20000] [--rounds 7] [--threads 1]
 """
 from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import time
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # before numpy loads BLAS: reproducible matrix-product timings
-
-import numpy as np  # noqa: E402
+import bench_mlp  # pins BLAS threads (--threads, default 1) before numpy loads; owns the data loading
 
 import dezero_core  # noqa: E402
 from dezero_core import functions as F  # noqa: E402
@@ -28,20 +25,10 @@ from dezero_core.models import MLP  # noqa: E402
 from dezero_core.optimizers import Adam  # noqa: E402
 from dezero_core.training import ProgressBar, Trainer  # noqa: E402
 
-FASHION = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
-
-
 def load_data(samples: int) -> tuple[Dataset, str]:
-    """Fashion-MNIST's first ``samples`` training images, or random images of the same shape."""
-    from dezero_datasets.mnist import FLAT_01, FashionMNIST
-
-    if os.path.exists(FASHION):
-        full = FashionMNIST(train=True)
-        return Dataset(full.data[:samples], full.label[:samples], transform=FLAT_01), "Fashion-MNIST"
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (samples, 1, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, samples).astype(np.int64)
-    return Dataset(images, labels, transform=FLAT_01), "random images (Fashion-MNIST is not installed)"
+    """The first ``samples`` training images, flat float32 in [0, 1] (see ``bench_mlp.load_data``)."""
+    x, t, _, _, description = bench_mlp.load_data()
+    return Dataset(x[:samples], t[:samples]), description
 
 
 def setup(dataset: Dataset, hidden: tuple[int, ...], batch: int) -> tuple[MLP, Adam, DataLoader]:
@@ -91,12 +78,13 @@ def main() -> None:
     parser.add_argument("--hidden", default="100", help="hidden sizes, comma-separated (default 100)")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", default="1", help="BLAS threads (read by bench_mlp at import)")
     args = parser.parse_args()
     hidden = tuple(int(s) for s in args.hidden.split(","))
     dezero_core.set_backend("numpy")
     dataset, source = load_data(args.samples)
     print(f"data: {source}, {len(dataset)} samples; MLP 784-{'-'.join(map(str, hidden))}-10 ReLU float32, "
-          f"batch {args.batch}, Adam(lr=0.001); BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")
+          f"batch {args.batch}, Adam(lr=0.001); BLAS threads {bench_mlp.THREADS}")
     hand_epoch(*setup(dataset, hidden, args.batch))  # warm-up: imports, caches
     rows = []
     for r in range(args.rounds):
