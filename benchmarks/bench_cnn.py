@@ -21,7 +21,7 @@ import statistics
 import time
 from typing import Any, Callable
 
-from bench_mlp import THREADS, load_data  # noqa: E402  (pins the BLAS threads before numpy loads)
+from bench_mlp import THREADS, import_torch, load_data  # noqa: E402  (pins the BLAS threads before numpy loads)
 
 import numpy as np  # noqa: E402
 
@@ -73,11 +73,9 @@ def ours_setup(seed: int) -> tuple[CNN, Epoch]:
 
 def torch_setup(model: CNN) -> Epoch | None:
     """The same network in PyTorch, from ``model``'s weights; None when torch is not importable."""
-    try:
-        import torch
-    except ImportError:
+    torch = import_torch()
+    if torch is None:
         return None
-    torch.set_num_threads(int(THREADS))
     net = torch.nn.Sequential(
         torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),

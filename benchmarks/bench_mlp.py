@@ -149,14 +149,23 @@ def ours_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t:
 
 
 # -- PyTorch, when installed -----------------------------------------------------------------------
-def torch_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
-                  ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]] | None:
-    """(step, predict) of PyTorch eager with the same weights, or None when torch is not installed."""
+def import_torch() -> Any:
+    """``torch`` with its CPU threads pinned to :data:`THREADS`, as BLAS's are; None when it is not
+    importable (it is never a dependency of the project)."""
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(int(THREADS))
+    return torch
+
+
+def torch_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
+                  ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]] | None:
+    """(step, predict) of PyTorch eager with the same weights, or None when torch is not installed."""
+    torch = import_torch()
+    if torch is None:
+        return None
     net = torch_mlp(torch, weights)
     optimizer = torch.optim.Adam(net.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()

@@ -13,19 +13,16 @@ Baselines, in the same process and interleaved with it (A B C A B C ..., medians
 Target: at most 4 us per operation on the reference machine, where numpy's forward costs 0.44 us
 per operation (DeZero 13.7 us, PyTorch 3.9 us there): a ratio of 4 / 0.44 = 9.1 to numpy's forward.
 
-    python benchmarks/bench_overhead.py [--ops 1000] [--size 10] [--rounds 30]
+    python benchmarks/bench_overhead.py [--ops 1000] [--size 10] [--rounds 30] [--threads 1]
 """
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from typing import Callable
 
-THREADS = "1"
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, THREADS)  # before numpy loads: its BLAS reads them once
+from bench_mlp import THREADS, import_torch  # pins BLAS threads (--threads, default 1) before numpy loads
 
 import numpy as np  # noqa: E402
 
@@ -72,11 +69,9 @@ def numpy_fwd_bwd(x0: np.ndarray, n_ops: int) -> None:
 
 
 def torch_workload() -> Callable[[np.ndarray, int], None] | None:
-    try:
-        import torch
-    except ImportError:
+    torch = import_torch()
+    if torch is None:
         return None
-    torch.set_num_threads(int(THREADS))
 
     def torch_fwd_bwd(x0: np.ndarray, n_ops: int) -> None:
         x = torch.tensor(x0, requires_grad=True)
@@ -108,6 +103,7 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=1000, help="operations in the chain")
     parser.add_argument("--size", type=int, default=10, help="elements of the float32 vector")
     parser.add_argument("--rounds", type=int, default=30, help="interleaved repetitions (median)")
+    parser.add_argument("--threads", default="1", help="BLAS and PyTorch threads (read by bench_mlp at import)")
     args = parser.parse_args()
 
     workloads: dict[str, Callable[[np.ndarray, int], None]] = {
