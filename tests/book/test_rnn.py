@@ -135,3 +135,23 @@ def test_recurrent_layers_take_an_input_size_other_than_the_hidden_size(layer) -
     for _ in range(3):
         h = rnn(np.random.rand(2, 1))
     assert h.shape == (2, 5)
+
+
+def test_seq_data_loader_counts_and_wraps_as_the_books() -> None:
+    # 10 samples in 3 streams: jump = 10 // 3 = 3, ceil(10 / 3) = 4 batches, the last wraps around
+    class Ten(dezero.Dataset):
+        def prepare(self):
+            self.data = np.arange(10)[:, None]
+            self.label = self.data + 100
+
+    loader = SeqDataLoader(Ten(), batch_size=3)
+    assert len(loader) == loader.max_iter == 4
+    batches = [x.ravel().tolist() for x, _ in loader]
+    assert batches == [[0, 3, 6], [1, 4, 7], [2, 5, 8], [3, 6, 9]]
+    assert [x.ravel().tolist() for x, _ in loader] == batches  # the next epoch starts over
+
+
+def test_seq_data_loader_gives_sin_curve_34_batches_of_30() -> None:
+    # step 60's loop runs ceil(999 / 30) = 34 steps per epoch
+    loader = SeqDataLoader(dezero.datasets.SinCurve(train=True), batch_size=30)
+    assert sum(1 for _ in loader) == 34

@@ -113,7 +113,7 @@ def test_util_accepts_the_books_calls(name: str, book: str) -> None:
 @pytest.mark.parametrize("name", ["Sin", "Cos", "Tanh", "Exp", "Log", "Reshape", "Transpose", "GetItem",
                                   "GetItemGrad", "Sum", "SumTo", "BroadcastTo", "MatMul", "Sigmoid", "ReLU",
                                   "Softmax", "LogSoftmax", "LeakyReLU", "MeanSquaredError", "SoftmaxCrossEntropy",
-                                  "Max", "Min", "Clip"])
+                                  "Max", "Min", "Clip", "Linear", "BatchNorm"])
 def test_functions_module_has_the_books_function_class(name: str) -> None:
     assert issubclass(getattr(F, name), dezero.Function)
 
@@ -128,15 +128,54 @@ def test_functions_module_finds_registered_names_beyond_the_book() -> None:
     ("models", ["Model", "Sequential", "MLP", "VGG16", "ResNet", "ResNet50", "ResNet101", "ResNet152"]),
     ("optimizers", ["Optimizer", "SGD", "MomentumSGD", "AdaGrad", "AdaDelta", "Adam", "WeightDecay", "ClipGrad",
                     "FreezeParam"]),
-    ("datasets", ["Dataset", "Spiral", "MNIST", "CIFAR10", "CIFAR100", "SinCurve", "Shakespear", "get_spiral"]),
+    ("datasets", ["Dataset", "Spiral", "MNIST", "CIFAR10", "CIFAR100", "SinCurve", "Shakespear", "get_spiral",
+                  "ImageNet", "BigData", "load_cache_npz", "save_cache_npz"]),
     ("dataloaders", ["DataLoader", "SeqDataLoader"]),
-    ("transforms", ["Compose", "Normalize", "Flatten", "AsType", "ToFloat", "ToInt"]),
-    ("utils", ["cache_dir", "reshape_sum_backward", "max_backward_shape"]),
+    ("transforms", ["Compose", "Normalize", "Flatten", "AsType", "ToFloat", "ToInt", "RandomHorizontalFlip"]),
+    ("utils", ["cache_dir", "reshape_sum_backward", "max_backward_shape", "show_progress"]),
+    ("core", ["Add", "Mul", "Neg", "Sub", "Div", "Pow", "array_types"]),
+    ("core_simple", ["Variable", "Function", "using_config", "no_grad", "as_array", "as_variable", "setup_variable",
+                     "Config", "Add", "add", "rsub", "rdiv", "pow"]),
+    ("functions_conv", ["Conv2d", "Deconv2d", "Conv2DGradW", "Im2col", "Col2im", "Pooling", "AveragePooling"]),
     ("cuda", ["gpu_enable", "get_array_module", "as_numpy", "as_cupy"]),
 ])
 def test_module_has_the_books_names(module: str, names: list[str]) -> None:
     mod = getattr(dezero, module)
     assert [n for n in names if not hasattr(mod, n)] == []
+
+
+def test_is_simple_core_is_false() -> None:
+    assert dezero.is_simple_core is False
+
+
+def test_array_types_are_the_array_classes() -> None:
+    assert np.ndarray in dezero.core.array_types
+    assert isinstance(np.ones(2), dezero.core.array_types)
+
+
+@pytest.mark.parametrize("cls,fn", [("Add", "add"), ("Mul", "mul"), ("Sub", "sub"), ("Div", "div")])
+def test_arithmetic_classes_are_the_creators_of_the_operators(cls: str, fn: str) -> None:
+    y = getattr(dezero.core, fn)(Variable(np.array(6.0)), Variable(np.array(2.0)))
+    assert isinstance(y.creator, getattr(dezero.core, cls)) and isinstance(y.creator, dezero.Function)
+
+
+def test_show_progress_prints_the_books_bar(capsys) -> None:
+    dezero.utils.show_progress(3, 100, 1000)
+    assert capsys.readouterr().out == "\r[#########.....................] 30.00%"
+    dezero.utils.show_progress(20, 100, 1000)  # past the end: full
+    assert capsys.readouterr().out == "\r[##############################] 100.00%"
+
+
+def test_random_horizontal_flip_mirrors_with_probability_p() -> None:
+    from dezero.transforms import RandomHorizontalFlip
+
+    image = np.arange(6).reshape(1, 2, 3)
+    np.testing.assert_array_equal(RandomHorizontalFlip(p=1.0)(image), image[:, :, ::-1])
+    assert RandomHorizontalFlip(p=0.0)(image) is image
+    np.random.seed(0)  # rand() = 0.5488...
+    assert RandomHorizontalFlip(p=0.5)(image) is image
+    np.random.seed(0)
+    assert RandomHorizontalFlip(p=0.6)(image).tolist() == [[[2, 1, 0], [5, 4, 3]]]
 
 
 # -- semantics the book's code relies on -----------------------------------------------------------

@@ -249,7 +249,7 @@ def test_batch_norm_layer_uses_running_averages_in_test_mode() -> None:
     layer(x)
     with test_mode():
         y = layer(x)
-    np.testing.assert_allclose(y.data, (x - layer.avg_mean) / np.sqrt(layer.avg_var + 2e-5))
+    np.testing.assert_allclose(y.data, (x - layer.avg_mean.data) / np.sqrt(layer.avg_var.data + 2e-5))
 
 
 def test_save_and_load_weights(tmp_path) -> None:
@@ -300,3 +300,77 @@ def test_dataloader_resets_and_shuffles_each_epoch() -> None:
     second = [t.copy() for _, t in loader]
     assert len(first) == len(second) == 3
     assert not all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_batch_norm_keeps_its_running_averages_as_parameters() -> None:
+    layer = L.BatchNorm()
+    x = np.random.randn(8, 3) * 2 + 5
+    layer(x)
+    assert isinstance(layer.avg_mean, dezero.Parameter) and isinstance(layer.avg_var, dezero.Parameter)
+    np.testing.assert_allclose(layer.avg_mean.data, 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(layer.avg_var.data, 0.9 + 0.1 * x.var(axis=0, ddof=1))
+    assert sorted(name for name, _ in layer.named_params()) == ["avg_mean", "avg_var", "beta", "gamma"]
+
+
+def test_batch_norm_running_averages_round_trip_through_weight_files(tmp_path) -> None:
+    model = dezero.models.Sequential(L.Linear(4), L.BatchNorm(), F.relu, L.Linear(2))
+    x = np.random.randn(16, 3)
+    optimizer = optimizers.SGD(0.1).setup(model)
+    for _ in range(3):
+        loss = F.sum(model(x) ** 2)
+        model.cleargrads()
+        loss.backward()
+        optimizer.update()
+    bn = model.steps[1]
+    assert bn.avg_mean.grad is None  # never trained, only averaged
+    path = tmp_path / "bn.npz"
+    model.save_weights(str(path))
+    assert {"l1/avg_mean", "l1/avg_var"} <= set(np.load(path).files)
+    restored = dezero.models.Sequential(L.Linear(4), L.BatchNorm(), F.relu, L.Linear(2))
+    restored.load_weights(str(path))
+    np.testing.assert_array_equal(restored.steps[1].avg_mean.data, bn.avg_mean.data)
+    np.testing.assert_array_equal(restored.steps[1].avg_var.data, bn.avg_var.data)
+    with test_mode():
+        np.testing.assert_array_equal(restored(x).data, model(x).data)
+
+
+def book_adam(params, grads_per_step, alpha=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The book's Adam by hand: m += (1-b1)(g-m), v += (1-b2)(g²-v), p -= lr·m/(√v+eps), lr bias-corrected."""
+    ms, vs = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    for t, grads in enumerate(grads_per_step, start=1):
+        lr = alpha * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+        for p, g, m, v in zip(params, grads, ms, vs):
+            m += (1 - beta1) * (g - m)
+            v += (1 - beta2) * (g * g - v)
+            p -= lr * m / (np.sqrt(v) + eps)
+    return params
+
+
+def test_adam_alpha_is_the_rate_and_lr_the_bias_corrected_step() -> None:
+    model = MLP((3, 1), dtype=np.float64)
+    x = np.random.randn(5, 2)
+    optimizer = optimizers.Adam(alpha=0.01).setup(model)
+    assert optimizer.alpha == 0.01
+    with pytest.raises(ZeroDivisionError, match=r"undefined at t=0 .*Adam.alpha \(0.01\)"):
+        optimizer.lr
+    model(x)
+    params = [p.data.copy() for p in model.params()]
+    grads = []
+    for _ in range(3):
+        loss = F.sum(model(x) ** 2)
+        model.cleargrads()
+        loss.backward()
+        grads.append([p.grad.data.copy() for p in model.params()])
+        optimizer.update()
+    assert optimizer.lr == pytest.approx(0.01 * np.sqrt(1 - 0.999 ** 3) / (1 - 0.9 ** 3), rel=1e-15)
+    # (each step's gradients came from the updated model: replay them on the initial weights)
+    for got, want in zip(model.params(), book_adam(params, grads)):
+        np.testing.assert_allclose(got.data, want, rtol=1e-10)
+    assert optimizer.state_dict()["hyperparams"] == {"alpha": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+
+def test_dezero_cores_adam_keeps_lr_as_its_rate() -> None:
+    import dezero_core
+
+    core_adam = dezero_core.optimizers.Adam(0.01)
+    assert core_adam.lr == 0.01 and not isinstance(core_adam, optimizers.Adam)

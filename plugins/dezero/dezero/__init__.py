@@ -25,6 +25,7 @@ from dezero.models import Model
 from dezero.datasets import Dataset
 from dezero.dataloaders import DataLoader, SeqDataLoader
 
+import dezero.core_simple
 import dezero.cuda
 import dezero.datasets
 import dezero.dataloaders
@@ -41,10 +42,12 @@ if not _os.environ.get("DEZERO_BACKEND", "").strip():
 
 setup_variable()
 __version__ = "0.1.0"
+#: the book's switch between its simple core (steps 23-32) and the full one: always the full one here
+is_simple_core = False
 
 __all__ = [
     "Config", "DataLoader", "Dataset", "Function", "Layer", "Model", "Parameter", "SeqDataLoader",
-    "Variable", "as_array", "as_variable", "cuda", "dataloaders", "datasets", "functions",
-    "functions_conv", "layers", "models", "no_grad", "optimizers", "setup_variable", "test_mode",
+    "Variable", "as_array", "as_variable", "core_simple", "cuda", "dataloaders", "datasets", "functions",
+    "functions_conv", "is_simple_core", "layers", "models", "no_grad", "optimizers", "setup_variable", "test_mode",
     "transforms", "using_config", "utils",
 ]

@@ -16,11 +16,13 @@ from dezero_core import Parameter, Variable, no_grad, test_mode, using_config
 from dezero_core import functions as _F
 from dezero_core.backend.ops import DifferentiableOps
 from dezero_core.config import ENABLE_BACKPROP, TRAIN
+from dezero_core.functions.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from dezero_core.graph.function import Function as _CoreFunction
 
 __all__ = [
-    "Config", "Function", "Parameter", "Variable", "add", "as_array", "as_variable", "div", "mul",
-    "neg", "no_grad", "pow", "rdiv", "rsub", "setup_variable", "sub", "test_mode", "using_config",
+    "Add", "Config", "Div", "Function", "Mul", "Neg", "Parameter", "Pow", "Sub", "Variable", "add", "array_types",
+    "as_array", "as_variable", "div", "mul", "neg", "no_grad", "pow", "rdiv", "rsub", "setup_variable", "sub",
+    "test_mode", "using_config",
 ]
 
 
@@ -177,3 +179,17 @@ def neg(x: Any) -> Variable:
 def pow(x: Any, c: float) -> Variable:  # noqa: A001 - the book's name
     """``x ** c`` for a constant ``c``."""
     return _F.pow(x, c)
+
+
+def _array_types() -> tuple[type, ...]:
+    """numpy's ndarray, and cupy's when dezero_core's cupy backend is usable (the book's ``array_types``)."""
+    from dezero.cuda import _cupy_or_reason
+
+    cupy, _ = _cupy_or_reason()
+    return (np.ndarray,) if cupy is None else (np.ndarray, cupy.ndarray)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "array_types":  # (resolved on first access: import dezero never imports CuPy)
+        return _array_types()
+    raise AttributeError(f"module 'dezero.core' has no attribute {name!r}")

@@ -4,7 +4,8 @@ Every function the book defines is here with the book's signature and defaults. 
 dezero_core's functions; the book's ``*_simple`` variants are compositions of them, as in the book;
 ``dropout`` draws its mask from numpy's global random generator, as the book's does (so
 ``np.random.seed`` makes it repeatable); ``batch_nrom`` is the book's spelling of ``batch_norm``.
-The Function classes the book names (``Sin``, ``Exp``, ``Sum``...) are dezero_core's.
+The Function classes the book names (``Sin``, ``Exp``, ``Sum``, ``Linear``, ``BatchNorm``...) are
+dezero_core's (their constructors are dezero_core's: call the functions rather than the classes).
 
 Names the book does not define but dezero_core or a plugin registers (``gelu``, ``layer_norm``...)
 are found in the ``dezero.functions`` entry-point group on first access.
@@ -29,10 +30,12 @@ from dezero_core.functions import (
 )
 from dezero_core import functions as _F
 from dezero_core.functions.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
+from dezero_core.functions.affine import Linear
 from dezero_core.functions.elementwise import Cos, Exp, Log, Sin, Tanh
 from dezero_core.functions.linalg import MatMul
 from dezero_core.functions.losses import MeanSquaredError, SoftmaxCrossEntropy
 from dezero_core.functions.math import Clip
+from dezero_core.functions.normalization import Normalization as BatchNorm
 from dezero_core.functions.reduction import Sum
 from dezero_core.functions.shape import BroadcastTo, GetItem, GetItemGrad, Reshape, SumTo, Transpose
 from dezero_core.functions.statistics import Max, Min
@@ -56,8 +59,8 @@ __all__ = [
     # dezero_core's spelling of batch_nrom
     "batch_norm",
     # the book's Function classes
-    "BroadcastTo", "Clip", "Cos", "Exp", "GetItem", "GetItemGrad", "LeakyReLU", "Log", "LogSoftmax",
-    "MatMul", "Max", "MeanSquaredError", "Min", "ReLU", "Reshape", "Sigmoid", "Sin", "Softmax",
+    "BatchNorm", "BroadcastTo", "Clip", "Cos", "Exp", "GetItem", "GetItemGrad", "LeakyReLU", "Linear", "Log",
+    "LogSoftmax", "MatMul", "Max", "MeanSquaredError", "Min", "ReLU", "Reshape", "Sigmoid", "Sin", "Softmax",
     "SoftmaxCrossEntropy", "Sum", "SumTo", "Tanh", "Transpose",
     # what the book's module imports and its readers reach through F
     "Function", "Variable", "as_array", "as_variable",

@@ -4,7 +4,9 @@
 dezero_core's, in the book's layouts: ``W`` of conv2d is ``(C_out, C_in, KH, KW)``, of deconv2d
 ``(C_in, C_out, KH, KW)``; ``im2col(..., to_matrix=True)`` gives ``(N*OH*OW, C*KH*KW)``; output
 sizes follow Chainer's ``cover_all=False``. The book's ``*_simple`` versions are compositions of
-those functions, as in the book.
+those functions, as in the book. The Function classes the book names (``Conv2d``, ``Deconv2d``,
+``Conv2DGradW``, ``Im2col``, ``Col2im``, ``Pooling``, ``AveragePooling``) are dezero_core's (with
+dezero_core's constructors: call the functions rather than the classes).
 """
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ from dezero_core.functions import (
 )
 from dezero_core import functions as _F
 from dezero_core.functions import max as max_
+from dezero_core.functions.conv import Col2im, Conv2d, Conv2dGradW as Conv2DGradW, Deconv2d, Im2col
 from dezero_core.functions.conv_utils import get_conv_outsize, get_deconv_outsize, pair
+from dezero_core.functions.pool import MaxPooling as Pooling, WeightedPooling as AveragePooling
 from dezero_core.graph.variable import Variable, as_variable
 
 __all__ = [
-    "average_pooling", "col2im", "conv2d", "conv2d_simple", "deconv2d", "get_conv_outsize",
+    "AveragePooling", "Col2im", "Conv2DGradW", "Conv2d", "Deconv2d", "Im2col", "Pooling", "average_pooling", "col2im", "conv2d", "conv2d_simple", "deconv2d", "get_conv_outsize",
     "get_deconv_outsize", "im2col", "pooling", "pooling_simple",
 ]
 

@@ -27,7 +27,7 @@ from dezero.core import as_variable
 __all__ = [
     "array_allclose", "array_equal", "cache_dir", "get_conv_outsize", "get_deconv_outsize",
     "get_dot_graph", "get_file", "gradient_check", "logsumexp", "max_backward_shape",
-    "numerical_grad", "pair", "plot_dot_graph", "reshape_sum_backward", "sum_to",
+    "numerical_grad", "pair", "plot_dot_graph", "reshape_sum_backward", "show_progress", "sum_to",
 ]
 
 #: where :func:`get_file` keeps downloads: dezero_core's cache (``$DEZERO_DATA_HOME``, default
@@ -142,6 +142,14 @@ def gradient_check(f: Callable[..., Any], x: Any, *args: Any, rtol: float = 1e-4
 
 
 # -- downloads -------------------------------------------------------------------------------------
+def show_progress(block_num: int, block_size: int, total_size: int) -> None:
+    """Print a 30-character download bar and the percentage done (a ``urlretrieve`` report hook),
+    overwriting the line: ``[#########.....................] 30.00%``."""
+    done = min(block_num * block_size / total_size, 1.0) if total_size > 0 else 1.0
+    filled = int(done * 30)
+    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done * 100:.2f}%", end="")
+
+
 def get_file(url: str, file_name: str | None = None, sha256: str | None = None) -> str:
     """The path of a local copy of ``url`` in :data:`cache_dir`, downloaded the first time.
 
