@@ -48,3 +48,16 @@ def test_spiral_trains_on_the_gpu() -> None:
             total += float(loss.data) * len(t)
         losses.append(total / 300)
     assert losses[-1] < 0.8 * losses[0]
+
+
+def test_a_layer_first_called_on_the_gpu_draws_from_cupys_generator() -> None:
+    # the book's Linear._init_W(xp) with xp = cupy: cupy.random.randn, float32, the bias moved along
+    cp = dezero.cuda.cupy
+    layer = dezero.layers.Linear(3)
+    cp.random.seed(4)
+    expected = cp.random.randn(2, 3).astype(np.float32) * np.float32(np.sqrt(1 / 2))
+    cp.random.seed(4)
+    y = layer(dezero.cuda.as_cupy(np.ones((1, 2), dtype=np.float32)))
+    assert dezero.cuda.get_array_module(layer.W.data) is cp and dezero.cuda.get_array_module(layer.b.data) is cp
+    np.testing.assert_array_equal(dezero.cuda.as_numpy(layer.W.data), dezero.cuda.as_numpy(expected))
+    np.testing.assert_allclose(dezero.cuda.as_numpy(y.data), dezero.cuda.as_numpy(expected).sum(axis=0)[None])
