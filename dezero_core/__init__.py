@@ -53,13 +53,19 @@ _LAZY = {
 }
 
 
+#: subpackages reachable as attributes (``dz.optimizers.Adam``), imported on first access
+_SUBMODULES = frozenset({"data", "layers", "models", "optimizers", "random", "serialization", "training"})
+
+
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
+    if name in _LAZY or name in _SUBMODULES:
         import importlib
 
+        if name in _SUBMODULES:
+            return importlib.import_module(f"dezero_core.{name}")
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'dezero_core' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

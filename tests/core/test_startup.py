@@ -33,3 +33,17 @@ def test_automatic_selection_loads_only_the_chosen_backend_library() -> None:
     # auto tries cupy, then numpy; the strict test backend (lowest priority) is never probed
     loaded = _modules_loaded_by("import dezero_core; dezero_core.get_backend()", DEZERO_BACKEND="auto")
     assert "array_api_strict" not in loaded
+
+
+@pytest.mark.parametrize("name", ["data", "layers", "models", "optimizers", "training"])
+def test_subpackages_are_attributes_imported_on_first_access(name: str) -> None:
+    loaded = _modules_loaded_by(f"import dezero_core; assert dezero_core.{name}.__name__ == 'dezero_core.{name}'")
+    assert "pluggy" not in loaded or name == "training"  # pluggy only for the Trainer's hooks
+    assert name in dir(__import__("dezero_core"))
+
+
+def test_an_unknown_attribute_still_says_so() -> None:
+    import dezero_core
+
+    with pytest.raises(AttributeError, match="module 'dezero_core' has no attribute 'optimisers'"):
+        dezero_core.optimisers  # noqa: B018
