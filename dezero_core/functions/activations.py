@@ -68,7 +68,7 @@ class LeakyReLU(Function):
 
 
 class Softmax(Function):
-    def __init__(self, axis: int) -> None:
+    def __init__(self, axis: int = 1) -> None:
         self.axis = axis
 
     def forward(self, xp, x):
@@ -80,7 +80,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    def __init__(self, axis: int) -> None:
+    def __init__(self, axis: int = 1) -> None:
         self.axis = axis
 
     def forward(self, xp, x):

@@ -39,7 +39,7 @@ class SoftmaxCrossEntropy(Function):
     the mean is over the others.
     """
 
-    def __init__(self, ignore_index: int | None, label_smoothing: float) -> None:
+    def __init__(self, ignore_index: int | None = None, label_smoothing: float = 0.0) -> None:
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 

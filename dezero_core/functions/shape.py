@@ -20,7 +20,7 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    def __init__(self, axes: tuple[int, ...] | None) -> None:
+    def __init__(self, axes: tuple[int, ...] | None = None) -> None:
         self.axes = axes
 
     def forward(self, xp, x):

@@ -31,7 +31,7 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
 
 
 class _Reduction(Function):
-    def __init__(self, axis: Any, keepdims: bool) -> None:
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
         self.axis = _axis(axis)
         self.keepdims = keepdims
 

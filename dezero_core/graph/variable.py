@@ -95,6 +95,12 @@ class Variable:
     def grad(self, value: Any) -> None:
         self._grad = value
 
+    def set_creator(self, func: Any) -> None:
+        """Record ``func`` as the function that made this variable, one generation after it (the
+        book's ``Variable.set_creator``; ``Function.__call__`` links its outputs itself)."""
+        self.creator = func
+        self.generation = func.generation + 1
+
     def cleargrad(self) -> None:
         """Forget the gradient, so that the next backward does not accumulate into it."""
         self._grad = None

@@ -338,3 +338,27 @@ def test_softmax_cross_entropy_takes_labels_as_a_column() -> None:
     x = np.random.randn(3, 4)
     t = np.array([1, 0, 3])
     assert float(F.softmax_cross_entropy(x, t[:, None]).data) == float(F.softmax_cross_entropy(x, t).data)
+
+
+def test_the_books_function_classes_take_the_books_default_arguments():
+    import dezero.functions as F
+
+    x = dezero.Variable(np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]], dtype=np.float32))
+    t = np.array([2, 0])
+    assert F.Transpose()(x).shape == (3, 2)
+    e = np.exp(x.data - x.data.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(F.Softmax()(x).data, e / e.sum(axis=1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(F.LogSoftmax()(x).data, np.log(e / e.sum(axis=1, keepdims=True)), rtol=1e-5)
+    assert float(F.Max()(x).data) == 4.0 and float(F.Min()(x).data) == -1.0
+    p = e / e.sum(axis=1, keepdims=True)
+    expected = -(np.log(p[0, 2]) + np.log(p[1, 0])) / 2
+    np.testing.assert_allclose(F.SoftmaxCrossEntropy()(x, t).data, expected, rtol=1e-6)
+
+
+def test_set_creator_links_a_variable_one_generation_after_its_function():
+    x = Variable(np.array(2.0))
+    y = F.square(x) if hasattr(F, "square") else x * x
+    z = Variable(np.array(0.0))
+    z.set_creator(y.creator)
+    assert z.creator is y.creator
+    assert z.generation == y.creator.generation + 1 == y.generation
