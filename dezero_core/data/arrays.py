@@ -3,17 +3,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from dezero_core.backend.selection import get_backend
+from dezero_core.backend.selection import backend_of, get_backend
 
 
 def namespace(array: Any) -> Any:
-    """The array-API namespace of ``array``."""
-    return array.__array_namespace__()
+    """The array-API namespace of ``array``: its backend's, else the one the array names."""
+    try:
+        return backend_of(array).xp
+    except TypeError:  # an array of a library no installed backend wraps
+        return array.__array_namespace__()
 
 
 def is_array(obj: Any) -> bool:
-    """Whether ``obj`` is an array of some array-API library."""
-    return hasattr(obj, "__array_namespace__")
+    """Whether ``obj`` is an array: of some array-API library, or of an installed backend.
+
+    An array library need not name its namespace (cupy 14's arrays have no
+    ``__array_namespace__``): an object with a shape and a dtype is asked of the backends.
+    """
+    if hasattr(obj, "__array_namespace__"):
+        return True
+    if not (hasattr(obj, "shape") and hasattr(obj, "dtype")):
+        return False
+    try:
+        backend_of(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def length(seq: Any) -> int:

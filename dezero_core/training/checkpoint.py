@@ -20,6 +20,7 @@ import shutil
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
+from dezero_core.data.arrays import is_array
 from dezero_core.serialization import atomic_write
 
 MAGIC = b"DEZERO-CHECKPOINT 1\n"
@@ -128,7 +129,7 @@ def to_host(state: Any) -> Any:
         return {k: to_host(v) for k, v in state.items()}
     if isinstance(state, (list, tuple)):
         return type(state)(to_host(v) for v in state)
-    if hasattr(state, "__array_namespace__"):
+    if is_array(state):
         return backend_of(state).to_host(state)
     return state
 

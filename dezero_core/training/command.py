@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+from dezero_core.data.arrays import namespace
+
 HELP = "train a registered model on a registered dataset (default: an MLP on the embedded digits)"
 
 DEFAULTS = {"dataset": "Digits", "model": "MLP", "epochs": 30, "batch_size": 32, "optimizer": "Adam",
@@ -114,7 +116,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _is_integral(array: Any) -> bool:
-    return array.__array_namespace__().isdtype(array.dtype, "integral")
+    return namespace(array).isdtype(array.dtype, "integral")
 
 
 def _prod(shape: Any) -> int:
@@ -129,7 +131,7 @@ def _n_classes(dataset: Any) -> int:
     if classes:
         return len(classes)
     labels = dataset.targets()
-    return int(labels.__array_namespace__().max(labels)) + 1
+    return int(namespace(labels).max(labels)) + 1
 
 
 def _build_model(name: str, hidden: str, n_out: int, sample: Any) -> Any:
@@ -141,7 +143,7 @@ def _build_model(name: str, hidden: str, n_out: int, sample: Any) -> Any:
     factory = registry("dezero.models").get(name)
     params = inspect.signature(factory).parameters
     if "fc_output_sizes" in params:
-        if sample.ndim != 2 or not sample.__array_namespace__().isdtype(sample.dtype, "real floating"):
+        if sample.ndim != 2 or not namespace(sample).isdtype(sample.dtype, "real floating"):
             raise ValueError(f"{name} needs flat float features, but the dataset gives samples of dtype "
                              f"{sample.dtype} and shape {tuple(sample.shape[1:])}; choose another --model")
         try:

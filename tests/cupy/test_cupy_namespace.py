@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dezero_cupy.namespace import CREATION, LIKE, CupyNamespace, install_array_namespace
+from dezero_cupy.namespace import CREATION, LIKE, CupyNamespace
 
 
 class FakeDevice:
@@ -148,25 +148,6 @@ def test_unstack_splits_along_axis() -> None:
     parts = CupyNamespace(np).unstack(X, axis=1)
     assert isinstance(parts, tuple) and len(parts) == 4
     np.testing.assert_array_equal(parts[2], X[:, 2])
-
-
-# -- __array_namespace__ on the array type --------------------------------------------------------
-def test_array_namespace_is_installed_where_missing() -> None:
-    class Array:
-        pass
-
-    install_array_namespace(Array, "the namespace")
-    assert Array().__array_namespace__() == "the namespace"
-    assert Array().__array_namespace__(api_version="2023.12") == "the namespace"
-
-
-def test_an_existing_array_namespace_is_kept() -> None:
-    class Array:
-        def __array_namespace__(self, api_version=None):
-            return "its own"
-
-    install_array_namespace(Array, "ours")
-    assert Array().__array_namespace__() == "its own"
 
 
 # -- the real cupy namespace (importable without a GPU) ----------------------------------------------

@@ -30,13 +30,11 @@ class CupyBackend(ArrayBackend):
         import cupyx
 
         from dezero_cupy import kernels
-        from dezero_cupy.namespace import CupyNamespace, install_array_namespace
+        from dezero_cupy.namespace import CupyNamespace
 
         self._cupyx = cupyx
         self._kernels = kernels
-        xp = CupyNamespace(cupy)
-        install_array_namespace(cupy.ndarray, xp)
-        return xp
+        return CupyNamespace(cupy)
 
     # -- arrays -------------------------------------------------------------------------------
     def array_types(self) -> tuple[type, ...]:

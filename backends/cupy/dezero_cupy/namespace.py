@@ -8,9 +8,10 @@ CuPy >= 14 mirrors NumPy 2, whose main namespace follows the array API standard,
   to the device of their argument, as the standard says;
 - ``var``/``std`` take NumPy's ``ddof`` but not the standard's ``correction`` (the core's ``F.var``
   passes ``correction=``);
-- ``vecdot`` and ``unstack`` are missing;
-- ``cupy.ndarray`` has no ``__array_namespace__``, by which the core's data and checkpoint code
-  recognises arrays: :func:`install_array_namespace` adds one returning this namespace.
+- ``vecdot`` and ``unstack`` are missing.
+
+``cupy.ndarray`` has no ``__array_namespace__`` either; the core recognises arrays through the
+backends that own them (``dezero_core.data.arrays.is_array``), so cupy's class is left untouched.
 
 A few dtype helpers NumPy 2 added come from numpy when cupy lacks them (:data:`FROM_NUMPY`).
 Everything else is cupy's own object, unwrapped, so the hot path (``xp.matmul``, ``xp.exp``...)
@@ -104,22 +105,3 @@ def _placed_like(create: Callable[..., Any]) -> Callable[..., Any]:
     call.__name__ = call.__qualname__ = create.__name__
     call.__doc__ = f"``cupy.{create.__name__}`` creating its result on ``device`` (default: the device of ``x``)."
     return call
-
-
-def install_array_namespace(array_type: type, namespace: Any) -> None:
-    """Give ``array_type`` an ``__array_namespace__`` returning ``namespace``, unless it has one.
-
-    The array API standard wants every array to name its namespace; cupy 14's ndarray does not, so
-    the core's helpers (``dezero_core.data.arrays.is_array``, checkpoints) would not see cupy arrays
-    as arrays: datasets on the GPU would be indexed element by element, the Trainer would skip
-    accuracy, checkpoints would pickle device arrays. A cupy that defines its own keeps it.
-    (array-api-compat asks ``is_cupy_array`` before ``__array_namespace__``, so libraries using it
-    still get their own cupy wrapper.)
-    """
-    if hasattr(array_type, "__array_namespace__"):
-        return
-
-    def __array_namespace__(self: Any, /, *, api_version: str | None = None) -> Any:
-        return namespace
-
-    array_type.__array_namespace__ = __array_namespace__
