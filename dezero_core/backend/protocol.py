@@ -8,7 +8,7 @@ array-API-only defaults for everything that can be written portably.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from dezero_core.backend import special, windows
 
@@ -179,6 +179,17 @@ class ArrayBackend:
         arithmetic. A backend may map such names to leaner callables; the default maps none.
         """
         return {}
+
+    def optimizer_kernel(self, name: str) -> Callable[..., None] | None:
+        """A fused in-place update for the optimizer ``name``, or None for the portable one.
+
+        ``"adam"``: ``kernel(data, grad, m, v, beta1, beta2, step_size, eps)`` does, in place,
+        ``m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; data -= step_size · m / (√v + eps)``, with the
+        arithmetic of :meth:`dezero_core.optimizers.Adam.update_one`. The array API has no ``out=``,
+        so the portable chain allocates three temporaries per parameter and step; a backend with
+        output arguments or kernel fusion does it in fewer passes over memory.
+        """
+        return None
 
     # -- extras the array API lacks --------------------------------------------------------------
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:

@@ -4,7 +4,8 @@ A textbook numpy Adam (``m = b1*m + (1-b1)*g`` ...) allocates about ten temporar
 parameter's size per step; on an MLP that is a third of the epoch. Here the moments are allocated
 once and updated with augmented assignments, rearranged so that they need no temporary:
 ``m -= g; m *= b1; m += g`` is ``b1*m + (1-b1)*g``. A step allocates three temporaries (g², √v and
-the step) instead of about ten.
+the step) instead of about ten; a backend's fused kernel (``ArrayBackend.optimizer_kernel("adam")``,
+numpy's with output arguments) does the same arithmetic with one.
 """
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from typing import Any
 
 from dezero_core.backend.selection import backend_of
 from dezero_core.optimizers.optimizer import Optimizer, zeros_like_all
+
+
+#: array type -> the backend's fused Adam update, or None for the portable one below
+_kernels: dict[type, Any] = {}
+_UNKNOWN = object()
 
 
 class Adam(Optimizer):
@@ -46,6 +52,12 @@ class Adam(Optimizer):
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         m, v = state["m"], state["v"]
+        kernel = _kernels.get(type(data), _UNKNOWN)
+        if kernel is _UNKNOWN:
+            kernel = _kernels[type(data)] = backend_of(data).optimizer_kernel("adam")
+        if kernel is not None:
+            kernel(data, grad, m, v, self.beta1, self.beta2, self._step_size, self.eps)
+            return
         m -= grad
         m *= self.beta1
         m += grad  # m = b1*m + (1-b1)*g

@@ -87,6 +87,12 @@ class NumpyBackend(ArrayBackend):
 
         return dict(reductions.FUNCTIONS)
 
+    def optimizer_kernel(self, name: str) -> Any:
+        """numpy's fused optimizer updates (see :mod:`dezero_numpy.optimizer_kernels`)."""
+        from dezero_numpy import optimizer_kernels
+
+        return optimizer_kernels.KERNELS.get(name)
+
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self.xp.add.at(target, index, values)
 
