@@ -158,3 +158,17 @@ def test_every_extension_is_registered_under_its_class_name():
     assert [n for n in registry("dezero.extensions").names() if n in names] == names
     for name in names:
         assert registry("dezero.extensions").get(name) is getattr(training, name)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("file_type, bar_drawn", [(io.StringIO, False), (_Terminal, True)])
+def test_progress_bar_is_drawn_on_a_terminal_only(file_type, bar_drawn):
+    out = file_type()
+    digits_trainer(train_size=64, extensions=[ProgressBar(file=out, min_interval=0.0)]).fit(1)
+    text = out.getvalue()
+    assert ("batch/s" in text) == bar_drawn  # the bar's rate field
+    assert "epoch 1/1  train loss" in text  # the epoch line, either way

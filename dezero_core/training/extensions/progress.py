@@ -11,9 +11,10 @@ from dezero_core.hookspecs import hookimpl
 class ProgressBar:
     """Show training progress on ``file`` (stderr by default).
 
-    During an epoch: a bar over its batches with the running mean loss and accuracy (refreshed at
-    most every ``min_interval`` seconds, so it costs next to nothing per batch). After it: one line
-    with the epoch's train and test loss and accuracy and its duration.
+    During an epoch, on a terminal: a bar over its batches with the running mean loss and accuracy
+    (refreshed at most every ``min_interval`` seconds, so it costs next to nothing per batch). After
+    it, on a terminal or not: one line with the epoch's train and test loss and accuracy and its
+    duration.
     """
 
     def __init__(self, file: IO[str] | None = None, min_interval: float = 0.1) -> None:
@@ -36,7 +37,8 @@ class ProgressBar:
         loader = trainer.train_loader
         self._bar = tqdm(total=len(loader) if hasattr(loader, "__len__") else None, initial=trainer.iteration, unit="batch",
                          desc=f"epoch {epoch}/{self._total}", leave=False, file=self.file or sys.stderr,
-                         dynamic_ncols=True, mininterval=self.min_interval)
+                         dynamic_ncols=True, mininterval=self.min_interval,
+                         disable=None)  # drawn on a terminal only: in a log, redraws are noise
 
     @hookimpl
     def dezero_batch_end(self, trainer: Any) -> None:
