@@ -55,7 +55,7 @@ class ProgressBar:
         seconds = time.perf_counter() - self._started
         from tqdm.auto import tqdm
 
-        tqdm.write(f"epoch {epoch}/{self._total}  {_format(record)}  ({seconds:.1f} s)",
+        tqdm.write(f"epoch {epoch}/{self._total}  {_format(record)}  ({seconds:.2f} s)",
                    file=self.file or sys.stderr)
 
     @hookimpl
