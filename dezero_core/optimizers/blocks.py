@@ -25,7 +25,8 @@ BLOCKED_BACKENDS = frozenset({"numpy", "strict"})
 
 _views_by_backend: dict[int, bool] = {}
 Block = tuple  # (slice of the first axis, Ellipsis): the array API wants every axis indexed
-_blocks_by_shape: dict[tuple[int, ...], list[Block] | None] = {}
+#: (array type, shape) -> its blocks: computed once, then one lookup per parameter and step
+_blocks_by_type_and_shape: dict[tuple[type, Any], list[Block] | None] = {}
 
 
 def slices_are_views(backend: Any) -> bool:
@@ -41,23 +42,26 @@ def slices_are_views(backend: Any) -> bool:
 
 def row_blocks(shape: tuple[int, ...]) -> list[Block] | None:
     """Slices of the first axis, about :data:`BLOCK_ELEMENTS` elements each; None for one block."""
-    blocks = _blocks_by_shape.get(shape, False)
-    if blocks is False:
-        blocks = None
-        per_row = 1
-        for n in shape[1:]:
-            per_row *= n
-        if shape and shape[0] > 1 and shape[0] * per_row >= MIN_BLOCKED_ELEMENTS:
-            rows = max(1, BLOCK_ELEMENTS // max(per_row, 1))
-            if rows < shape[0]:
-                blocks = [(slice(i, min(i + rows, shape[0])), ...) for i in range(0, shape[0], rows)]
-        _blocks_by_shape[shape] = blocks
-    return blocks
+    per_row = 1
+    for n in shape[1:]:
+        per_row *= n
+    if shape and shape[0] > 1 and shape[0] * per_row >= MIN_BLOCKED_ELEMENTS:
+        rows = max(1, BLOCK_ELEMENTS // max(per_row, 1))
+        if rows < shape[0]:
+            return [(slice(i, min(i + rows, shape[0])), ...) for i in range(0, shape[0], rows)]
+    return None
 
 
 def blocks_of(data: Any) -> list[Block] | None:
     """The row blocks to update ``data`` by, or None to update it whole."""
+    key = (type(data), data.shape)
+    try:
+        return _blocks_by_type_and_shape[key]
+    except KeyError:
+        pass
     backend = backend_of(data)
-    if backend.name not in BLOCKED_BACKENDS or not slices_are_views(backend):
-        return None
-    return row_blocks(tuple(data.shape))
+    blocks = None
+    if backend.name in BLOCKED_BACKENDS and slices_are_views(backend):
+        blocks = row_blocks(tuple(data.shape))
+    _blocks_by_type_and_shape[key] = blocks
+    return blocks

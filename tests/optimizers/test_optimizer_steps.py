@@ -187,7 +187,7 @@ def test_updates_in_cache_sized_blocks_equal_whole_array_updates(name, backend, 
     for block, minimum in ((10**9, 10**9), (10, 20)):  # whole arrays; then blocks of 2 rows
         monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", block)
         monkeypatch.setattr(blocks, "MIN_BLOCKED_ELEMENTS", minimum)
-        blocks._blocks_by_shape.clear()
+        blocks._blocks_by_type_and_shape.clear()
         assert (blocks.row_blocks((37, 5)) is None) == (block > 100)
         model = One(start).to(backend)
         optimizer = make().setup(model)
@@ -195,5 +195,5 @@ def test_updates_in_cache_sized_blocks_equal_whole_array_updates(name, backend, 
             model.p.grad = dz.get_backend(backend).from_host(g)
             optimizer.update()
         results.append(dz.get_backend(backend).to_host(model.p.data))
-    blocks._blocks_by_shape.clear()
+    blocks._blocks_by_type_and_shape.clear()
     np.testing.assert_array_equal(results[1], results[0])
