@@ -110,6 +110,35 @@ def test_erf_keeps_float32(gpu) -> None:
     assert gpu.to_host(gpu.erf(x)).dtype == np.float32
 
 
+
+# -- optimizer kernels (the body is emulated on the CPU in test_adam_kernel_emulation.py) ------------
+@pytest.mark.parametrize("dtype,eps", [("float16", 1e-3), ("float32", 1e-8), ("float64", 1e-8)])
+def test_fused_adam_equals_numpys_bit_for_bit(gpu, dtype, eps) -> None:
+    # compiled with --fmad=false, every operation rounds once as numpy's do (eps=1e-8 is 0 in float16)
+    numpy_adam, gpu_adam = get_backend("numpy").optimizer_kernel("adam"), gpu.optimizer_kernel("adam")
+    rng = np.random.default_rng(0)
+    host = [rng.standard_normal((50, 30)).astype(dtype), np.zeros((50, 30), dtype), np.zeros((50, 30), dtype)]
+    device = [gpu.from_host(a) for a in host]
+    for step_size in (0.1, 0.05, 0.03):
+        grad = rng.standard_normal((50, 30)).astype(dtype)
+        numpy_adam(host[0], grad, host[1], host[2], 0.9, 0.999, step_size, eps)
+        gpu_adam(device[0], gpu.from_host(grad), device[1], device[2], 0.9, 0.999, step_size, eps)
+    for want, got in zip(host, device):
+        np.testing.assert_array_equal(gpu.to_host(got), want)
+
+
+def test_adam_on_the_gpu_uses_the_fused_kernel(gpu) -> None:
+    from dezero_core.layers import Linear
+    from dezero_core.optimizers import Adam, adam as adam_module
+    from dezero_cupy import kernels
+
+    model = Linear(3, in_size=4).to_gpu()
+    optimizer = Adam().setup(model)
+    for p in model.params():
+        p.grad = gpu.xp.ones(p.shape, dtype=p.data.dtype)
+    optimizer.update()
+    assert adam_module._kernels[gpu.xp.ndarray] is kernels.adam
+
 # -- random -----------------------------------------------------------------------------------
 def test_float16_draws_come_back_as_float16(gpu) -> None:
     generator = gpu.random_generator(0)

@@ -15,22 +15,7 @@ import numpy as np
 import pytest
 
 from dezero_cupy.namespace import CREATION, LIKE, CupyNamespace
-
-
-class FakeDevice:
-    """A device whose ``with`` block makes it current, as ``cupy.cuda.Device`` does."""
-
-    current = 0
-
-    def __init__(self, id: int) -> None:
-        self.id = id
-
-    def __enter__(self) -> "FakeDevice":
-        self.previous, FakeDevice.current = FakeDevice.current, self.id
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        FakeDevice.current = self.previous
+from cupy_fakes import FakeDevice
 
 
 class FakeArray:

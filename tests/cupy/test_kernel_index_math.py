@@ -1,10 +1,11 @@
 """The index arithmetic of the CUDA im2col/col2im kernels, interpreted on the CPU: an EMULATION, not a GPU test.
 
 The kernel bodies of :mod:`dezero_cupy.kernel_source` (the exact text CuPy compiles) are translated
-statement by statement into Python and run once per output element ``i``, as CuPy's elementwise loop
-does, with C's integer semantics: ``/`` truncates, ``%`` takes the dividend's sign. The results are
-compared with the numpy backend's im2col/col2im. Every intermediate index is also checked to stay
-within the larger array's size, which is what lets ``index_bits`` choose int32 from the sizes alone.
+statement by statement into Python (by ``kernel_emulation``) and run once per output element ``i``, as
+CuPy's elementwise loop does, with C's integer semantics: ``/`` truncates, ``%`` takes the dividend's
+sign. The results are compared with the numpy backend's im2col/col2im. Every intermediate index is
+also checked to stay within the larger array's size, which is what lets ``index_bits`` choose int32
+from the sizes alone.
 
 What this cannot check: that the CUDA compiles and runs on a device, CuPy's argument passing and
 launch, and float16 arithmetic on the GPU. Those are tests/cupy/test_cupy_gpu.py's (they need a GPU).
@@ -12,94 +13,18 @@ No cupy is imported here.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 from dezero_core import get_backend
 from dezero_cupy import kernel_source
+from kernel_emulation import CInt, Raw, run
 
 # (N, C, H, W), kernel, stride, padding: square and not, strided, padded, a kernel as big as the
 # image, a stride larger than the kernel (pixels no window reads), padding larger than the kernel
 CASES = [((2, 3, 5, 5), (3, 3), (1, 1), (1, 1)), ((1, 2, 7, 6), (3, 2), (2, 3), (0, 1)),
          ((2, 1, 4, 4), (4, 4), (1, 1), (0, 0)), ((3, 4, 8, 8), (2, 2), (2, 2), (0, 0)),
          ((1, 2, 7, 7), (2, 2), (3, 3), (1, 0)), ((1, 1, 2, 3), (1, 2), (1, 1), (2, 2))]
-
-
-class CInt(int):
-    """An integer of the kernel's index type ``I``: C division and remainder, bounded magnitude."""
-
-    bound = 2**31 - 1
-
-    @classmethod
-    def of(cls, value: int) -> "CInt":
-        if abs(value) > cls.bound:
-            raise OverflowError(f"index intermediate {value} exceeds {cls.bound}")
-        return cls(value)
-
-    def __add__(self, o): return CInt.of(int(self) + int(o))
-    def __radd__(self, o): return CInt.of(int(o) + int(self))
-    def __sub__(self, o): return CInt.of(int(self) - int(o))
-    def __rsub__(self, o): return CInt.of(int(o) - int(self))
-    def __mul__(self, o): return CInt.of(int(self) * int(o))
-    def __rmul__(self, o): return CInt.of(int(o) * int(self))
-
-    def __truediv__(self, o):  # C: truncation toward zero
-        q = abs(int(self)) // abs(int(o))
-        return CInt.of(q if (int(self) < 0) == (int(o) < 0) else -q)
-
-    def __mod__(self, o):  # C: a == (a / b) * b + a % b
-        return CInt.of(int(self) - int(self / o) * int(o))
-
-
-class Raw:
-    """A ``raw`` kernel argument: a flat array whose reads must stay inside it (C would not say so)."""
-
-    def __init__(self, array: np.ndarray) -> None:
-        self.array = array.reshape(-1)
-
-    def __getitem__(self, k: int):
-        if not 0 <= k < self.array.size:
-            raise IndexError(f"the kernel reads element {k} of a {self.array.size}-element array")
-        return self.array[k]
-
-
-def translate(body: str) -> str:
-    """The C statements of a kernel body as Python (only the constructs these kernels use)."""
-    lines, depth = [], 1
-    for raw in body.splitlines():
-        line = raw.split("//")[0].strip()
-        if not line:
-            continue
-        if line == "}":
-            depth -= 1
-            continue
-        line = re.sub(r"\((I|T)\)(\w+)", r"\1(\2)", line).replace("&&", " and ").replace("||", " or ")
-        if m := re.fullmatch(r"for \(I (\w+) = 0; \1 < (\w+); \+\+\1\) \{", line):
-            lines.append("    " * depth + f"for {m[1]} in map(CInt.of, range({m[2]})):")
-            depth += 1
-            continue
-        if m := re.fullmatch(r"if \((.*)\) continue;", line):
-            lines.append("    " * depth + f"if {m[1]}: continue")
-            continue
-        m = re.fullmatch(r"(?:const )?(?:(I|T) )?(\w+) = (.*);", line)
-        assert m, f"a statement the translation does not know: {line!r}"
-        cast, name, value = m.groups()
-        if t := re.fullmatch(r"\((.*)\) \? (.*) : (.*)", value):
-            value = f"({t[2]}) if ({t[1]}) else ({t[3]})"
-        lines.append("    " * depth + f"{name} = {f'{cast}({value})' if cast else value}")
-    return "def element(i):\n" + "\n".join(lines)
-
-
-def run(kernel: tuple, arrays: dict, scalars: dict, out_size: int, dtype) -> np.ndarray:
-    """Launch-by-loop: ``kernel``'s body once per ``i`` in ``range(out_size)``; the output array."""
-    out_name = kernel[1].split()[-1]
-    env = {"CInt": CInt, "I": CInt.of, "T": np.dtype(dtype).type, **arrays,
-           **{k: CInt.of(v) if isinstance(v, int) else v for k, v in scalars.items()}}
-    source = translate(kernel[2]) + f"\n    return {out_name}"
-    exec(source, env)  # noqa: S102  (our own kernel text, translated above)
-    return np.array([env["element"](CInt.of(i)) for i in range(out_size)], dtype=dtype)
 
 
 def geometry(shape, k, s, p) -> dict:

@@ -105,6 +105,12 @@ class CupyBackend(ArrayBackend):
         """One CUDA kernel (:func:`dezero_cupy.kernels.col2im`): a gather per pixel, no atomics."""
         return self._kernels.col2im(col, img_shape, kh, kw, sy, sx, ph, pw)
 
+    def optimizer_kernel(self, name: str) -> Any:
+        """One CUDA kernel per parameter and step (:data:`dezero_cupy.kernels.OPTIMIZERS`: ``"adam"``),
+        or None; raises, saying why, where cupy is unusable."""
+        self.xp  # noqa: B018  (loads cupy and the kernels, or raises with the reason)
+        return self._kernels.OPTIMIZERS.get(name)
+
     def erf(self, x: Any) -> Any:
         """CuPy's native erf kernel: one launch, where the portable default takes about a hundred."""
         from cupyx.scipy.special import erf  # imported at first use: most models never need it

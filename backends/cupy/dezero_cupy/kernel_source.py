@@ -1,7 +1,9 @@
-"""The CUDA source of the im2col/col2im elementwise kernels, in the protocol's ``(N, C, KH, KW, OH, OW)`` layout.
+"""The CUDA source of the elementwise kernels: im2col/col2im (in the protocol's ``(N, C, KH, KW, OH, OW)``
+layout) and the fused Adam update.
 
 Kept apart from :mod:`dezero_cupy.kernels` (which builds them with cupy) so that the kernel text can be
-read without cupy: ``tests/cupy/test_kernel_index_math.py`` interprets these bodies on the CPU.
+read without cupy: ``tests/cupy/test_kernel_index_math.py`` and ``tests/cupy/test_adam_kernel_emulation.py``
+interpret these bodies on the CPU.
 
 One GPU thread per output element, as in Chainer's kernels: im2col gathers one patch value
 (``pad_value`` in the padding), col2im sums, for one image pixel, every patch value that was read
@@ -64,3 +66,41 @@ def index_bits(*sizes: int) -> int:
     by the CPU interpretation of the kernels), so the sizes alone decide.
     """
     return 32 if max(sizes) < 2**31 else 64
+
+
+#: ``cupy.ElementwiseKernel(in_params, out_params, operation, name)`` of the fused Adam update
+#: (``ArrayBackend.optimizer_kernel("adam")``), built with :data:`ADAM_OPTIONS`.
+#:
+#: One thread per element updates ``m``, ``v`` and the parameter ``data`` in place (they are output
+#: parameters, read and written), as Chainer's Adam kernel does: one launch where the portable chain
+#: of :meth:`dezero_core.optimizers.Adam.update_one` takes a dozen. The operations and their order are
+#: the portable ones (``m -= g; m *= b1; m += g`` ...), one per statement, each result rounded to ``T``:
+#: numpy's fused Adam and the portable update do exactly this, so the results should be theirs to the
+#: bit (float16 included: cupy's ``float16`` computes each operation in float and rounds the result on
+#: assignment, as numpy's float16 loops do; a float16 ``eps`` of 1e-8 is 0 there as in numpy). Checked
+#: in a CPU emulation of this body and in the PTX NVRTC makes of it; not yet run on a GPU.
+ADAM = (
+    "T grad, T beta1, T beta2, T step_size, T eps",
+    "T data, T m, T v",
+    """
+    T t = m - grad;  // m = b1 m + (1-b1) g, written as the portable m -= g; m *= b1; m += g
+    t = t * beta1;
+    m = t + grad;
+    const T g2 = grad * grad;
+    t = v - g2;  // v = b2 v + (1-b2) g*g
+    t = t * beta2;
+    v = t + g2;
+    t = sqrt(v);
+    t = t + eps;
+    t = m / t;
+    t = t * step_size;
+    data = data - t;
+    """,
+    "dezero_adam",
+)
+
+#: NVRTC options of :data:`ADAM`. By default NVRTC contracts a multiplication followed by an addition
+#: into one fused multiply-add, which rounds once instead of twice: ``t * beta1`` then ``+ grad`` would
+#: differ from numpy's result in the last bit. Division and square root are IEEE-rounded by default
+#: (``-prec-div``/``-prec-sqrt`` are on unless ``--use_fast_math``).
+ADAM_OPTIONS = ("--fmad=false",)

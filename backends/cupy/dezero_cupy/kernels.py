@@ -1,7 +1,9 @@
-"""im2col/col2im as CUDA elementwise kernels, in the protocol's ``(N, C, KH, KW, OH, OW)`` layout.
+"""CUDA elementwise kernels: im2col/col2im, in the protocol's ``(N, C, KH, KW, OH, OW)`` layout, and the
+fused Adam update (:data:`OPTIMIZERS`, what ``CupyBackend.optimizer_kernel`` returns).
 
 The kernel source and why it is written so are in :mod:`dezero_cupy.kernel_source`; this module
-builds the kernels and launches them on the device of their input.
+builds the kernels (cupy compiles one at its first launch for each dtype) and launches them on the
+device of their input.
 
 Importing this module imports cupy: the backend imports it only after cupy was found usable.
 """
@@ -15,6 +17,7 @@ from dezero_cupy import kernel_source
 
 _IM2COL = cupy.ElementwiseKernel(*kernel_source.IM2COL)
 _COL2IM = cupy.ElementwiseKernel(*kernel_source.COL2IM)
+_ADAM = cupy.ElementwiseKernel(*kernel_source.ADAM, options=kernel_source.ADAM_OPTIONS)
 
 
 def _index_type(*sizes: int) -> Any:
@@ -59,3 +62,22 @@ def col2im(col: Any, img_shape: Sequence[int], kh: int, kw: int, sy: int, sx: in
         flat = cupy.ascontiguousarray(col).reshape(-1)
         _COL2IM(flat, *(it(v) for v in (h, w, out_h, out_w, kh, kw, sy, sx, ph, pw)), img)
     return img
+
+
+def adam(data: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step_size: float,
+         eps: float) -> None:
+    """``m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; data -= step_size · m / (√v + eps)``, in place,
+    in one kernel launch.
+
+    The hyperparameters become scalars of the parameter's dtype, as numpy's in-place operators make
+    them (a Python float is cast to the array's dtype). A gradient of another dtype is cast to the
+    parameter's first: the kernel computes in one type ``T``.
+    """
+    scalar = data.dtype.type
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    with data.device:  # launch where the parameter lives, not on the current device
+        _ADAM(grad, scalar(beta1), scalar(beta2), scalar(step_size), scalar(eps), data, m, v)
+
+
+OPTIMIZERS = {"adam": adam}
