@@ -22,13 +22,18 @@ def is_array(obj: Any) -> bool:
     """
     if hasattr(obj, "__array_namespace__"):
         return True
-    if not (hasattr(obj, "shape") and hasattr(obj, "dtype")):
+    if type(obj) in _NOT_ARRAYS or not (hasattr(obj, "shape") and hasattr(obj, "dtype")):
         return False
     try:
         backend_of(obj)
     except TypeError:
+        _NOT_ARRAYS.add(type(obj))  # asked once: probing every backend per sample would be slow
         return False
     return True
+
+
+#: types with a shape and a dtype that no installed backend owns (another library's tensors)
+_NOT_ARRAYS: set[type] = set()
 
 
 def length(seq: Any) -> int:

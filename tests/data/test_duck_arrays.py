@@ -10,6 +10,7 @@ import pytest
 
 from dezero_core.backend import selection
 from dezero_core.backend.selection import get_backend
+from dezero_core.data import arrays
 from dezero_core.data.arrays import is_array, namespace
 from dezero_core.training.checkpoint import to_host
 
@@ -26,6 +27,7 @@ class Duck:
 @pytest.fixture
 def numpy_owns_ducks(monkeypatch: pytest.MonkeyPatch) -> None:
     backend = get_backend("numpy")
+    monkeypatch.setattr(arrays, "_NOT_ARRAYS", set())
     monkeypatch.setitem(selection._by_type, Duck, backend)
     monkeypatch.setattr(type(backend), "to_host", lambda self, a: a.values if isinstance(a, Duck) else a)
 
@@ -43,7 +45,9 @@ def test_checkpoints_copy_such_arrays_to_the_host(numpy_owns_ducks: None) -> Non
     assert state["epoch"] == 3
 
 
-def test_objects_of_no_backend_are_not_arrays() -> None:
+def test_objects_of_no_backend_are_not_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(arrays, "_NOT_ARRAYS", set())
     assert not is_array([1, 2, 3])
     assert not is_array(Duck([1.0]))  # a shape and a dtype, but no installed backend owns it
+    assert Duck in arrays._NOT_ARRAYS  # the backends are not asked again for the next sample
     assert is_array(np.zeros(2))
