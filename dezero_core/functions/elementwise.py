@@ -1,8 +1,12 @@
-"""Elementwise mathematical functions: sin, cos, tanh, exp, log."""
+"""Elementwise mathematical functions: sin, cos, tanh, exp, log.
+
+Each takes floating-point data only: on integers numpy would silently compute in float64.
+"""
 from __future__ import annotations
 
 from typing import Any
 
+from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
 from dezero_core.testing.spec import Arg, checked
@@ -54,28 +58,33 @@ class Log(Function):
 @checked((A,), double_grad=True)
 def sin(x: Any) -> Variable:
     """Elementwise sine."""
+    require_float("sin", x)
     return Sin()(x)
 
 
 @checked((A,), double_grad=True)
 def cos(x: Any) -> Variable:
     """Elementwise cosine."""
+    require_float("cos", x)
     return Cos()(x)
 
 
 @checked((A,), double_grad=True)
 def tanh(x: Any) -> Variable:
     """Elementwise hyperbolic tangent."""
+    require_float("tanh", x)
     return Tanh()(x)
 
 
 @checked((A,), double_grad=True)
 def exp(x: Any) -> Variable:
     """Elementwise exponential."""
+    require_float("exp", x)
     return Exp()(x)
 
 
 @checked((POSITIVE,), double_grad=True)
 def log(x: Any) -> Variable:
     """Elementwise natural logarithm."""
+    require_float("log", x)
     return Log()(x)

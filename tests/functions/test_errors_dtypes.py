@@ -9,6 +9,11 @@ from dezero_core import Variable, functions as F
 INTS = np.arange(6, dtype=np.int64).reshape(2, 3)
 
 CALLS = {
+    "sin": lambda x: F.sin(x),
+    "cos": lambda x: F.cos(x),
+    "tanh": lambda x: F.tanh(x),
+    "exp": lambda x: F.exp(x),
+    "log": lambda x: F.log(x),
     "relu": lambda x: F.relu(x),
     "sigmoid": lambda x: F.sigmoid(x),
     "softmax": lambda x: F.softmax(x),
