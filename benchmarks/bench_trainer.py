@@ -38,6 +38,7 @@ def setup(dataset: Dataset, hidden: tuple[int, ...], batch: int) -> tuple[MLP, A
     return model, Adam(lr=0.001).setup(model), DataLoader(dataset, batch, seed=0)
 
 
+@dezero_core.flushing_denormals()  # as fit() does by default: both sides compute in the same FP mode
 def hand_epoch(model: MLP, optimizer: Adam, loader: DataLoader) -> float:
     """The book's loop, written out."""
     sum_loss = sum_acc = 0.0
