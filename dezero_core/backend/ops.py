@@ -48,7 +48,9 @@ class DifferentiableOps:
     def __getattr__(self, name: str) -> Any:
         from dezero_core import functions
 
-        if name in NON_DIFFERENTIABLE or name.startswith(("float", "int", "uint", "bool", "complex")):
+        if name.startswith(("float", "int", "uint", "bool", "complex")):
+            target = getattr(self._xp, name)  # a dtype (numpy's are callable types): never wrapped
+        elif name in NON_DIFFERENTIABLE:
             raw = getattr(self._xp, name)
             target = _constant(raw) if callable(raw) else raw
         else:
