@@ -5,7 +5,8 @@ Workload: bench_mlp's MLP 784-100-10 with ReLU on Fashion-MNIST, batch 100, floa
 first moment of their weights decays by 0.9 per step into the float32 denormals, where it stays
 (``0.9 * smallest denormal`` rounds back to it); elementwise arithmetic on denormals is ~100x
 slower on x86, so epochs after the first slow down unless the thread flushes denormals
-(:func:`dezero_core.flushing_denormals`, what the Trainer does by default).
+(:func:`dezero_core.flushing_denormals`, what the Trainer does by default, and what every
+optimizer update does unless its ``flush_denormal`` is False: ours "exact" sets it False).
 
 Four runs from the same weights see the same batches: {dezero_core, hand-written numpy} x {exact,
 flushed}. They alternate every ``--chunk`` batches (the order rotating), each chunk under its own
@@ -54,7 +55,7 @@ def main() -> None:
     hand = {flush: bench_mlp.HandWritten(weights) for flush in (False, True)}
     steps: dict[tuple[str, bool], Callable[[np.ndarray], None]] = {}
     for flush in (False, True):
-        steps["dezero_core", flush] = bench_mlp.ours_trainer(weights, x, t)[0]
+        steps["dezero_core", flush] = bench_mlp.ours_trainer(weights, x, t, flush_denormal=flush)[0]
         steps["hand-written numpy", flush] = lambda idx, model=hand[flush]: model.step(x[idx], t[idx])
     seconds: dict[tuple[str, bool], list[float]] = {run: [] for run in steps}
     denormals = []

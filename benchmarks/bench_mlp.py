@@ -129,11 +129,14 @@ def hand_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t:
 
 
 # -- ours ------------------------------------------------------------------------------------------
-def ours_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray
+def ours_trainer(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, t: np.ndarray,
+                 flush_denormal: bool = True
                  ) -> tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]]:
-    """(step, predict) of dezero_core: MLP with ReLU, softmax_cross_entropy, Adam."""
+    """(step, predict) of dezero_core: MLP with ReLU, softmax_cross_entropy, Adam (whose updates
+    flush denormals unless ``flush_denormal`` is False: the default, and its cost, are measured)."""
     model = ours_mlp(weights)
     optimizer = Adam(lr=LR).setup(model)
+    optimizer.flush_denormal = flush_denormal
 
     def step(idx: np.ndarray) -> None:
         loss = F.softmax_cross_entropy(model(x[idx]), t[idx])

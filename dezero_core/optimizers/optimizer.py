@@ -31,6 +31,11 @@ class Optimizer:
     #: True when ``update_one`` only combines arrays element by element (no norms, no reshapes): the
     #: update may then run on cache-sized row blocks of large parameters (see :mod:`.blocks`)
     elementwise: bool = False
+    #: updates run with float denormals flushed to zero, where the backend can (the thread's mode is
+    #: restored after): moments of gradients that are always zero decay into denormals, on which CPU
+    #: arithmetic is ~100x slower, slowing every epoch after the first (``bench_denormal.py``) in
+    #: hand-written loops as in the Trainer. False keeps IEEE results below 1.2e-38.
+    flush_denormal: bool = True
 
     def __init__(self) -> None:
         self.target: Any = None
@@ -61,6 +66,15 @@ class Optimizer:
             named = [(name, p) for name, p in named if p._grad is not None]
         self.t += 1
         self.begin_step()
+        backend = backend_of(named[0][1].data) if named and self.flush_denormal else None
+        flushing = backend is not None and not backend.get_flush_denormal() and backend.set_flush_denormal(True)
+        try:
+            self._update_all(named)
+        finally:
+            if flushing:
+                backend.set_flush_denormal(False)
+
+    def _update_all(self, named: list[tuple[str, Parameter]]) -> None:
         update_one, state, init_state = self.update_one, self.state, self.init_state
         for name, param in named:
             data, grad = param.data, param._grad
