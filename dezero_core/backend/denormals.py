@@ -42,13 +42,20 @@ def flushing_denormals(enabled: bool = True, backend: str | ArrayBackend | None 
     changes. Also usable as a decorator.
     """
     target = get_backend(backend)
-    previous = target.get_flush_denormal()
-    supported = target.set_flush_denormal(enabled)
+    if enabled:  # the mode found is restored whole (x86's FTZ without DAZ stays so)
+        previous = target.begin_flush_denormal()
+        try:
+            yield previous is not None or target.get_flush_denormal()
+        finally:
+            target.end_flush_denormal(previous)
+        return
+    previous_on = target.get_flush_denormal()
+    supported = target.set_flush_denormal(False)
     try:
         yield supported
     finally:
         if supported:
-            target.set_flush_denormal(previous)
+            target.set_flush_denormal(previous_on)
 
 
 __all__ = ["flushing_denormals", "get_flush_denormal", "set_flush_denormal"]

@@ -170,6 +170,22 @@ class ArrayBackend:
         """Whether denormals are flushed now (on CPUs: in the calling thread); False if unsupported."""
         return False
 
+    def begin_flush_denormal(self) -> Any:
+        """Flush denormals until :meth:`end_flush_denormal`; returns what that needs to restore the
+        previous mode exactly, or None when nothing changed (flushing already, or unsupported).
+
+        For scopes entered on every step (an optimizer update): a backend may do it with fewer calls
+        than reading and setting the mode, and restore a partial mode it found (x86's FTZ without DAZ).
+        """
+        if self.get_flush_denormal() or not self.set_flush_denormal(True):
+            return None
+        return False
+
+    def end_flush_denormal(self, previous: Any) -> None:
+        """Restore the mode :meth:`begin_flush_denormal` changed (``previous``: what it returned)."""
+        if previous is not None:
+            self.set_flush_denormal(previous)
+
     # -- the namespace functions compute with -------------------------------------------------------
     def fast_functions(self) -> dict[str, Any]:
         """Replacements for names of ``xp`` in :attr:`ops`, with the same semantics and less overhead.

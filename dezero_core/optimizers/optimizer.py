@@ -67,12 +67,12 @@ class Optimizer:
         self.t += 1
         self.begin_step()
         backend = backend_of(named[0][1].data) if named and self.flush_denormal else None
-        flushing = backend is not None and not backend.get_flush_denormal() and backend.set_flush_denormal(True)
+        previous = None if backend is None else backend.begin_flush_denormal()
         try:
             self._update_all(named)
         finally:
-            if flushing:
-                backend.set_flush_denormal(False)
+            if previous is not None:
+                backend.end_flush_denormal(previous)
 
     def _update_all(self, named: list[tuple[str, Parameter]]) -> None:
         update_one, state, init_state = self.update_one, self.state, self.init_state

@@ -142,3 +142,29 @@ def test_where_unsupported_the_numpy_backend_returns_false_without_raising(monke
     assert get_backend("numpy").set_flush_denormal(True) is False
     assert get_backend("numpy").get_flush_denormal() is False
     assert exact()
+
+
+@pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="FTZ without DAZ is an x86 mode")
+def test_a_partial_mode_is_restored_whole(numpy_backend: Any) -> None:
+    # FTZ alone (results flushed, denormal inputs still read): flushing_denormals and an optimizer
+    # update switch both bits on, then put back exactly the mode they found
+    from dezero_numpy import denormals
+
+    mode = denormals._MODE._read()
+    index = denormals.LAYOUTS["x86_64"][1]
+    mode[index] = (mode[index] & ~0x8040) | 0x8000
+    denormals._MODE.restore(tuple(mode))
+    found = tuple(denormals._MODE._read())
+    with dz.flushing_denormals(backend="numpy"):
+        assert numpy_backend.get_flush_denormal() is True
+    assert tuple(denormals._MODE._read()) == found
+
+    from dezero_core.layers import Linear
+    from dezero_core.optimizers import Adam
+
+    layer = Linear(2, in_size=3)
+    for p in layer.params():
+        p.grad = np.ones(p.shape, dtype=np.float32)
+    Adam().setup(layer).update()
+    # (the arithmetic may raise MXCSR's sticky exception flags, bits 0-5: not part of the mode)
+    assert denormals._MODE._read()[index] & ~0x3F == found[index] & ~0x3F

@@ -109,6 +109,18 @@ class NumpyBackend(ArrayBackend):
 
         return denormals.get_flush_denormal()
 
+    def begin_flush_denormal(self) -> Any:
+        """Flush denormals on this thread: one read and one write of the mode, saved whole."""
+        from dezero_numpy import denormals
+
+        return denormals.begin_flush_denormal()
+
+    def end_flush_denormal(self, previous: Any) -> None:
+        """Write back the whole mode :meth:`begin_flush_denormal` found."""
+        from dezero_numpy import denormals
+
+        denormals.end_flush_denormal(previous)
+
     def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
                pad_value: float = 0.0) -> Any:
         """The windows of ``x`` as a read-only strided view (see :mod:`dezero_numpy.windows`)."""

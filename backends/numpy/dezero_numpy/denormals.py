@@ -46,6 +46,23 @@ class _FloatMode:
     def get(self) -> bool:
         return self._read()[self._index] & self._mask == self._mask
 
+    def begin(self) -> tuple[int, ...] | None:
+        """Set the flush bits; the previous mode's words to restore, or None if they were all set."""
+        mode = self._read()
+        word = mode[self._index]
+        if word & self._mask == self._mask:
+            return None
+        previous = tuple(mode)
+        mode[self._index] = word | self._mask
+        if self._set(mode) != 0:
+            raise OSError(f"fesetmode refused the floating-point mode {list(mode)}")
+        return previous
+
+    def restore(self, previous: tuple[int, ...]) -> None:
+        """Write back the mode words :meth:`begin` saved, exactly."""
+        if self._set(self._mode_type(*previous)) != 0:
+            raise OSError(f"fesetmode refused the floating-point mode {list(previous)}")
+
     def set(self, enabled: bool) -> None:
         mode = self._read()
         word = mode[self._index]
@@ -94,3 +111,14 @@ def set_flush_denormal(enabled: bool) -> bool:
 def get_flush_denormal() -> bool:
     """Whether this thread flushes denormals (all the flush bits set; False where unsupported)."""
     return _MODE is not None and _MODE.get()
+
+
+def begin_flush_denormal() -> tuple[int, ...] | None:
+    """Flush denormals on this thread; the mode to restore, or None (flushing already, or unsupported)."""
+    return None if _MODE is None else _MODE.begin()
+
+
+def end_flush_denormal(previous: tuple[int, ...] | None) -> None:
+    """Restore the mode :func:`begin_flush_denormal` saved (nothing for None)."""
+    if previous is not None and _MODE is not None:
+        _MODE.restore(previous)
