@@ -31,11 +31,14 @@ class Optimizer:
     #: True when ``update_one`` only combines arrays element by element (no norms, no reshapes): the
     #: update may then run on cache-sized row blocks of large parameters (see :mod:`.blocks`)
     elementwise: bool = False
-    #: updates run with float denormals flushed to zero, where the backend can (the thread's mode is
-    #: restored after): moments of gradients that are always zero decay into denormals, on which CPU
-    #: arithmetic is ~100x slower, slowing every epoch after the first (``bench_denormal.py``) in
-    #: hand-written loops as in the Trainer. False keeps IEEE results below 1.2e-38.
+    #: every :data:`FLUSH_EVERY`-th update runs with float denormals flushed to zero, where the backend
+    #: can (the thread's mode is restored after): moments of gradients that are always zero decay into
+    #: denormals and stay there (0.9 x the smallest rounds back to it), where CPU arithmetic is ~100x
+    #: slower, slowing every epoch after the first (``bench_denormal.py``). One flushed update turns
+    #: them into zeros, which stay zero; switching the mode on every update would cost ~2% of a small
+    #: MLP's step. False keeps IEEE results below 1.2e-38.
     flush_denormal: bool = True
+    FLUSH_EVERY = 16
 
     def __init__(self) -> None:
         self.target: Any = None
@@ -66,7 +69,8 @@ class Optimizer:
             named = [(name, p) for name, p in named if p._grad is not None]
         self.t += 1
         self.begin_step()
-        backend = backend_of(named[0][1].data) if named and self.flush_denormal else None
+        flush = named and self.flush_denormal and self.t % self.FLUSH_EVERY == 1
+        backend = backend_of(named[0][1].data) if flush else None
         previous = None if backend is None else backend.begin_flush_denormal()
         try:
             self._update_all(named)

@@ -95,3 +95,14 @@ def test_a_backend_without_flushing_updates_as_usual() -> None:
     model.p.grad = get_backend("strict").asarray(np.ones(3, dtype=np.float32))
     optimizer.update()
     assert get_backend("strict").to_host(model.p.data).tolist() == [0.5, 0.5, 0.5]
+
+
+def test_every_sixteenth_update_flushes(numpy_exact: Any) -> None:
+    # one flushed update turns stuck denormals into zeros; switching the mode on every update would
+    # cost more than it saves on a small model
+    model = One()
+    optimizer = Recording(0.1).setup(model)
+    optimizer.seen = []
+    for _ in range(33):
+        _step(optimizer, model)
+    assert [t + 1 for t, flushed in enumerate(optimizer.seen) if flushed] == [1, 17, 33]
