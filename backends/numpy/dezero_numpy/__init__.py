@@ -82,10 +82,11 @@ class NumpyBackend(ArrayBackend):
         return NumpyRandomGenerator(self.xp, seed)
 
     def fast_functions(self) -> dict[str, Any]:
-        """numpy's reductions without their Python wrappers (see :mod:`dezero_numpy.reductions`)."""
-        from dezero_numpy import reductions  # imports numpy: not at module import
+        """numpy's reductions, reshapes, casts and gathers without their Python wrappers (see
+        :mod:`dezero_numpy.reductions` and :mod:`dezero_numpy.layout`)."""
+        from dezero_numpy import layout, reductions  # imports numpy: not at module import
 
-        return dict(reductions.FUNCTIONS)
+        return {**reductions.FUNCTIONS, **layout.FUNCTIONS}
 
     def optimizer_kernel(self, name: str) -> Any:
         """numpy's fused optimizer updates (see :mod:`dezero_numpy.optimizer_kernels`)."""
