@@ -9,6 +9,8 @@ import dezero.functions as F
 from dezero import DataLoader, Variable, optimizers
 from dezero.models import MLP
 
+from book_code import train_epoch
+
 pytestmark = pytest.mark.skipif(not dezero.cuda.gpu_enable,
                                 reason="no usable GPU (dezero-cupy with CuPy and a CUDA device)")
 
@@ -36,17 +38,10 @@ def test_spiral_trains_on_the_gpu() -> None:
     train_loader.to_gpu()
     model.to_gpu()
     assert train_loader.gpu
-    losses = []
-    for _ in range(30):
-        total = 0.0
-        for x, t in train_loader:
-            assert dezero.cuda.get_array_module(x) is dezero.cuda.cupy
-            loss = F.softmax_cross_entropy(model(x), t)
-            model.cleargrads()
-            loss.backward()
-            optimizer.update()
-            total += float(loss.data) * len(t)
-        losses.append(total / 300)
+    x, t = next(iter(train_loader))
+    assert dezero.cuda.get_array_module(x) is dezero.cuda.cupy
+    assert dezero.cuda.get_array_module(t) is dezero.cuda.cupy
+    losses = [train_epoch(model, optimizer, train_loader) for _ in range(30)]
     assert losses[-1] < 0.8 * losses[0]
 
 

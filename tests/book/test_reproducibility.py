@@ -12,8 +12,10 @@ import pytest
 import dezero
 import dezero.functions as F
 import dezero.layers as L
-from dezero import DataLoader, Model, optimizers
+from dezero import DataLoader, optimizers
 from dezero.models import MLP
+
+from book_code import TwoLayerNet, train_epoch
 
 #: step 44's output: the loss printed every 1000 iterations (the book's numpy 1 arithmetic, float32 weights)
 STEP44_LOSSES = [0.8165178492839196, 0.24990280802148895, 0.24609876581126014, 0.23721590814318072]
@@ -101,15 +103,6 @@ def test_step44_prints_the_books_losses() -> None:
 
 
 def test_step45_model_prints_the_same_losses() -> None:
-    class TwoLayerNet(Model):
-        def __init__(self, hidden_size, out_size):
-            super().__init__()
-            self.l1 = L.Linear(hidden_size)
-            self.l2 = L.Linear(out_size)
-
-        def forward(self, x):
-            return self.l2(F.sigmoid(self.l1(x)))
-
     np.random.seed(0)
     x = np.random.rand(100, 1)
     y = np.sin(2 * np.pi * x) + np.random.rand(100, 1)
@@ -205,16 +198,7 @@ def test_step50_dataloader_shuffles_as_the_books() -> None:
     train_loader = DataLoader(dezero.datasets.Spiral(train=True), 30)
     model = MLP((10, 3))
     optimizer = optimizers.SGD(1.0).setup(model)
-    losses = []
-    for _ in range(10):
-        total = 0.0
-        for x, t in train_loader:
-            loss = F.softmax_cross_entropy(model(x), t)
-            model.cleargrads()
-            loss.backward()
-            optimizer.update()
-            total += float(loss.data) * len(t)
-        losses.append(total / 300)
+    losses = [train_epoch(model, optimizer, train_loader) for _ in range(10)]
     assert losses == pytest.approx(book_step48(10), rel=1e-5)
 
 
