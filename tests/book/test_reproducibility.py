@@ -15,7 +15,7 @@ import dezero.layers as L
 from dezero import DataLoader, optimizers
 from dezero.models import MLP
 
-from book_code import TwoLayerNet, train_epoch
+from book_code import TwoLayerNet, losses_every_1000, train_epoch
 
 #: step 44's output: the loss printed every 1000 iterations (the book's numpy 1 arithmetic, float32 weights)
 STEP44_LOSSES = [0.8165178492839196, 0.24990280802148895, 0.24609876581126014, 0.23721590814318072]
@@ -107,15 +107,7 @@ def test_step45_model_prints_the_same_losses() -> None:
     x = np.random.rand(100, 1)
     y = np.sin(2 * np.pi * x) + np.random.rand(100, 1)
     model = TwoLayerNet(10, 1)
-    optimizer = optimizers.SGD(0.2).setup(model)
-    found = []
-    for i in range(1001):
-        loss = F.mean_squared_error(y, model(x))
-        model.cleargrads()
-        loss.backward()
-        optimizer.update()
-        if i % 1000 == 0:
-            found.append(float(loss.data))
+    found = losses_every_1000(model, x, y, optimizers.SGD(0.2), iterations=1001)
     assert found == pytest.approx(STEP44_LOSSES[:2], rel=1e-12)
 
 

@@ -10,7 +10,7 @@ import dezero.layers as L
 from dezero import DataLoader, Variable, optimizers, test_mode
 from dezero.models import MLP
 
-from book_code import TwoLayerNet, train_epoch
+from book_code import TwoLayerNet, losses_every_1000, train_epoch
 
 #: step 43: the loss printed every 1000 iterations (the first three)
 SIN_LOSSES = [0.8473695850105871, 0.2514286285183607, 0.24759485466749875]
@@ -34,19 +34,6 @@ def sin_model():
     model(x)  # creates the weights (their size comes from x)
     model.l1.W.data, model.l1.b.data, model.l2.W.data, model.l2.b.data = W1, b1, W2, b2
     return model, x, y
-
-
-def losses_every_1000(model, x, y, optimizer, iterations=2001):
-    optimizer.setup(model)
-    found = []
-    for i in range(iterations):
-        loss = F.mean_squared_error(y, model(x))
-        model.cleargrads()
-        loss.backward()
-        optimizer.update()
-        if i % 1000 == 0:
-            found.append(float(loss.data))
-    return found
 
 
 def test_linear_regression() -> None:
