@@ -53,7 +53,8 @@ def emulated_adam(kernel: tuple):
     def update(data, grad, m, v, beta1, beta2, step_size, eps) -> None:
         t = data.dtype.type
         run_in_place(kernel, {"grad": grad, "data": data, "m": m, "v": v},
-                     {"beta1": t(beta1), "beta2": t(beta2), "step_size": t(step_size), "eps": t(eps)})
+                     {"beta1": t(beta1), "one_minus_beta1": t(1.0 - beta1), "beta2": t(beta2),
+                      "one_minus_beta2": t(1.0 - beta2), "step_size": t(step_size), "eps": t(eps)})
     return update
 
 
@@ -76,12 +77,13 @@ def test_the_comparison_has_no_nans_to_hide_behind() -> None:
         assert all(np.isfinite(a).all() for a in state.values()), (dtype, hyper)
 
 
-# Wrong bodies the comparison must catch: a dropped eps, swapped betas, m updated in the textbook
-# form b1 m + (1-b1) g (the same value in exact arithmetic, rounded differently), eps under the root
+# Wrong bodies the comparison must catch: a dropped eps, swapped betas, v updated in the cancelling
+# form (v - g²) b2 + g² (the same value in exact arithmetic, rounded differently), eps under the root
 MUTATIONS = {
     "no eps": ("t = t + eps;", ""),
-    "betas swapped": ("t = t * beta1;", "t = t * beta2;"),
-    "textbook m": ("t = t * beta1;\n    m = t + grad;", "m = m * beta1 + ((T)1 - beta1) * grad;"),
+    "betas swapped": ("m = m * beta1;", "m = m * beta2;"),
+    "cancelling v": ("t = t * one_minus_beta2;\n    v = v * beta2;\n    v = v + t;",
+                     "v = v - t;\n    v = v * beta2;\n    v = v + t;"),
     "eps under the root": ("t = sqrt(v);\n    t = t + eps;", "t = v + eps;\n    t = sqrt(t);"),
 }
 
@@ -94,3 +96,10 @@ def test_a_changed_body_is_noticed(mutation) -> None:
     mutant = (in_params, out_params, body.replace(old, new), name)
     with np.errstate(invalid="ignore"):  # without eps, 0/0
         assert all(differences(mutant, dtype, hyper) for dtype, hyper in CASES)
+
+
+def test_one_minus_beta2_computed_in_float32_on_the_device_is_noticed() -> None:
+    # (T)1 - 0.999f is 0.00099998713: v and every update off by 1.3e-5 relative (exact in float64)
+    in_params, out_params, body, name = kernel_source.ADAM
+    mutant = (in_params, out_params, body.replace("t = t * one_minus_beta2;", "t = t * ((T)1 - beta2);"), name)
+    assert "v" in differences(mutant, "float32", DEFAULTS)

@@ -76,10 +76,11 @@ def test_adam_launches_with_the_kernels_parameter_order_and_scalars_of_the_param
     data, grad, m, v = (FakeArray(n, dtype, device=1) for n in ("data", "grad", "m", "v"))
     backend.optimizer_kernel("adam")(data, grad, m, v, 0.9, 0.999, 0.25, 1e-8)
     [(args, device)] = dezero_cupy.kernels._ADAM.launches
-    # "T grad, T beta1, T beta2, T step_size, T eps", then the outputs "T data, T m, T v"
-    assert args[:1] + args[5:] == (grad, data, m, v)
-    assert [type(a) for a in args[1:5]] == [np.dtype(dtype).type] * 4
-    assert args[1:5] == tuple(np.dtype(dtype).type(x) for x in (0.9, 0.999, 0.25, 1e-8))
+    # "T grad, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2, T step_size, T eps", then the
+    # outputs "T data, T m, T v"; 1 - beta computed in Python floats, then rounded once
+    assert args[:1] + args[7:] == (grad, data, m, v)
+    assert [type(a) for a in args[1:7]] == [np.dtype(dtype).type] * 6
+    assert args[1:7] == tuple(np.dtype(dtype).type(x) for x in (0.9, 1.0 - 0.9, 0.999, 1.0 - 0.999, 0.25, 1e-8))
     assert device == 1  # launched where the parameter lives, not on the current device
     assert FakeDevice.current == 0
 

@@ -74,22 +74,25 @@ def index_bits(*sizes: int) -> int:
 #: One thread per element updates ``m``, ``v`` and the parameter ``data`` in place (they are output
 #: parameters, read and written), as Chainer's Adam kernel does: one launch where the portable chain
 #: of :meth:`dezero_core.optimizers.Adam.update_one` takes a dozen. The operations and their order are
-#: the portable ones (``m -= g; m *= b1; m += g`` ...), one per statement, each result rounded to ``T``:
+#: the portable ones (``m *= b1; m += (1-b1) g`` ...), one per statement, each result rounded to ``T``:
 #: numpy's fused Adam and the portable update do exactly this, so the results should be theirs to the
 #: bit (float16 included: cupy's ``float16`` computes each operation in float and rounds the result on
-#: assignment, as numpy's float16 loops do; a float16 ``eps`` of 1e-8 is 0 there as in numpy). Checked
-#: in a CPU emulation of this body and in the PTX NVRTC makes of it; not yet run on a GPU.
+#: assignment, as numpy's float16 loops do; a float16 ``eps`` of 1e-8 is 0 there as in numpy).
+#: ``one_minus_beta1``/``one_minus_beta2`` come computed in double on the host: ``(T)1 - beta2`` in
+#: float32 is 1.3e-5 away from 0.001. Each moment is a sum, never a difference (the form
+#: ``v = (v - g*g) * b2 + g*g`` cancels where v << g*g). Checked in a CPU emulation of this body; not
+#: yet run on a GPU (tests/cupy/test_cupy_gpu.py runs it where one is present).
 ADAM = (
-    "T grad, T beta1, T beta2, T step_size, T eps",
+    "T grad, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2, T step_size, T eps",
     "T data, T m, T v",
     """
-    T t = m - grad;  // m = b1 m + (1-b1) g, written as the portable m -= g; m *= b1; m += g
-    t = t * beta1;
-    m = t + grad;
-    const T g2 = grad * grad;
-    t = v - g2;  // v = b2 v + (1-b2) g*g
-    t = t * beta2;
-    v = t + g2;
+    T t = grad * one_minus_beta1;  // m = b1 m + (1-b1) g
+    m = m * beta1;
+    m = m + t;
+    t = grad * grad;  // v = b2 v + (1-b2) g*g
+    t = t * one_minus_beta2;
+    v = v * beta2;
+    v = v + t;
     t = sqrt(v);
     t = t + eps;
     t = m / t;

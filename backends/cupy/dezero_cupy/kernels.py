@@ -69,15 +69,17 @@ def adam(data: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step_
     """``m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; data -= step_size · m / (√v + eps)``, in place,
     in one kernel launch.
 
-    The hyperparameters become scalars of the parameter's dtype, as numpy's in-place operators make
-    them (a Python float is cast to the array's dtype). A gradient of another dtype is cast to the
+    The hyperparameters (and ``1 - beta1``, ``1 - beta2``, computed in Python floats) become scalars
+    of the parameter's dtype, as numpy's in-place operators make them (a Python float is cast to the
+    array's dtype). A gradient of another dtype is cast to the
     parameter's first: the kernel computes in one type ``T``.
     """
     scalar = data.dtype.type
     if grad.dtype != data.dtype:
         grad = grad.astype(data.dtype)
     with data.device:  # launch where the parameter lives, not on the current device
-        _ADAM(grad, scalar(beta1), scalar(beta2), scalar(step_size), scalar(eps), data, m, v)
+        _ADAM(grad, scalar(beta1), scalar(1.0 - beta1), scalar(beta2), scalar(1.0 - beta2), scalar(step_size),
+              scalar(eps), data, m, v)
 
 
 OPTIMIZERS = {"adam": adam}

@@ -16,12 +16,12 @@ import numpy as np
 def adam(data: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step_size: float,
          eps: float) -> None:
     """``m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; data -= step_size · m / (√v + eps)``, in place."""
-    m -= grad
-    m *= beta1
-    m += grad
     scratch = np.empty_like(data)  # an array even for a 0-d parameter (numpy returns scalars there)
+    np.multiply(grad, 1.0 - beta1, out=scratch)
+    m *= beta1
+    m += scratch
     np.multiply(grad, grad, out=scratch)
-    v -= scratch
+    scratch *= 1.0 - beta2  # v = b2 v + (1-b2) g²: a sum, so nothing cancels where v << g²
     v *= beta2
     v += scratch
     np.sqrt(v, out=scratch)
