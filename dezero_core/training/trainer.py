@@ -20,6 +20,7 @@ from dezero_core.backend.protocol import ArrayBackend
 from dezero_core.backend.selection import get_backend, using_backend
 from dezero_core.config import no_grad, using_config
 from dezero_core.data.arrays import is_array, namespace
+from dezero_core.training import distributed
 from dezero_core.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 CHECKPOINT_FORMAT = 1
@@ -46,12 +47,19 @@ class Trainer:
     them is ~100x slower on x86: without flushing, an MLP's epochs after the first run ~1.6x slower.
     TensorFlow flushes by default and PyTorch offers ``torch.set_flush_denormal``; False leaves the
     mode as it is, for results exact below float32's normal range (1.2e-38).
+
+    ``communicator`` (see :mod:`dezero_core.training.distributed`; ``dezero_mpi.create_communicator()``)
+    makes this one of several processes training one model on their own parts of the data: the
+    optimizer must average gradients across them (``dezero_mpi.create_multi_node_optimizer``),
+    records are means over every process's samples, extensions marked ``main_process_only``
+    (progress, plots) run on rank 0 only, and checkpoints are written by rank 0 with every rank's
+    data position, and restored on every rank.
     """
 
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Any], optimizer: Any, train_loader: Any,
                  test_loader: Any = None, backend: str | ArrayBackend | None = None,
                  extensions: Iterable[Any] = (), accuracy_fn: Callable[[Any, Any], Any] | None = None,
-                 flush_denormal: bool = True) -> None:
+                 flush_denormal: bool = True, communicator: distributed.Communicator | None = None) -> None:
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
@@ -60,7 +68,9 @@ class Trainer:
         self.backend = get_backend(backend)
         self.accuracy_fn = accuracy_fn
         self.flush_denormal = flush_denormal
-        self.extensions = [_instantiate(e) for e in extensions]
+        self.communicator = _check_communicator(communicator, optimizer)
+        self.extensions = [e for e in map(_instantiate, extensions)
+                           if distributed.is_main_process(communicator) or not getattr(e, "main_process_only", False)]
         self.history: list[dict[str, Any]] = []
         self.epoch = 0  # epochs completed
         self.iteration = 0  # batches completed in the current epoch
@@ -110,7 +120,7 @@ class Trainer:
                     epoch = self.epoch + 1
                     hook.dezero_epoch_start(trainer=self, epoch=epoch)
                     self._train_epoch(epoch)
-                    record = {"epoch": epoch, **self._sums.means("train")}
+                    record = {"epoch": epoch, **self._total(self._sums).means("train")}
                     if self.test_loader is not None:
                         result = self.evaluate(self.test_loader)
                         record.update({f"test_{k}": v for k, v in result.items()})
@@ -162,7 +172,14 @@ class Trainer:
                     accuracy_of = self._accuracy_for(loader, y, t)
                 accuracy = float(accuracy_of(y, t).data) if accuracy_of is not False else None
                 sums.add(float(self.loss_fn(y, t).data), accuracy, t.shape[0])
-        return sums.means()
+        return self._total(sums).means()
+
+    def _total(self, sums: "_Sums") -> "_Sums":
+        """``sums`` added up over every process (itself without a communicator)."""
+        if self.communicator is None:
+            return sums
+        totals = self.communicator.allreduce_sum([getattr(sums, name) for name in _Sums.__slots__])
+        return _Sums.from_state(dict(zip(_Sums.__slots__, totals)))
 
     def _denormal_mode(self) -> ContextManager[Any]:
         """Flushing denormals on the trainer's backend, or nothing when ``flush_denormal`` is off."""
@@ -222,13 +239,25 @@ class Trainer:
 
     def save_checkpoint(self, path: "str | os.PathLike[str]", keep_previous: bool = False) -> None:
         """Write :meth:`state_dict` to ``path`` in one file, atomically (the previous file survives a
-        crash or a full disk); ``keep_previous`` keeps the replaced file as ``<path>.prev``."""
-        save_checkpoint(path, self.state_dict(), keep_previous)
+        crash or a full disk); ``keep_previous`` keeps the replaced file as ``<path>.prev``.
+
+        With a communicator, every process must call it: rank 0 writes every rank's part."""
+        state = self.state_dict()
+        if self.communicator is not None:
+            state = distributed.gather_rank_states(self.communicator, state)
+        if state is not None:
+            save_checkpoint(path, state, keep_previous)
 
     def load_checkpoint(self, path: "str | os.PathLike[str]") -> None:
-        """Resume from a file written by :meth:`save_checkpoint` (clear error if it is damaged)."""
+        """Resume from a file written by :meth:`save_checkpoint` (clear error if it is damaged).
+
+        With a communicator, every process must call it: rank 0 reads the file for all."""
         with using_backend(self.backend.name):
-            self.load_state_dict(load_checkpoint(path))
+            if self.communicator is None:
+                self.load_state_dict(load_checkpoint(path))
+            else:
+                self.load_state_dict(distributed.load_on_rank0(self.communicator, lambda: load_checkpoint(path),
+                                                               CheckpointError))
 
     def _loaders(self) -> Iterator[tuple[str, Any]]:
         for name, loader in (("train", self.train_loader), ("test", self.test_loader)):
@@ -297,6 +326,16 @@ class _Sums:
         for name in cls.__slots__:
             setattr(sums, name, state[name])
         return sums
+
+
+def _check_communicator(communicator: Any, optimizer: Any) -> Any:
+    """``communicator``, after checking that ``optimizer`` averages gradients through it: without
+    that, every process would drift off with its own model."""
+    if communicator is not None and getattr(optimizer, "communicator", None) is not communicator:
+        raise ValueError(f"Trainer(communicator=...) needs an optimizer that averages gradients across the "
+                         f"processes of that communicator, got {optimizer!r}: wrap it with "
+                         f"dezero_mpi.create_multi_node_optimizer(optimizer, communicator)")
+    return communicator
 
 
 def _instantiate(extension: Any) -> Any:

@@ -11,6 +11,9 @@ class PlotReport:
     """Draw ``trainer.plot(path)`` when ``fit`` ends and, if ``every_epochs`` is set, after every that
     many epochs (each drawing costs a few tenths of a second of matplotlib)."""
 
+    #: under data-parallel training (``Trainer(communicator=...)``), only rank 0 does it
+    main_process_only = True
+
     def __init__(self, path: "str | os.PathLike[str]" = "report.png", every_epochs: int | None = None,
                  title: str = "") -> None:
         self.path = path

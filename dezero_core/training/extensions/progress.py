@@ -17,6 +17,9 @@ class ProgressBar:
     duration.
     """
 
+    #: under data-parallel training (``Trainer(communicator=...)``), only rank 0 does it
+    main_process_only = True
+
     def __init__(self, file: IO[str] | None = None, min_interval: float = 0.1) -> None:
         self.file = file
         self.min_interval = min_interval
