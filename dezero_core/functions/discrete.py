@@ -6,6 +6,7 @@ without being recorded in the graph.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from dezero_core.backend.selection import backend_of
@@ -46,7 +47,7 @@ def one_hot(t: Any, num_classes: int | None = None, dtype: Any = "float32") -> V
     if not is_integral(data):
         raise TypeError(f"one_hot: labels t must be integers, got dtype {data.dtype}")
     if num_classes is None:
-        if data.size == 0:
+        if math.prod(data.shape) == 0:
             raise ValueError("one_hot: cannot infer num_classes from empty labels; pass num_classes")
         num_classes = int(xp.max(data)) + 1
     check_labels("one_hot", data, num_classes)

@@ -1,6 +1,7 @@
 """embed_id: rows of a table picked by integer ids (the gradient scatter-adds, ids may repeat)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
@@ -25,7 +26,7 @@ def embed_id(x: Any, W: Any) -> Variable:
     if W.ndim != 2:
         raise ValueError(f"embed_id: W must have shape (vocabulary, dim), got {tuple(W.shape)}")
     xp = backend_of(ids).xp
-    if ids.size and bool(xp.logical_or(xp.min(ids) < 0, xp.max(ids) >= W.shape[0])):
+    if math.prod(ids.shape) and bool(xp.logical_or(xp.min(ids) < 0, xp.max(ids) >= W.shape[0])):
         low, high = int(xp.min(ids)), int(xp.max(ids))
         raise ValueError(f"embed_id: ids must lie in [0, {W.shape[0] - 1}] for W of shape {tuple(W.shape)}, "
                          f"got ids from {low} to {high}")

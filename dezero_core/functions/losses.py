@@ -7,6 +7,7 @@ they are used; the check reads two numbers back (their minimum and maximum).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
@@ -22,12 +23,12 @@ from dezero_core.testing.spec import Arg, Sample, checked
 class MeanSquaredError(Function):
     def forward(self, xp, x0, x1):
         diff = x0 - x1
-        return xp.sum(diff * diff) / diff.size
+        return xp.sum(diff * diff) / math.prod(diff.shape)
 
     def backward(self, xp, xs, y, gy):
         x0, x1 = xs
         diff = x0 - x1
-        gx0 = diff * (gy * (2 / diff.size))
+        gx0 = diff * (gy * (2 / math.prod(diff.shape)))
         return gx0 if self.needs_grad[0] else None, -gx0 if self.needs_grad[1] else None
 
 
@@ -48,7 +49,7 @@ class SoftmaxCrossEntropy(Function):
         ignored; else an array shaped like ``t`` with ``1/n_kept`` for kept samples and 0 for the others.
         """
         if self.ignore_index is None:
-            return 1.0 / max(t.size, 1)  # an empty batch has loss 0
+            return 1.0 / max(math.prod(t.shape), 1)  # an empty batch has loss 0
         kept = xp.astype(t != self.ignore_index, dtype)
         # max(n, 1): when every label is ignored, the loss and the gradients are 0, not nan
         return kept / xp.maximum(xp.sum(kept), 1)
@@ -110,12 +111,12 @@ class SigmoidCrossEntropy(Function):
         t = xp.astype(t, x.dtype)
         # -(t log p + (1 - t) log(1 - p)) = max(x, 0) - x t + log(1 + exp(-|x|)), for any x
         loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
-        return xp.sum(loss) / loss.size
+        return xp.sum(loss) / math.prod(loss.shape)
 
     def backward(self, xp, xs, y, gy):
         x, t = xs
         t = xp.backend.ops.astype(data_of(t), x.dtype)
-        return (sigmoid_of(xp, x) - t) * (gy / t.size), None
+        return (sigmoid_of(xp, x) - t) * (gy / math.prod(t.shape)), None
 
 
 class BinaryCrossEntropy(Function):
@@ -125,13 +126,13 @@ class BinaryCrossEntropy(Function):
         t = xp.astype(t, p.dtype)
         log_p = xp.clip(xp.log(p), -100.0, None)
         log_q = xp.clip(xp.log1p(-p), -100.0, None)
-        return -xp.sum(t * log_p + (1 - t) * log_q) / p.size
+        return -xp.sum(t * log_p + (1 - t) * log_q) / math.prod(p.shape)
 
     def backward(self, xp, xs, y, gy):
         p, t = xs
         t = xp.backend.ops.astype(data_of(t), p.dtype)
         # (p - t) / (p (1 - p)), its denominator kept from 0 as the clamped logs keep the loss finite
-        return (p - t) / xp.clip(p * (1 - p), 1e-12, None) * (gy / t.size), None
+        return (p - t) / xp.clip(p * (1 - p), 1e-12, None) * (gy / math.prod(t.shape)), None
 
 
 def _check_binary_targets(fn: str, x: Any, t: Any) -> None:

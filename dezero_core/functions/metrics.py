@@ -1,6 +1,7 @@
 """Metrics: accuracy. Not differentiable; the results are constant Variables."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
@@ -22,7 +23,7 @@ def accuracy(y: Any, t: Any, ignore_index: int | None = None) -> Variable:
     xp = backend_of(scores).xp
     correct = xp.argmax(scores, axis=1) == labels
     if ignore_index is None:
-        n = labels.size
+        n = math.prod(labels.shape)
     else:
         kept = labels != ignore_index
         correct = xp.logical_and(correct, kept)

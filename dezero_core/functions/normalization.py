@@ -7,6 +7,7 @@ which uses the running averages). The backward recomputes the statistics with di
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
@@ -66,7 +67,7 @@ class Normalization(Function):
     def forward(self, xp, x, gamma, beta):
         xc, var, mean = self._centered(xp, x)
         if self.running is not None:
-            self.running.update(xp, mean, var, x.size // self.running.mean.size)
+            self.running.update(xp, mean, var, math.prod(x.shape) // math.prod(self.running.mean.shape))
         # gamma / sqrt(var + eps) is small: fold it into one scale, two passes over x
         y = xc * (xp.reshape(gamma, self.param_shape) / xp.sqrt(var + self.eps))
         y += xp.reshape(beta, self.param_shape)

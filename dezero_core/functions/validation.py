@@ -5,6 +5,7 @@ reads the labels once to report an out-of-range class before it turns into a sil
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
@@ -100,7 +101,7 @@ def check_labels(fn: str, t: Any, num_classes: int, ignore_index: int | None = N
         raise TypeError(f"{fn}: labels t must be integer class indices, got dtype {data.dtype}; "
                         f"cast them with astype to int64")
     xp = backend_of(data).ops
-    if data.size == 0:
+    if math.prod(data.shape) == 0:
         return
     if ignore_index is None:  # the common case: two reductions, no temporary the size of t
         if int(xp.min(data)) >= 0 and int(xp.max(data)) < num_classes:

@@ -1,6 +1,7 @@
 """``Variable`` and ``Parameter``: arrays that remember how they were computed."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator
 
 from dezero_core.backend.selection import backend_of, get_backend
@@ -50,7 +51,7 @@ class Variable:
     @property
     def size(self) -> int:
         """The number of elements of ``data``."""
-        return self.data.size
+        return math.prod(self.data.shape)
 
     @property
     def dtype(self) -> Any:
