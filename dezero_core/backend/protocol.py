@@ -207,6 +207,17 @@ class ArrayBackend:
         """
         return None
 
+    def fuse_elementwise(self, program: Any) -> Callable[..., tuple[Array, ...]] | None:
+        """One callable computing the :class:`~dezero_core.backend.elementwise.ElementwiseProgram`
+        ``program`` (a chain of elementwise steps), or None to keep the steps unfused (the default).
+
+        The callable is ``kernel(*inputs, out=None)`` and returns one array per program output,
+        written to ``out`` (a sequence of arrays) when given. The static graph's fusion pass calls
+        this once per chain at compile time; return None wherever fusing does not measure faster
+        than the steps one by one (small arrays, a dtype or shape the kernel does not serve).
+        """
+        return None
+
     # -- extras the array API lacks --------------------------------------------------------------
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         """``target[index] += values`` in place, adding repeated indices up (numpy's ``add.at``)."""

@@ -111,6 +111,14 @@ class CupyBackend(ArrayBackend):
         self.xp  # noqa: B018  (loads cupy and the kernels, or raises with the reason)
         return self._kernels.OPTIMIZERS.get(name)
 
+    def fuse_elementwise(self, program: Any) -> Any:
+        """One generated ``ElementwiseKernel`` for the chain (:mod:`dezero_cupy.fusion`); None for
+        float16."""
+        self.xp  # noqa: B018  (loads cupy, or raises with the reason)
+        from dezero_cupy import fusion
+
+        return fusion.fuse(program)
+
     def erf(self, x: Any) -> Any:
         """CuPy's native erf kernel: one launch, where the portable default takes about a hundred."""
         from cupyx.scipy.special import erf  # imported at first use: most models never need it
