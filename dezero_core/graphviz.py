@@ -68,7 +68,12 @@ def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str = "graph
     ``.dot`` files get the DOT text; any other format (png, pdf, svg) is rendered by Graphviz's
     ``dot``, and a clear error says how to install it when it is missing.
     """
-    text = get_dot_graph(output, verbose)
+    return render_dot(get_dot_graph(output, verbose), to_file)
+
+
+def render_dot(text: str, to_file: str) -> str:
+    """Write DOT ``text`` to ``to_file`` (``.dot``/``.gv``) or render it with ``dot`` into that format
+    (also used for Define-and-Run graphs). Returns the path."""
     extension = os.path.splitext(to_file)[1][1:].lower()
     if extension in ("dot", "gv"):
         with open(to_file, "w", encoding="utf-8") as f:
