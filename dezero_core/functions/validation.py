@@ -6,10 +6,17 @@ reads the labels once to report an out-of-range class before it turns into a sil
 from __future__ import annotations
 
 import math
-from typing import Any
+import contextlib
+import operator
+from contextvars import ContextVar
+from typing import Any, Iterator
 
 from dezero_core.backend.selection import backend_of
 from dezero_core.graph.variable import Variable
+
+#: set (through :func:`integers_allowed`) by a facade whose users compute on integers as numpy does,
+#: like the book's DeZero: :func:`require_float` then lets integer and boolean data through
+ALLOW_INTEGERS: ContextVar[bool] = ContextVar("allow_integers", default=False)
 
 _is_float_cache: dict[tuple[type, Any], bool] = {}
 _is_int_cache: dict[tuple[type, Any], bool] = {}
@@ -56,12 +63,24 @@ def require_float(fn: str, x: Any, arg: str = "x") -> None:
     if dtype is None:
         return
     # the cache read inline: every differentiable function runs this on every call
-    if not (_is_float_cache.get((type(dtype), dtype)) or is_floating(x)):
+    if not (_is_float_cache.get((type(dtype), dtype)) or is_floating(x)) and not ALLOW_INTEGERS.get():
         raise TypeError(
             f"{fn}: {arg} has dtype {x.dtype}, but {fn} is differentiable and needs floating-point "
             f"data. Cast it first, e.g. xp.astype({arg}, xp.float32) on the array (numpy: "
             f"{arg}.astype(np.float32)), then wrap it in a Variable."
         )
+
+
+@contextlib.contextmanager
+def integers_allowed() -> Iterator[None]:
+    """Let integer and boolean data through :func:`require_float` inside the block (this thread or
+    task only): the functions then compute on them as the array library does (``linear`` of int64
+    arrays is int64). For facades that must accept what their users' code passes, like the book's."""
+    token = ALLOW_INTEGERS.set(True)
+    try:
+        yield
+    finally:
+        ALLOW_INTEGERS.reset(token)
 
 
 def require_ndim(fn: str, x: Any, at_least: int, arg: str, layout: str) -> None:
@@ -118,3 +137,16 @@ def check_labels(fn: str, t: Any, num_classes: int, ignore_index: int | None = N
             f"{fn}: label {value} (at flat position {position} of t, shape {tuple(data.shape)}) is out "
             f"of range for {num_classes} classes: labels must lie in [0, {num_classes - 1}]{ignored}"
         )
+
+
+def integer(value: Any) -> int:
+    """``value`` as a Python int when it is integral (``int``, ``numpy.int64``, a 0-d integer array).
+
+    A bool is refused (``True`` as a stride is a mistake), and so is a float, even ``2.0``.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"expected an int, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"expected an int, got {value!r} of type {type(value).__name__}") from None

@@ -7,6 +7,9 @@ from typing import Any, Sequence
 from dezero_core.serialization import atomic_write
 
 SERIES = (("train", "#1f77b4", "-"), ("test", "#d62728", "--"))
+FIGSIZE = (10, 4)
+MATPLOTLIB_HINT = ("plotting the training report needs matplotlib: pip install matplotlib "
+                   "(or pip install 'dezero-core[train]')")
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: "str | os.PathLike[str]", title: str = "") -> None:
@@ -19,12 +22,18 @@ def plot_history(history: Sequence[dict[str, Any]], path: "str | os.PathLike[str
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise ImportError("plotting the training report needs matplotlib: pip install matplotlib "
-                          "(or pip install 'dezero-core[train]')") from exc
+        raise ImportError(MATPLOTLIB_HINT) from exc
+    fig = Figure(figsize=FIGSIZE, dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    draw_history(fig, history, title)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+
+
+def draw_history(fig: Any, history: Sequence[dict[str, Any]], title: str = "") -> None:
+    """Draw ``history`` into the matplotlib figure ``fig`` (of any canvas: Agg, or pyplot's on a
+    display): a loss panel and an accuracy panel against the epoch, train and test."""
     if not history:
         raise ValueError("nothing to plot: the history is empty (run Trainer.fit first)")
-    fig = Figure(figsize=(10, 4), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
     epochs = [r["epoch"] for r in history]
     for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
         for split, color, style in SERIES:
@@ -45,4 +54,3 @@ def plot_history(history: Sequence[dict[str, Any]], path: "str | os.PathLike[str
             ax.set_xticks(epochs)
     if title:
         fig.suptitle(title)
-    atomic_write(path, lambda f: fig.savefig(f, format="png"))

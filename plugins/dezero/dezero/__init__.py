@@ -24,6 +24,7 @@ from dezero.layers import Layer
 from dezero.models import Model
 from dezero.datasets import Dataset
 from dezero.dataloaders import DataLoader, SeqDataLoader
+from dezero.trainer import Trainer
 
 import dezero.core_simple
 import dezero.cuda
@@ -34,6 +35,7 @@ import dezero.functions_conv
 import dezero.layers
 import dezero.models
 import dezero.optimizers
+import dezero.trainer
 import dezero.transforms
 import dezero.utils
 
@@ -47,7 +49,7 @@ is_simple_core = False
 
 __all__ = [
     "Config", "DataLoader", "Dataset", "Function", "Layer", "Model", "Parameter", "SeqDataLoader",
-    "Variable", "as_array", "as_variable", "core_simple", "cuda", "dataloaders", "datasets", "functions",
+    "Trainer", "Variable", "as_array", "as_variable", "core_simple", "cuda", "dataloaders", "datasets", "functions",
     "functions_conv", "is_simple_core", "layers", "models", "no_grad", "optimizers", "setup_variable", "test_mode",
-    "transforms", "using_config", "utils",
+    "trainer", "transforms", "using_config", "utils",
 ]

@@ -19,6 +19,7 @@ instead of clipping ``p`` to [1e-15, 0.999], max pooling pads with -inf instead 
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from dezero_core.config import TRAIN
@@ -45,6 +46,7 @@ from dezero.core import Function, Variable, add, as_array, as_variable, div, mul
 from dezero.functions_conv import (
     average_pooling, col2im, conv2d, conv2d_simple, deconv2d, im2col, pooling, pooling_simple,
 )
+from dezero.integers import keeping_integers, promoting
 
 __all__ = [
     # the book's functions
@@ -67,6 +69,15 @@ __all__ = [
 ]
 
 
+# The book's functions take integer arrays, computing as numpy does (see dezero.integers): float
+# formulas promote them to float64, linear algebra and reductions keep them.
+sin, cos, tanh, exp, log = map(promoting, (sin, cos, tanh, exp, log))
+sigmoid, relu, leaky_relu, softmax, log_softmax, mean, average = map(
+    promoting, (sigmoid, relu, leaky_relu, softmax, log_softmax, mean, average))
+linear, max, min, clip, sum, sum_to = map(keeping_integers, (linear, max, min, clip, sum, sum_to))
+
+
+@keeping_integers
 def matmul(x: Any, W: Any) -> Variable:
     """The matrix product ``x @ W``."""
     return _F.matmul(x, W)
@@ -102,6 +113,7 @@ def mean_squared_error_simple(x0: Any, x1: Any) -> Variable:
     return sum(diff ** 2) / len(diff)
 
 
+@functools.partial(promoting, arrays=2)
 def mean_squared_error(x0: Any, x1: Any) -> Variable:
     """``sum((x0 - x1) ** 2) / len(x0)``: the squared error summed over the features, averaged over
     the batch. ``x1`` may broadcast against ``x0``, as in the book."""
@@ -111,6 +123,7 @@ def mean_squared_error(x0: Any, x1: Any) -> Variable:
     return _over_batch(_F.mean_squared_error(x0, x1), x0)
 
 
+@promoting
 def softmax_cross_entropy(x: Any, t: Any) -> Variable:
     """Cross-entropy of ``softmax(x)`` (N, C) and the labels ``t`` (N,), averaged over the batch.
 
@@ -121,6 +134,7 @@ def softmax_cross_entropy(x: Any, t: Any) -> Variable:
     return _F.softmax_cross_entropy(x, t)
 
 
+@promoting
 def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
     """Binary cross-entropy of ``sigmoid(x)`` and targets ``t`` (reshaped to ``x``'s shape), summed
     over the features and averaged over the batch."""
@@ -129,6 +143,7 @@ def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
     return _over_batch(_F.sigmoid_cross_entropy(x, t), x)
 
 
+@promoting
 def binary_cross_entropy(p: Any, t: Any) -> Variable:
     """Binary cross-entropy of probabilities ``p`` and targets ``t`` (reshaped to ``p``'s shape),
     summed over the features and averaged over the batch."""

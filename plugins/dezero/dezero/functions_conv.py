@@ -22,12 +22,20 @@ from dezero_core.functions.conv_utils import get_conv_outsize, get_deconv_outsiz
 from dezero_core.functions.pool import MaxPooling as Pooling, WeightedPooling as AveragePooling
 from dezero_core.graph.variable import Variable, as_variable
 
+from dezero.integers import keeping_integers
+
 __all__ = [
     "AveragePooling", "Col2im", "Conv2DGradW", "Conv2d", "Deconv2d", "Im2col", "Pooling", "average_pooling", "col2im", "conv2d", "conv2d_simple", "deconv2d", "get_conv_outsize",
     "get_deconv_outsize", "im2col", "pooling", "pooling_simple",
 ]
 
 
+# integer images stay integers, as in numpy (see dezero.integers)
+average_pooling, conv2d, deconv2d, im2col, linear, pooling, max_ = map(
+    keeping_integers, (average_pooling, conv2d, deconv2d, im2col, linear, pooling, max_))
+
+
+@keeping_integers
 def col2im(x: Any, input_shape: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0,
            to_matrix: bool = True) -> Variable:
     """The adjoint of :func:`im2col`: the windows ``x`` summed back into an image of ``input_shape``."""

@@ -9,6 +9,7 @@ book's ``Model`` (so it has ``plot``), with its steps in ``layers``.
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -19,17 +20,38 @@ from dezero_core.graph.variable import Variable
 from dezero_core.layers import Sequential as _Sequential
 from dezero_core.models import MLP as _MLP
 from dezero_core.models import VGG16 as _VGG16
-from dezero_core.models import Model, ResNet, ResNet50, ResNet101, ResNet152
+from dezero_core.models import Model as _Model
+from dezero_core.models import ResNet, ResNet50, ResNet101, ResNet152
+from dezero_core.serialization import atomic_write
 from dezero_core.models.pretrained import WEIGHTS, load_pretrained
 from dezero_core.models.resnet import BottleneckA, BottleneckB, BuildingBlock
 from dezero_core.models.vgg import BLOCKS
 
+from dezero import cuda
+from dezero import functions as F
 from dezero import layers as L
 
 __all__ = [
     "BottleneckA", "BottleneckB", "BuildingBlock", "MLP", "Model", "ResNet", "ResNet101", "ResNet152",
     "ResNet50", "Sequential", "VGG16",
 ]
+
+
+class Model(_Model):
+    """The book's ``Model``: dezero_core's, with ``plot`` and the book's weight files.
+
+    ``save_weights(path)`` writes numpy's npz format, as the book's does (``np.load`` reads it), and
+    appends ``.npz`` to a path without it, as numpy's ``savez`` does; the file is written atomically.
+    ``load_weights`` reads those files and the book's own.
+    """
+
+    def save_weights(self, path: "str | os.PathLike[str]") -> None:
+        """Save the parameters to the npz file ``path`` (``.npz`` appended when missing)."""
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        arrays = {name: cuda.as_numpy(array) for name, array in self.state_dict().items()}
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 class Sequential(Model, _Sequential):
@@ -44,11 +66,11 @@ class Sequential(Model, _Sequential):
         return self.steps
 
 
-class MLP(_MLP):
+class MLP(Model, _MLP):
     """``MLP((10, 3))``: ``l0`` = ``L.Linear(10)``, the activation, ``l1`` = ``L.Linear(3)`` (the book's
     layers, their weights drawn from numpy's global generator at the first call)."""
 
-    def __init__(self, fc_output_sizes: Sequence[int], activation: Callable[[Any], Variable] = _F.sigmoid,
+    def __init__(self, fc_output_sizes: Sequence[int], activation: Callable[[Any], Variable] = F.sigmoid,
                  in_size: int | None = None, dtype: Any = np.float32) -> None:
         # (not dezero_core's __init__, which builds dezero_core's Linear)
         Model.__init__(self)
@@ -61,7 +83,7 @@ class MLP(_MLP):
             in_size = out_size if in_size is not None else None
 
 
-class VGG16(_VGG16):
+class VGG16(Model, _VGG16):
     """VGG16 of the book's layers: ``conv1_1`` ... ``conv5_3`` (3x3, pad 1) and ``fc6``, ``fc7``, ``fc8``.
 
     ``pretrained=True`` loads the book's weights (downloaded once into dezero_core's cache).

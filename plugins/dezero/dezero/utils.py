@@ -1,8 +1,8 @@
 """The book's ``dezero.utils``: graph drawing, array helpers, gradient checking, downloads.
 
-``get_dot_graph`` always returns DOT text; ``plot_dot_graph`` renders it with Graphviz's ``dot`` and,
-where ``dot`` is missing, raises an error that says how to install it (the book's prints a shell
-error and returns as if it had worked). Both are dezero_core's.
+``get_dot_graph`` (dezero_core's) always returns DOT text; ``plot_dot_graph`` renders it with
+Graphviz's ``dot`` and, where ``dot`` is missing or fails, warns with how to install it and carries
+on, as the book's does (its scripts go on to train after drawing); dezero_core's raises instead.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from dezero_core.functions import logsumexp as _logsumexp
 from dezero_core.functions.conv_utils import get_conv_outsize, get_deconv_outsize, pair
 from dezero_core.functions.reduction import restore_reduced
 from dezero_core.graph.variable import Variable
-from dezero_core.graphviz import get_dot_graph, plot_dot_graph
+from dezero_core.graphviz import get_dot_graph
+from dezero_core.graphviz import plot_dot_graph as _plot_dot_graph
 from dezero_core.models.pretrained import data_home, fetch_weights
 
 from dezero import cuda
@@ -163,3 +164,18 @@ def get_file(url: str, file_name: str | None = None, sha256: str | None = None) 
         warnings.simplefilter("ignore", RuntimeWarning)
         path = fetch_weights(url, sha256, filename=file_name, subdir=cache_dir)  # (an absolute subdir wins)
     return os.fspath(path)
+
+
+# -- graphs ----------------------------------------------------------------------------------------
+def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str = "graph.png") -> str | None:
+    """Draw the graph behind ``output`` into ``to_file`` with Graphviz's ``dot``; returns the path.
+
+    As in the book, a drawing that fails (``dot`` not installed, or failing) does not stop the
+    program: it is reported as a warning that says how to install Graphviz, and None is returned.
+    (dezero_core's ``plot_dot_graph`` raises instead.)
+    """
+    try:
+        return _plot_dot_graph(output, verbose, to_file)
+    except RuntimeError as exc:
+        warnings.warn(f"plot_dot_graph: the graph was not drawn: {exc}", RuntimeWarning, stacklevel=2)
+        return None
