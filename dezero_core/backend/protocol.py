@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-from dezero_core.backend import special, windows
+from dezero_core.backend import host_io, special, windows
 
 Array = Any  # an array of some backend; the core never names a concrete type
 Shape = tuple[int, ...]
@@ -40,7 +40,8 @@ class RandomGenerator:
         raise NotImplementedError
 
     def get_state(self) -> Any:
-        """A picklable snapshot of the generator's state (for checkpoints)."""
+        """A snapshot of the generator's state that a checkpoint can hold: dicts, lists, strings,
+        numbers and arrays (given back to :meth:`set_state` as arrays of the current backend)."""
         raise NotImplementedError
 
     def set_state(self, state: Any) -> None:
@@ -59,6 +60,10 @@ class ArrayBackend:
 
     name: str = ""
     priority: int = 0
+    #: the top-level module of the array types (``"numpy"``, ``"torch"``): only backends naming an
+    #: array's module (or naming none) are asked whether they own it, so that recognising an array
+    #: imports no other array library
+    array_module: str = ""
     #: what the backend cannot do, for the conformance suite: ``{"float64": "why", "op:conv2d": "why"}``
     unsupported: dict[str, str] = {}
 
@@ -129,12 +134,27 @@ class ArrayBackend:
         return self.xp.asarray(obj, **kwargs)
 
     def to_host(self, array: Array) -> Any:
-        """Copy ``array`` into host memory as a numpy array (for saving and for other backends)."""
+        """Copy ``array`` into host memory as a ``numpy.ndarray``, the one host exchange type (for
+        other backends, plotting and :meth:`to_bytes`)."""
         raise NotImplementedError
 
     def from_host(self, host_array: Any, device: Any = None) -> Array:
         """The inverse of :meth:`to_host`."""
         return self.asarray(host_array, device=device)
+
+    # -- host I/O: what weights files and checkpoints hold ------------------------------------------
+    def to_bytes(self, array: Array) -> host_io.ArrayBytes:
+        """``array`` as (dtype name, shape, little-endian C-order bytes); TypeError for a dtype other
+        than bool, (u)int8-64 and float16/32/64. Default: through :meth:`to_host`."""
+        return host_io.host_to_bytes(self.to_host(array))
+
+    def from_bytes(self, item: host_io.ArrayBytes, device: Any = None) -> Array:
+        """A new, writable array of this backend from what :meth:`to_bytes` returns (a file's bytes:
+        only the dtypes of :data:`~dezero_core.backend.host_io.DTYPES`, sizes checked).
+
+        Default: the array API's ``asarray`` over the buffer protocol."""
+        array = host_io.portable_from_bytes(self.xp, item)
+        return array if device is None else self.to_device(array, device)
 
     def devices(self) -> list[Any]:
         """The devices arrays of this backend can live on."""

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping
 from dezero_core.backend.selection import backend_of
 from dezero_core.graph.transfer import move_array
 from dezero_core.graph.variable import Parameter
-from dezero_core.serialization import copy_like, load_npz, save_npz
+from dezero_core.serialization import copy_like, load_arrays, save_arrays
 
 SEPARATOR = "/"
 
@@ -207,13 +207,16 @@ class Layer:
                 getattr(owner, attr).data = array
 
     def save_weights(self, path: "str | os.PathLike[str]") -> None:
-        """Save :meth:`state_dict` to the npz file ``path``, atomically (see :func:`save_npz`)."""
-        save_npz(path, self.state_dict())
+        """Save :meth:`state_dict` to ``path`` as a safetensors file, atomically (see
+        :func:`~dezero_core.serialization.save_arrays`); the name is used as given."""
+        save_arrays(path, self.state_dict())
 
     def load_weights(self, path: "str | os.PathLike[str]", strict: bool = True) -> None:
-        """Load an npz file written by :meth:`save_weights` (or by the book's ``save_weights``)."""
+        """Load a file written by :meth:`save_weights`, any safetensors file, or an npz file of earlier
+        versions or of the book; a damaged file raises
+        :class:`~dezero_core.serialization.WeightsFileError` naming it and the fault."""
         try:
-            self.load_state_dict(load_npz(path), strict)
+            self.load_state_dict(load_arrays(path), strict)
         except StateDictError as exc:
             raise StateDictError(f"{os.fspath(path)}: {exc}", exc.missing, exc.unexpected, exc.mismatched) from None
 

@@ -1,40 +1,35 @@
 """Checkpoint files: one file holding a whole training state, written atomically and verified on load.
 
-Layout: a magic line, the payload's length (8 bytes, big-endian) and SHA-256 (32 bytes), then the
-payload, a pickle of the state in which every array has been copied to host memory. The length and
-digest make a truncated or damaged file a clear error instead of a confusing unpickling failure;
-the file is written through :func:`~dezero_core.serialization.atomic_write`, so a crash or a full
+A checkpoint is a safetensors file (:mod:`dezero_core.fileformats.safetensors`): the arrays of the
+state as numbers, and in its metadata the rest of the state as JSON (dicts, lists, tuples, strings,
+numbers, None; each array replaced by ``{"__array__": name}``) with the SHA-256 of the array data.
+Neither part can carry code or objects: loading a checkpoint never runs anything, whoever wrote it.
+The file is written through :func:`~dezero_core.serialization.atomic_write`, so a crash or a full
 disk while writing leaves the previous checkpoint as it was.
 
-Loading unpickles only plain containers, numbers, strings and host arrays: a checkpoint cannot make
-the loader import or call anything else.
+Checkpoints of format 1 (a pickle, written by earlier versions) are still read, by an unpickler that
+lets numpy see nothing of the file (:mod:`dezero_core.fileformats.legacy_checkpoint`).
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
-import io
+import json
 import os
-import pickle
 import shutil
 from typing import Any
 
-from dezero_core.backend.selection import backend_of
 from dezero_core.data.arrays import is_array
-from dezero_core.serialization import atomic_write
+from dezero_core.fileformats import FileFormatError, legacy_checkpoint, safetensors
+from dezero_core.serialization import atomic_write, decode_array, encode_arrays, read_bytes
 
-MAGIC = b"DEZERO-CHECKPOINT 1\n"
-_HEADER = len(MAGIC) + 8 + 32
-
-#: the only globals a checkpoint may name: numpy's array and dtype reconstructors, and safe builtins
-_ALLOWED = {
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("builtins", "complex"), ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "slice"),
-    ("collections", "OrderedDict"),
-}
+KIND = "dezero-checkpoint"
+FORMAT = "2"
+#: the markers of the JSON structure; a dict using one of them as a key is written as {"__dict__": items}
+_ARRAY, _TUPLE, _DICT = "__array__", "__tuple__", "__dict__"
+#: kept for the readers of format 1
+MAGIC = legacy_checkpoint.MAGIC
 
 
 class CheckpointError(RuntimeError):
@@ -42,29 +37,42 @@ class CheckpointError(RuntimeError):
 
 
 def save_checkpoint(path: "str | os.PathLike[str]", state: Any, keep_previous: bool = False) -> None:
-    """Write ``state`` (nested dicts, lists, numbers, arrays of any backend) to ``path`` atomically.
+    """Write ``state`` (nested dicts, lists, tuples, strings, numbers, None and arrays of any backend) to
+    ``path`` atomically. Anything else is a TypeError naming where it is in ``state``.
 
     With ``keep_previous``, the file being replaced stays available as ``<path>.prev`` (a hard link,
     or a copy where links are not supported): if the newest file is ever damaged, the one before it
     is still there to resume from.
     """
     name = os.fspath(path)
-    payload = pickle.dumps(to_host(state), protocol=pickle.HIGHEST_PROTOCOL)
-    header = MAGIC + len(payload).to_bytes(8, "big") + hashlib.sha256(payload).digest()
+    arrays: dict[str, Any] = {}
+    structure = json.dumps(_encode(state, "", arrays))
+    items = encode_arrays(arrays)
+    digest = hashlib.sha256()
+    for item in items.values():
+        digest.update(item.data)
+    metadata = {"format": KIND, "version": FORMAT, "state": structure, "sha256": digest.hexdigest()}
     existed = os.path.exists(name)
-
-    def write(f: Any) -> None:
-        f.write(header)
-        f.write(payload)
-
     try:
         if keep_previous and existed:
             _keep(name, previous(name))
-        atomic_write(name, write)
+        atomic_write(name, lambda f: safetensors.write(f, items, metadata))
     except OSError as exc:
         kept = f"the previous checkpoint at {name} is untouched" if existed else "no checkpoint was written"
         raise CheckpointError(f"could not write the checkpoint {name}: {exc.strerror or exc} ({kept}); "
-                              f"free some space or choose another --out") from exc
+                              f"{_advice(exc, name)}") from exc
+
+
+def _advice(exc: OSError, name: str) -> str:
+    """What to do about a failed write, from its cause."""
+    folder = os.path.dirname(os.path.abspath(name))
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"free some space in {folder} or choose another --out"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"make {folder} writable for this user or choose another --out"
+    if exc.errno == errno.EROFS:
+        return f"{folder} is on a read-only file system: choose another --out"
+    return "choose another --out"
 
 
 def previous(path: "str | os.PathLike[str]") -> str:
@@ -85,57 +93,114 @@ def _keep(name: str, prev: str) -> None:
 
 
 def load_checkpoint(path: "str | os.PathLike[str]") -> Any:
-    """The state saved by :func:`save_checkpoint` at ``path``, with arrays as host (numpy) arrays.
+    """The state saved by :func:`save_checkpoint` at ``path``, its arrays new arrays on the current
+    backend (``dezero_core.using_backend``).
 
-    A missing, truncated or damaged file raises :class:`CheckpointError`, which names the previous
-    checkpoint (``<path>.prev``) when there is one; nothing on disk is changed.
+    A missing, truncated, damaged or forged file raises :class:`CheckpointError`, which names the
+    previous checkpoint (``<path>.prev``) when there is one; nothing on disk is changed.
     """
     name = os.fspath(path)
     try:
-        with open(name, "rb") as f:
-            blob = f.read()
+        blob = read_bytes(name)
     except FileNotFoundError:
         raise CheckpointError(f"no checkpoint at {name}") from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read the checkpoint {name}: {exc.strerror or exc}") from None
     try:
-        return _decode(blob)
-    except CheckpointError as exc:
+        return _decode_file(blob)
+    except FileFormatError as exc:
         prev = previous(name)
         hint = (f"; the previous checkpoint {prev} is untouched: resume from it" if os.path.exists(prev)
                 else "; resume from an earlier checkpoint if you have one")
         raise CheckpointError(f"{name} {exc}{hint}") from None
 
 
-def _decode(blob: bytes) -> Any:
-    if not blob.startswith(MAGIC):
-        raise CheckpointError(f"is not a dezero checkpoint (it does not start with {MAGIC!r})")
-    if len(blob) < _HEADER:
-        raise CheckpointError(f"is truncated: {len(blob)} bytes, shorter than its header")
-    size = int.from_bytes(blob[len(MAGIC):len(MAGIC) + 8], "big")
-    payload = blob[_HEADER:]
-    if len(payload) != size:
-        raise CheckpointError(f"is truncated or damaged: its header announces {size} bytes of state but "
-                              f"{len(payload)} follow")
-    if hashlib.sha256(payload).digest() != blob[_HEADER - 32:_HEADER]:
-        raise CheckpointError("is damaged: its SHA-256 does not match its content")
+def _decode_file(blob: bytes) -> Any:
+    if blob.startswith(MAGIC):
+        return _rebuild_legacy(legacy_checkpoint.read(_legacy_payload(blob)))
+    metadata, items = safetensors.read(blob)
+    if metadata.get("format") != KIND:
+        raise FileFormatError("is not a dezero checkpoint (a safetensors file without its metadata)")
+    if metadata.get("version") != FORMAT:
+        raise FileFormatError(f"is a checkpoint of format {metadata.get('version')!r}, which this version "
+                              f"of dezero-core does not read (it reads {FORMAT} and 1)")
+    digest = hashlib.sha256()
+    for item in items.values():
+        digest.update(item.data)
+    if digest.hexdigest() != metadata.get("sha256"):
+        raise FileFormatError("is damaged: the SHA-256 of its arrays does not match the one it records")
     try:
-        return _RestrictedUnpickler(io.BytesIO(payload)).load()
-    except pickle.UnpicklingError as exc:
-        raise CheckpointError(f"cannot be read: {exc}") from None
+        structure = json.loads(metadata["state"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise FileFormatError(f"has a damaged state description ({exc})") from None
+    return _decode(structure, items)
 
 
-def to_host(state: Any) -> Any:
-    """``state`` with every array (of any backend) replaced by a host copy; containers are rebuilt."""
-    if isinstance(state, dict):
-        return {k: to_host(v) for k, v in state.items()}
-    if isinstance(state, (list, tuple)):
-        return type(state)(to_host(v) for v in state)
-    if is_array(state):
-        return backend_of(state).to_host(state)
-    return state
+def _encode(value: Any, where: str, arrays: dict[str, Any]) -> Any:
+    """``value`` as JSON, its arrays moved into ``arrays`` under names made of their place in ``value``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if is_array(value):
+        name = where.strip("/") or "state"
+        while name in arrays:
+            name += "'"
+        arrays[name] = value
+        return {_ARRAY: name}
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value) and not {_ARRAY, _TUPLE, _DICT} & value.keys():
+            return {k: _encode(v, f"{where}/{k}", arrays) for k, v in value.items()}
+        return {_DICT: [[_encode(k, f"{where}/key", arrays), _encode(v, f"{where}/{k}", arrays)]
+                        for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        items = [_encode(v, f"{where}/{i}", arrays) for i, v in enumerate(value)]
+        return {_TUPLE: items} if isinstance(value, tuple) else items
+    raise TypeError(f"a checkpoint holds dicts, lists, tuples, strings, numbers, None and arrays; "
+                    f"{where.strip('/') or 'the state'} is a {type(value).__name__}")
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED or (module == "numpy.dtypes" and name.endswith("DType")):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"it refers to {module}.{name}, which a checkpoint may not contain")
+def _decode(value: Any, items: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        return [_decode(v, items) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if _ARRAY in value:
+        if value[_ARRAY] not in items:
+            raise FileFormatError(f"is damaged: its state refers to an array {value[_ARRAY]!r} it does not hold")
+        return decode_array(items[value[_ARRAY]])
+    if _TUPLE in value:
+        return tuple(_decode(v, items) for v in value[_TUPLE])
+    if _DICT in value:
+        return {_hashable(_decode(k, items)): _decode(v, items) for k, v in value[_DICT]}
+    return {k: _decode(v, items) for k, v in value.items()}
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, list):
+        raise FileFormatError("is damaged: a dict key of its state is a list")
+    return key
+
+
+def _legacy_payload(blob: bytes) -> bytes:
+    """The pickle of a format-1 file, after checking its length and SHA-256."""
+    header = len(MAGIC) + 8 + 32
+    if len(blob) < header:
+        raise FileFormatError(f"is truncated: {len(blob)} bytes, shorter than its header")
+    size = int.from_bytes(blob[len(MAGIC):len(MAGIC) + 8], "big")
+    payload = blob[header:]
+    if len(payload) != size:
+        raise FileFormatError(f"is truncated or damaged: its header announces {size} bytes of state but "
+                              f"{len(payload)} follow")
+    if hashlib.sha256(payload).digest() != blob[header - 32:header]:
+        raise FileFormatError("is damaged: its SHA-256 does not match its content")
+    return payload
+
+
+def _rebuild_legacy(value: Any) -> Any:
+    """A format-1 state with each (ArrayBytes, fortran_order) pair made an array of the current backend."""
+    if isinstance(value, legacy_checkpoint.DecodedArray):
+        return decode_array(value.item, value.fortran)
+    if isinstance(value, dict):
+        return {k: _rebuild_legacy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rebuild_legacy(v) for v in value)
+    return value

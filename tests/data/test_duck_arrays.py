@@ -12,7 +12,7 @@ from dezero_core.backend import selection
 from dezero_core.backend.selection import get_backend
 from dezero_core.data import arrays
 from dezero_core.data.arrays import is_array, namespace
-from dezero_core.training.checkpoint import to_host
+from dezero_core.training.checkpoint import load_checkpoint, save_checkpoint
 
 
 class Duck:
@@ -39,8 +39,9 @@ def test_an_array_of_a_backend_is_an_array_without_naming_its_namespace(numpy_ow
     assert namespace(duck) is get_backend("numpy").xp
 
 
-def test_checkpoints_copy_such_arrays_to_the_host(numpy_owns_ducks: None) -> None:
-    state = to_host({"w": Duck([1.0, 2.0]), "epoch": 3})
+def test_checkpoints_copy_such_arrays_to_the_host(numpy_owns_ducks: None, tmp_path) -> None:
+    save_checkpoint(tmp_path / "c", {"w": Duck([1.0, 2.0]), "epoch": 3})
+    state = load_checkpoint(tmp_path / "c")
     assert isinstance(state["w"], np.ndarray) and state["w"].tolist() == [1.0, 2.0]
     assert state["epoch"] == 3
 

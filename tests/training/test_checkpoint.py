@@ -28,7 +28,7 @@ def test_truncated_file_is_a_clear_error(tmp_path):
     save_checkpoint(tmp_path / "c", STATE)
     blob = (tmp_path / "c").read_bytes()
     (tmp_path / "c").write_bytes(blob[:-10])
-    with pytest.raises(CheckpointError, match="truncated or damaged"):
+    with pytest.raises(CheckpointError, match=r"c is truncated: its header describes 24 bytes of data, the file holds 14"):
         load_checkpoint(tmp_path / "c")
 
 
@@ -37,13 +37,13 @@ def test_flipped_byte_is_detected_by_the_checksum(tmp_path):
     blob = bytearray((tmp_path / "c").read_bytes())
     blob[-5] ^= 0xFF
     (tmp_path / "c").write_bytes(bytes(blob))
-    with pytest.raises(CheckpointError, match="damaged: its SHA-256 does not match"):
+    with pytest.raises(CheckpointError, match="damaged: the SHA-256 of its arrays does not match"):
         load_checkpoint(tmp_path / "c")
 
 
 def test_other_files_are_not_checkpoints(tmp_path):
     (tmp_path / "c").write_bytes(b"PK\x03\x04 a zip file")
-    with pytest.raises(CheckpointError, match="not a dezero checkpoint"):
+    with pytest.raises(CheckpointError, match="is truncated or not a safetensors file"):
         load_checkpoint(tmp_path / "c")
 
 
@@ -52,17 +52,41 @@ def test_missing_file_is_a_clear_error(tmp_path):
         load_checkpoint(tmp_path / "absent")
 
 
-def test_a_checkpoint_cannot_make_the_loader_run_code(tmp_path):
+def test_a_checkpoint_is_a_safetensors_file_with_the_state_as_json(tmp_path):
+    from safetensors.numpy import load_file, safe_open
+
+    save_checkpoint(tmp_path / "c", STATE)
+    np.testing.assert_array_equal(load_file(tmp_path / "c")["w"], STATE["w"])
+    with safe_open(tmp_path / "c", "np") as f:
+        meta = f.metadata()
+    assert meta["format"] == "dezero-checkpoint" and meta["version"] == "2"
+    assert '"nested": [1, 2.5, {"__tuple__": ["a", null]}]' in meta["state"]
+
+
+def test_a_checkpoint_of_format_1_cannot_make_the_loader_run_code(tmp_path):
     class Evil:
         def __reduce__(self):
             return (os.system, ("echo pwned",))
 
+    write_format_1(tmp_path / "c", {"x": Evil()})
+    with pytest.raises(CheckpointError, match="refers to posix.system, which a checkpoint may not contain"):
+        load_checkpoint(tmp_path / "c")
+
+
+def test_a_checkpoint_of_format_1_still_loads(tmp_path):
+    write_format_1(tmp_path / "c", STATE)
+    back = load_checkpoint(tmp_path / "c")
+    np.testing.assert_array_equal(back["w"], STATE["w"])
+    assert back["w"].dtype == np.float32 and back["w"].flags.writeable
+    assert back["nested"] == STATE["nested"] and back["rng"] == STATE["rng"]
+
+
+def write_format_1(path, state):
+    """A checkpoint as dezero-core wrote them before format 2: a pickle behind a length and SHA-256."""
     import hashlib
 
-    payload = pickle.dumps({"x": Evil()})
-    (tmp_path / "c").write_bytes(MAGIC + len(payload).to_bytes(8, "big") + hashlib.sha256(payload).digest() + payload)
-    with pytest.raises(CheckpointError, match="may not contain"):
-        load_checkpoint(tmp_path / "c")
+    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    path.write_bytes(MAGIC + len(payload).to_bytes(8, "big") + hashlib.sha256(payload).digest() + payload)
 
 
 def full_disk(monkeypatch):

@@ -20,6 +20,7 @@ class CupyBackend(ArrayBackend):
     """
 
     name = "cupy"
+    array_module = "cupy"
     priority = 20  # above numpy (10): auto selection prefers a usable GPU
 
     def _load(self) -> Any:

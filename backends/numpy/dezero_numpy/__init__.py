@@ -40,6 +40,7 @@ class NumpyBackend(ArrayBackend):
 
     name = "numpy"
     priority = 10
+    array_module = "numpy"
 
     def _load(self) -> Any:
         if importlib.util.find_spec("numpy") is None:
@@ -142,21 +143,9 @@ class NumpyBackend(ArrayBackend):
 
         return windows.col2im(self.xp, col, tuple(img_shape), kh, kw, sy, sx, ph, pw)
 
-    def save_arrays(self, fileobj: Any, arrays: dict[str, Any]) -> None:
-        """Write ``arrays`` (name -> numpy array) to the binary file ``fileobj`` in numpy's npz format.
+    def from_bytes(self, item: Any, device: Any = None) -> Any:
+        """A numpy array from a file's bytes (see :mod:`dezero_numpy.host_io`)."""
+        from dezero_numpy import host_io
 
-        Written entry by entry as ``np.savez`` does, but without its keyword arguments, so that no
-        array name ("file", "allow_pickle") can collide with a parameter.
-        """
-        import zipfile
-
-        np = self.xp
-        with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, array in arrays.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as entry:
-                    np.lib.format.write_array(entry, np.asanyarray(array), allow_pickle=False)
-
-    def load_arrays(self, fileobj: Any) -> dict[str, Any]:
-        """Every array of the npz file ``fileobj``, name -> numpy array (pickles refused: no code runs)."""
-        with self.xp.load(fileobj, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        self.to_device(None, device)  # refuses a device other than the CPU
+        return host_io.from_bytes(self.xp, item)

@@ -45,6 +45,7 @@ class StrictBackend(ArrayBackend):
     """``array_api_strict`` as a dezero backend (for tests: slow, strict, CPU only)."""
 
     name = "strict"
+    array_module = "array_api_strict"
     priority = -100  # never chosen by auto while a real backend is installed
 
     def _load(self) -> Any:
