@@ -89,7 +89,9 @@ def _train(args: argparse.Namespace) -> int:
     report = os.path.join(args.out, REPORT)
     extensions: list[Any] = [] if args.quiet else [ProgressBar()]
     extensions += [PlotReport(report, title=f"{args.model} on {args.dataset} ({backend.name})"),
-                   Checkpoint(checkpoint, every_iterations=args.checkpoint_every)]
+                   Checkpoint(checkpoint, every_iterations=args.checkpoint_every),
+                   RunConfig({"model": args.model, "hidden": args.hidden, "dataset": args.dataset, "n_out": n_out,
+                              "input_shape": [int(n) for n in x0.shape[1:]], "input_dtype": str(x0.dtype)})]
     trainer_cls = registry("dezero.trainers").get("Trainer")
     trainer = trainer_cls(model, loss_fn, optimizer, DataLoader(train_set, args.batch_size, seed=args.seed),
                           DataLoader(test_set, max(args.batch_size, 256), shuffle=False),
@@ -113,6 +115,42 @@ def _train(args: argparse.Namespace) -> int:
               else f"test loss {last['test_loss']:.4g}")
     print(f"{metric} after {trainer.epoch} epochs ({seconds:.1f} s); wrote {report}, {checkpoint}")
     return 0
+
+
+class RunConfig:
+    """The run's configuration (model, hidden sizes, dataset, output size, input shape and dtype),
+    kept in every checkpoint as an extension's state, so that ``dezero export`` can rebuild the model."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = dict(config)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The configuration, as the checkpoint stores it."""
+        return dict(self.config)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Keep the configuration of this run (a resumed run records its own)."""
+
+
+def run_config(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The :class:`RunConfig` a checkpoint's state holds (None for a checkpoint written without one)."""
+    for key, value in state.get("extensions", {}).items():
+        if key.endswith(":" + RunConfig.__name__):
+            return value
+    return None
+
+
+def build_model(config: dict[str, Any]) -> Any:
+    """The model a :class:`RunConfig` describes, run once on zeros so that lazy layers get their shapes."""
+    from dezero_core.backend.selection import get_backend
+    from dezero_core.config import no_grad, test_mode
+
+    xp = get_backend().xp
+    sample = xp.zeros((1, *config["input_shape"]), dtype=getattr(xp, config["input_dtype"]))
+    model = _build_model(config["model"], config["hidden"], config["n_out"], sample)
+    with test_mode(), no_grad():
+        model(sample)
+    return model
 
 
 def _is_integral(array: Any) -> bool:
