@@ -42,6 +42,8 @@ GROUPS = (
     "dezero.trainers",
     "dezero.extensions",
     "dezero.plugins",
+    "dezero.onnx_converters",
+    "dezero.commands",
 )
 
 ERRORS_ENV = "DEZERO_PLUGIN_ERRORS"  # warn (default) | raise | ignore
