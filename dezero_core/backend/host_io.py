@@ -72,7 +72,7 @@ def check_size(dtype: str, shape: Sequence[int], nbytes: int) -> None:
 
 def portable_from_bytes(xp: Any, item: ArrayBytes) -> Any:
     """A new, writable array of the namespace ``xp`` from ``item``, through the buffer protocol
-    (which the array API's ``asarray`` accepts)."""
+    (which the array API's ``asarray`` accepts) for all but float16 (which memoryview cannot cast)."""
     kind = host_dtype(item.dtype)
     check_size(item.dtype, item.shape, len(item.data))
     if sys.byteorder != "little" and kind.itemsize > 1:
@@ -87,4 +87,7 @@ def portable_from_bytes(xp: Any, item: ArrayBytes) -> Any:
     if kind.format == "e":  # memoryview cannot cast to half floats: go through Python floats
         values = [v for (v,) in struct.iter_unpack("<e", view)]
         return xp.reshape(xp.asarray(values, dtype=dtype), item.shape)
-    return xp.asarray(view.cast(kind.format, item.shape), copy=True)
+    # one dimension and an explicit dtype: libraries differ on multi-dimensional buffers (torch reads
+    # any buffer as flat bytes of ``dtype``); a fresh bytearray, so the array owns writable memory
+    flat = memoryview(bytearray(view)).cast(kind.format)
+    return xp.reshape(xp.asarray(flat, dtype=dtype), item.shape)

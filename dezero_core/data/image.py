@@ -13,6 +13,7 @@ try:
 except ImportError as exc:  # the only optional dependency of dezero_core.data
     raise ImportError("the image transforms need Pillow: pip install pillow") from exc
 
+from dezero_core.backend.host_io import ArrayBytes
 from dezero_core.backend.selection import backend_of, get_backend
 
 
@@ -75,7 +76,7 @@ class ToArray:
     def __call__(self, img: Any) -> Any:
         b = get_backend(self.backend)
         xp = b.xp
-        a = b.from_host(_host(img))
+        a = b.from_bytes(_pixels(img))
         if a.ndim == 2:  # grey image: one channel
             a = xp.expand_dims(a, axis=0)
         else:
@@ -96,6 +97,21 @@ class ToPIL:
         return Image.fromarray(host.astype("uint8"))
 
 
-def _host(img: Any) -> Any:
-    """A host array of ``img`` through the numpy backend (Pillow speaks numpy's array interface)."""
-    return get_backend("numpy").asarray(img)
+#: Pillow's modes -> (dtype of a pixel's channels, channels); a mode not listed is converted to RGB
+_MODES = {"1": ("bool", 1), "L": ("uint8", 1), "P": ("uint8", 1), "RGB": ("uint8", 3), "RGBA": ("uint8", 4),
+          "CMYK": ("uint8", 4), "YCbCr": ("uint8", 3), "LAB": ("uint8", 3), "HSV": ("uint8", 3),
+          "I": ("int32", 1), "F": ("float32", 1), "I;16": ("uint16", 1)}
+
+
+def _pixels(img: Any) -> ArrayBytes:
+    """``img``'s pixels as (H, W) or (H, W, C) :class:`ArrayBytes`, for any backend's ``from_bytes``."""
+    if img.mode not in _MODES:
+        img = img.convert("RGB")
+    dtype, channels = _MODES[img.mode]
+    w, h = img.size
+    shape = (h, w) if channels == 1 else (h, w, channels)
+    if img.mode == "1":  # bits: as bytes 0/255, then booleans (one byte each, 0 or 1)
+        raw = img.convert("L").tobytes().replace(b"\xff", b"\x01")
+    else:  # Pillow's "raw" encoding of its own mode: the pixels as they are in memory (little-endian)
+        raw = img.tobytes()
+    return ArrayBytes(dtype, shape, raw)
