@@ -14,6 +14,7 @@ import os
 from typing import Any, Iterator, Mapping
 
 from dezero_core.backend.selection import backend_of
+from dezero_core.data.arrays import is_array, namespace
 from dezero_core.graph.transfer import move_array
 from dezero_core.graph.variable import Parameter
 from dezero_core.serialization import copy_like, load_arrays, save_arrays
@@ -182,29 +183,57 @@ class Layer:
         return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Set parameters and buffers from ``state`` (name -> array of any backend).
+        """Set parameters and buffers from ``state`` (name -> array of any backend), all or nothing.
 
         Arrays are copied onto each parameter's backend and device, in its dtype; a parameter not
         yet created (a lazy layer before its first call) takes the array as it comes, on the current
-        backend. Nothing is changed when a name is missing or unexpected (unless ``strict=False``,
-        which loads the names present in both) or a shape differs: :class:`StateDictError` lists them.
+        backend. Everything is checked before anything is assigned (:meth:`check_state_dict`):
+        :class:`StateDictError` lists the names missing or unexpected (``strict=False`` loads the
+        names present in both), the shapes that differ and the arrays of a wrong kind.
         """
-        entries = {name: (owner, attr, is_buffer) for owner, attr, name, is_buffer in self._layout()}
-        current = {name: _array_of(getattr(owner, attr), is_buffer) for name, (owner, attr, is_buffer) in entries.items()}
-        missing = [n for n in entries if n not in state and current[n] is not None] if strict else []
-        unexpected = [n for n in state if n not in entries] if strict else []
-        mismatched = {n: (tuple(current[n].shape), tuple(state[n].shape)) for n in entries
-                      if n in state and current[n] is not None and tuple(current[n].shape) != tuple(state[n].shape)}
-        if missing or unexpected or mismatched:
-            raise _state_error(type(self).__name__, missing, unexpected, mismatched)
-        for name, (owner, attr, is_buffer) in entries.items():
-            if name not in state:
-                continue
-            array = copy_like(state[name], current[name])
+        for owner, attr, name, is_buffer in self.check_state_dict(state, strict):
+            array = copy_like(state[name], _array_of(getattr(owner, attr), is_buffer))
             if is_buffer:
                 setattr(owner, attr, array)
             else:
                 getattr(owner, attr).data = array
+
+    def check_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> list[tuple["Layer", str, str, bool]]:
+        """The (owner, attribute, name, is_buffer) entries ``state`` would set; raises
+        :class:`StateDictError` (and changes nothing) if it does not fit this layer's structure.
+
+        Checked: names (with ``strict``, every parameter and buffer, created or not, must be in the
+        state, and nothing else); shapes, against the created arrays and, for parameters not yet
+        created, against :meth:`param_shape`; kinds (parameters take real floating arrays only,
+        buffers numeric or boolean ones).
+        """
+        layout = self._layout()
+        names = {name for _, _, name, _ in layout}
+        missing = [name for _, _, name, _ in layout if name not in state] if strict else []
+        unexpected = [n for n in state if n not in names] if strict else []
+        mismatched: dict[str, tuple[tuple[Any, ...], tuple[int, ...]]] = {}
+        wrong_kind: dict[str, str] = {}
+        chosen = [entry for entry in layout if entry[2] in state]
+        for owner, attr, name, is_buffer in chosen:
+            given = state[name]
+            problem = _kind_problem(given, is_buffer)
+            if problem:
+                wrong_kind[name] = problem
+                continue
+            current = _array_of(getattr(owner, attr), is_buffer)
+            expected = tuple(current.shape) if current is not None else owner.param_shape(attr)
+            if expected is not None and not _fits(expected, tuple(given.shape)):
+                mismatched[name] = (expected, tuple(given.shape))
+        if missing or unexpected or mismatched or wrong_kind:
+            raise _state_error(type(self).__name__, missing, unexpected, mismatched, wrong_kind)
+        return chosen
+
+    def param_shape(self, attr: str) -> tuple[int | None, ...] | None:
+        """The shape the parameter or buffer ``attr`` of this layer has or will have (None for a size
+        known only at the first call), or None when the layer cannot tell. Lazy layers override it,
+        so that a state dict is checked against their structure before their first call."""
+        array = _array_of(getattr(self, attr), attr in self.__dict__.get("_buffers", {}))
+        return None if array is None else tuple(array.shape)
 
     def save_weights(self, path: "str | os.PathLike[str]") -> None:
         """Save :meth:`state_dict` to ``path`` as a safetensors file, atomically (see
@@ -236,16 +265,44 @@ def _array_of(value: Any, is_buffer: bool) -> Any:
     return value if is_buffer else value.data
 
 
+def _kind_problem(array: Any, is_buffer: bool) -> str | None:
+    """Why ``array`` cannot be loaded as a parameter (real floating) or buffer (numeric, bool), or None."""
+    if not is_array(array):
+        return f"a {type(array).__name__}, not an array"
+    xp = namespace(array)
+    try:
+        if xp.isdtype(array.dtype, "real floating"):
+            return None
+        if is_buffer and xp.isdtype(array.dtype, ("integral", "bool")):
+            return None
+    except (TypeError, ValueError):  # a dtype the namespace does not classify (strings, objects)
+        pass
+    return f"of dtype {array.dtype}, " + ("not numeric" if is_buffer else "not a floating-point parameter")
+
+
+def _fits(expected: tuple[Any, ...], given: tuple[int, ...]) -> bool:
+    return len(expected) == len(given) and all(e is None or e == g for e, g in zip(expected, given))
+
+
+def _show(shape: tuple[Any, ...]) -> str:
+    return "(" + ", ".join("?" if n is None else str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
 def _state_error(owner: str, missing: list[str], unexpected: list[str],
-                 mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]) -> StateDictError:
+                 mismatched: dict[str, tuple[tuple[Any, ...], tuple[int, ...]]],
+                 wrong_kind: dict[str, str] | None = None) -> StateDictError:
     parts = []
     if missing:
         parts.append(f"missing (in the layer, not in the state): {', '.join(missing)}")
     if unexpected:
         parts.append(f"unexpected (in the state, not in the layer): {', '.join(unexpected)}")
     if mismatched:
-        parts.append("shape mismatch: " + ", ".join(f"{name} is {expected} in the layer but {given} in the state"
+        parts.append("shape mismatch: " + ", ".join(f"{name} is {_show(expected)} in the layer but {given} in the state"
                                                     for name, (expected, given) in mismatched.items()))
+    if wrong_kind:
+        parts.append("wrong kind: " + ", ".join(f"{name} is {why}" for name, why in wrong_kind.items()))
     hint = " Pass strict=False to load only the names present in both." if (missing or unexpected) else ""
+    if mismatched and any(None in expected for expected, _ in mismatched.values()):
+        hint += " (? is a size the layer takes from its first input.)"
     return StateDictError(f"cannot load the state into {owner}: " + "; ".join(parts) + "." + hint,
                           missing, unexpected, mismatched)

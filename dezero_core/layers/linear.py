@@ -32,6 +32,10 @@ class Linear(Layer):
         if self.b is not None:
             self.b.data = init.zeros(backend, (self.out_size,), dtype)
 
+    def param_shape(self, attr: str) -> tuple[int | None, ...] | None:
+        """``W`` is ``(in_size, out_size)`` (``in_size`` None until the first call), ``b`` ``(out_size,)``."""
+        return {"W": (self.in_size, self.out_size), "b": (self.out_size,)}.get(attr)
+
     def forward(self, x: Any) -> Variable:
         """``x @ W + b`` for ``x`` of shape ``(batch, in_size)``."""
         if self.W.data is None:
