@@ -54,7 +54,8 @@ _LAZY = {
 
 
 #: subpackages reachable as attributes (``dz.optimizers.Adam``), imported on first access
-_SUBMODULES = frozenset({"data", "layers", "models", "optimizers", "random", "serialization", "training"})
+_SUBMODULES = frozenset({"data", "datasets", "layers", "models", "optimizers", "random", "serialization",
+                         "training"})
 
 
 def __getattr__(name: str) -> object:

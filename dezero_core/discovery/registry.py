@@ -25,6 +25,7 @@ from dezero_core.discovery.errors import (
     PluginWarning,
     UnknownNameError,
 )
+from dezero_core.discovery.lazy import forget_stored_attributes
 from dezero_core.discovery.metadata import (
     EntryPointInfo,
     canonical_name,
@@ -191,6 +192,7 @@ class Registry:
         with self._lock:
             _forget_snapshot()
             self._by_name = None
+        forget_stored_attributes(self.group)
 
     def entries(self, include_disabled: bool = False) -> list[Entry]:
         """Every entry of the group, sorted by name then distribution; disabled ones on request."""
@@ -254,12 +256,14 @@ class Registry:
         with self._lock:
             self._registered[entry.qualified_name] = entry
             self._by_name = None
+        forget_stored_attributes(self.group)
 
     def unregister(self, name: str, dist: str = IN_PROCESS) -> None:
         """Remove an in-process registration made with :meth:`register`."""
         with self._lock:
             self._registered.pop(f"{dist}:{name}", None)
             self._by_name = None
+        forget_stored_attributes(self.group)
 
     def _candidates(self, name: str) -> list[Entry]:
         dist, sep, bare = name.rpartition(":")

@@ -6,15 +6,14 @@ from typing import Any, Iterator
 
 from dezero_core.backend.selection import backend_of, get_backend
 
-_SCALARS = (int, float, bool)
-
 
 class Variable:
     """An array with a gradient and a link to the function that created it.
 
     A Variable the user creates gets a gradient (``requires_grad=True``); a raw array passed into an
     operation becomes a constant that needs none. Operations on Variables record the graph that
-    :meth:`backward` walks.
+    :meth:`backward` walks. The arithmetic operators and the shape methods (``reshape``, ``T``,
+    ``sum``...) are functions: :mod:`dezero_core.functions.operators` installs them.
     """
 
     __slots__ = ("data", "name", "_grad", "creator", "generation", "requires_grad", "__weakref__")
@@ -25,11 +24,12 @@ class Variable:
     def __init__(self, data: Any, name: str | None = None, requires_grad: bool = True) -> None:
         if data is not None:
             try:
-                backend_of(data)
+                backend = backend_of(data)
             except TypeError as exc:
                 raise TypeError(f"Variable(data) takes an array; got {type(data).__name__} {data!r:.60}. "
                                 f"Convert it first with dezero_core.as_array(data) (the current backend) "
                                 f"or e.g. numpy.asarray(data). ({exc})") from None
+            _check_dtype(backend, data)
         self.data = data
         self.name = name
         self._grad: Any = None
@@ -162,87 +162,6 @@ class Variable:
         """Move to the cupy backend (an NVIDIA GPU)."""
         return self.to("cupy", device)
 
-    # -- shape methods --------------------------------------------------------------------------
-    def reshape(self, *shape: Any) -> "Variable":
-        """``reshape((2, 3))`` or ``reshape(2, 3)``."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _F.reshape(self, shape)
-
-    def transpose(self, *axes: Any) -> "Variable":
-        """Reverse the axes, or permute them: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``."""
-        if not axes:
-            axes = None
-        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return _F.transpose(self, axes)
-
-    @property
-    def T(self) -> "Variable":
-        """The transpose (all axes reversed)."""
-        return _F.transpose(self)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Variable":
-        """Sum over ``axis`` (all axes by default)."""
-        return _F.sum(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Variable":
-        """The maximum over ``axis`` (all axes by default)."""
-        return _F.max(self, axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Variable":
-        """The minimum over ``axis`` (all axes by default)."""
-        return _F.min(self, axis, keepdims)
-
-    def matmul(self, other: Any) -> "Variable":
-        """The matrix product ``self @ other`` (the book's ``x.matmul(W)``; also ``x.dot(W)``)."""
-        return _F.matmul(self, other)
-
-    dot = matmul
-
-    # -- operators ------------------------------------------------------------------------------
-    def __neg__(self) -> "Variable":
-        return _F.neg(self)
-
-    def __add__(self, other: Any) -> "Variable":
-        return _F.add_scalar(self, other) if isinstance(other, _SCALARS) else _F.add(self, other)
-
-    def __radd__(self, other: Any) -> "Variable":
-        return _F.add_scalar(self, other) if isinstance(other, _SCALARS) else _F.add(other, self)
-
-    def __sub__(self, other: Any) -> "Variable":
-        return _F.add_scalar(self, -other) if isinstance(other, _SCALARS) else _F.sub(self, other)
-
-    def __rsub__(self, other: Any) -> "Variable":
-        return _F.rsub_scalar(self, other) if isinstance(other, _SCALARS) else _F.sub(other, self)
-
-    def __mul__(self, other: Any) -> "Variable":
-        return _F.mul_scalar(self, other) if isinstance(other, _SCALARS) else _F.mul(self, other)
-
-    def __rmul__(self, other: Any) -> "Variable":
-        return _F.mul_scalar(self, other) if isinstance(other, _SCALARS) else _F.mul(other, self)
-
-    def __truediv__(self, other: Any) -> "Variable":
-        return _F.div_scalar(self, other) if isinstance(other, _SCALARS) else _F.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> "Variable":
-        return _F.rdiv_scalar(self, other) if isinstance(other, _SCALARS) else _F.div(other, self)
-
-    def __pow__(self, other: Any) -> "Variable":
-        return _F.pow(self, other) if isinstance(other, _SCALARS) else _F.power(self, other)
-
-    def __rpow__(self, other: Any) -> "Variable":
-        return _F.rpow_scalar(self, other) if isinstance(other, _SCALARS) else _F.power(other, self)
-
-    def __matmul__(self, other: Any) -> "Variable":
-        return _F.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> "Variable":
-        return _F.matmul(other, self)
-
-    def __getitem__(self, key: Any) -> "Variable":
-        return _F.get_item(self, key)
-
     # Comparisons give constant boolean Variables: they have no gradient.
     def __lt__(self, other: Any) -> "Variable":
         return _compare(self, other, "less")
@@ -272,6 +191,22 @@ class Parameter(Variable):
     """A Variable that a ``Layer`` trains: layers collect every Parameter they hold."""
 
     __slots__ = ()
+
+
+#: (dtype type, dtype) -> whether a Variable may hold it: checked once per dtype
+_numeric_dtypes: dict[tuple[type, Any], bool] = {}
+
+
+def _check_dtype(backend: Any, data: Any) -> None:
+    """Raise unless ``data`` holds numbers or booleans (strings and objects have no gradient)."""
+    dtype = data.dtype
+    key = (type(dtype), dtype)
+    ok = _numeric_dtypes.get(key)
+    if ok is None:
+        ok = _numeric_dtypes[key] = bool(backend.xp.isdtype(dtype, ("numeric", "bool")))
+    if not ok:
+        raise TypeError(f"Variable(data) takes an array of numbers or booleans; got dtype {dtype}. "
+                        f"Encode the values as numbers first (e.g. class indices for labels)")
 
 
 def _new_variable(data: Any, requires_grad: bool) -> Variable:
@@ -307,5 +242,3 @@ def as_array(obj: Any, dtype: Any = None, backend: Any = None) -> Any:
     b = get_backend(backend)
     return b.asarray(obj, dtype=dtype)
 
-
-from dezero_core import functions as _F  # noqa: E402  (functions import Variable: import last)

@@ -45,21 +45,6 @@ def test_builtin_functions_come_from_dezero_cores_own_entry_points() -> None:
     assert registry(FUNCTIONS).get("sin") is F.sin
 
 
-@pytest.mark.parametrize("package,group", [
-    ("dezero_core.functions", "dezero.functions"),
-    ("dezero_core.layers", "dezero.layers"),
-    ("dezero_core.optimizers", "dezero.optimizers"),
-    ("dezero_core.models", "dezero.models"),
-])
-def test_every_builtin_entry_is_a_static_attribute_of_its_package(package: str, group: str) -> None:
-    module = pytest.importorskip(package)
-    builtins = [e for e in registry(group).entries() if e.dist == "dezero-core"]
-    not_static = [e.name for e in builtins if e.name not in vars(module)]
-    assert not not_static, f"registered by dezero-core but not plain attributes of {package}: {not_static}"
-    wrong = [e.name for e in builtins if vars(module)[e.name] is not e.load()]
-    assert not wrong, f"{package} attributes differ from their entry points: {wrong}"
-
-
 def test_short_group_names_mean_the_dezero_group() -> None:
     assert registry("functions") is registry(FUNCTIONS)
 
