@@ -62,6 +62,7 @@ class Optimizer:
             raise RuntimeError(f"{type(self).__name__}.update() before setup(target): call setup(model) first")
         named = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
         named = [(name, p) for name, p in named if p._grad is not None]
+        self.check_update(named)
         if self.hooks:
             params = [p for _, p in named]
             for hook in self.hooks:
@@ -96,6 +97,20 @@ class Optimizer:
                 for rows in blocks:
                     update_one(data[rows], grad[rows], {key: value[rows] for key, value in slots.items()})
 
+    def check_update(self, named: list[tuple[str, Parameter]]) -> None:
+        """Raise before anything changes if a parameter cannot be updated in place: read-only (a
+        broadcast view, a read-only memory map) or with a gradient of another shape. ``update()``
+        calls it first, so an update is all or nothing: no parameter, state or step count moves."""
+        for name, param in named:
+            data, grad = param.data, param._grad
+            if not getattr(getattr(data, "flags", None), "writeable", True):
+                raise ValueError(f"{type(self).__name__}.update(): parameter {name!r} is read-only, so it cannot "
+                                 f"be updated in place (nothing was updated); give it a writable copy, e.g. "
+                                 f"param.data = param.data.copy()")
+            if grad.shape != data.shape:
+                raise ValueError(f"{type(self).__name__}.update(): the gradient of {name!r} has shape "
+                                 f"{tuple(grad.shape)}, the parameter {tuple(data.shape)} (nothing was updated)")
+
     def begin_step(self) -> None:
         """Called once per :meth:`update`, after ``t`` is incremented and before the parameters."""
 
@@ -111,9 +126,10 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """A copy of everything needed to resume: ``t``, the hyperparameters and every state array.
 
-        ``{"t": int, "hyperparams": {name: value}, "state": {param name: {slot: array}}}``.
+        ``{"type": class name, "t": int, "hyperparams": {name: value}, "state": {param name: {slot: array}}}``.
         """
         return {
+            "type": type(self).__name__,
             "t": self.t,
             "hyperparams": {name: getattr(self, name) for name in self.hyperparams},
             "state": {name: {key: backend_of(a).xp.asarray(a, copy=True) for key, a in slots.items()}
@@ -123,24 +139,51 @@ class Optimizer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned; state arrays go to each parameter's backend and dtype.
 
-        Call :meth:`setup` first: state names are checked against the target's parameter names.
+        Call :meth:`setup` first. Everything is checked first (:meth:`check_state_dict`): a state of
+        another optimizer or another model raises and changes nothing.
         """
-        if self.target is None:
-            raise RuntimeError(f"{type(self).__name__}.load_state_dict() before setup(target): call setup(model) first")
-        params = dict(self.target.named_params())
-        unknown = sorted(set(state["state"]) - set(params))
-        if unknown:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has entries for parameters the "
-                             f"target lacks: {', '.join(unknown)}; the target's parameters: {', '.join(params)}")
-        unexpected = sorted(set(state["hyperparams"]) - set(self.hyperparams))
-        if unexpected:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: unknown hyperparameters {', '.join(unexpected)}; "
-                             f"this optimizer has {', '.join(self.hyperparams) or 'none'}")
+        params = self.check_state_dict(state)
         for key, value in state["hyperparams"].items():
             setattr(self, key, value)
         self.t = int(state["t"])
         self.state = {name: {key: copy_like(a, params[name].data) for key, a in slots.items()}
                       for name, slots in state["state"].items()}
+
+    def check_state_dict(self, state: Mapping[str, Any]) -> dict[str, Parameter]:
+        """Raise ValueError unless ``state`` is a state of this optimizer class for the target's
+        parameters: its type, hyperparameter names, parameter names, slot names and slot shapes.
+        Returns the target's parameters by name."""
+        me = type(self).__name__
+        if self.target is None:
+            raise RuntimeError(f"{me}.load_state_dict() before setup(target): call setup(model) first")
+        if not isinstance(state, Mapping) or not {"t", "hyperparams", "state"} <= state.keys():
+            raise ValueError(f"{me}.load_state_dict: not an optimizer state (it needs t, hyperparams and state)")
+        saved = state.get("type", me)
+        if saved != me:
+            raise ValueError(f"{me}.load_state_dict: the state is of a {saved} optimizer; build a {saved} "
+                             f"to resume it, or start this {me} afresh")
+        params = dict(self.target.named_params())
+        unknown = sorted(set(state["state"]) - set(params))
+        if unknown:
+            raise ValueError(f"{me}.load_state_dict: the state has entries for parameters the "
+                             f"target lacks: {', '.join(unknown)}; the target's parameters: {', '.join(params)}")
+        unexpected = sorted(set(state["hyperparams"]) - set(self.hyperparams))
+        if unexpected:
+            raise ValueError(f"{me}.load_state_dict: unknown hyperparameters {', '.join(unexpected)}; "
+                             f"this optimizer has {', '.join(self.hyperparams) or 'none'}")
+        for name, slots in state["state"].items():
+            data = params[name].data
+            if data is None:
+                continue
+            fresh = self.init_state(data)
+            if set(slots) != set(fresh):
+                raise ValueError(f"{me}.load_state_dict: the state of {name!r} has slots {sorted(slots)}, "
+                                 f"this optimizer keeps {sorted(fresh)}")
+            for key, value in slots.items():
+                if tuple(value.shape) != tuple(fresh[key].shape):
+                    raise ValueError(f"{me}.load_state_dict: {name!r}'s {key} has shape {tuple(value.shape)}, "
+                                     f"the parameter needs {tuple(fresh[key].shape)}")
+        return params
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)}' for n in self.hyperparams)})"

@@ -219,10 +219,18 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; the next :meth:`fit` continues where it was taken."""
+        """Restore a :meth:`state_dict`; the next :meth:`fit` continues where it was taken.
+
+        All or nothing: the model's and the optimizer's parts are checked against this trainer's
+        model and optimizer (names, shapes, kinds, optimizer class) before anything is assigned.
+        """
         if state.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"checkpoint format {state.get('format')!r} is not {CHECKPOINT_FORMAT} "
                                   f"(written by another version of dezero-core)")
+        if hasattr(self.model, "check_state_dict"):
+            self.model.check_state_dict(state["model"])
+        if state["optimizer"] is not None and hasattr(self.optimizer, "check_state_dict"):
+            self.optimizer.check_state_dict(state["optimizer"])
         self.model.load_state_dict(state["model"])
         if state["optimizer"] is not None:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -249,15 +257,19 @@ class Trainer:
             save_checkpoint(path, state, keep_previous)
 
     def load_checkpoint(self, path: "str | os.PathLike[str]") -> None:
-        """Resume from a file written by :meth:`save_checkpoint` (clear error if it is damaged).
+        """Resume from a file written by :meth:`save_checkpoint`: :class:`CheckpointError` naming the
+        file if it is damaged or does not fit this trainer's model and optimizer (nothing changes).
 
         With a communicator, every process must call it: rank 0 reads the file for all."""
         with using_backend(self.backend.name):
             if self.communicator is None:
-                self.load_state_dict(load_checkpoint(path))
+                state = load_checkpoint(path)
             else:
-                self.load_state_dict(distributed.load_on_rank0(self.communicator, lambda: load_checkpoint(path),
-                                                               CheckpointError))
+                state = distributed.load_on_rank0(self.communicator, lambda: load_checkpoint(path), CheckpointError)
+            try:
+                self.load_state_dict(state)
+            except ValueError as exc:
+                raise CheckpointError(f"{os.fspath(path)} does not fit this trainer: {exc}") from exc
 
     def _loaders(self) -> Iterator[tuple[str, Any]]:
         for name, loader in (("train", self.train_loader), ("test", self.test_loader)):
