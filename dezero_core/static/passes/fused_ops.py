@@ -1,0 +1,156 @@
+"""The Functions the fusion passes put in place of several nodes, and the ``out=`` protocol.
+
+Each is an ordinary :class:`~dezero_core.Function` (a forward and an array-level backward), so the
+executor, saving and printing treat a fused node like any other. Their forwards compute exactly the
+unfused steps, in the same order (the same rounding); their backwards compute what the unfused
+backward nodes computed, which the tests check against the unfused graph.
+
+``forward(..., out=array)`` writes the result into ``out`` where the backend's functions take
+output arguments (:func:`takes_out`) and returns it; elsewhere ``out`` is ignored and a fresh array
+returned: a memory plan is then a hint, never a wrong result.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from dezero_core.backend.elementwise import ElementwiseProgram, Step
+from dezero_core.functions.affine import Linear
+from dezero_core.functions.math import select
+from dezero_core.graph.function import Function
+
+_takes_out: dict[int, bool] = {}
+
+
+def takes_out(xp: Any) -> bool:
+    """Whether the namespace ``xp`` (an ``ArrayOps``) has numpy-style ``out=`` arguments on its
+    elementwise functions and ``matmul``. The array API has none; numpy and cupy have them.
+    Probed once per backend with one-element arrays."""
+    key = id(xp)
+    if key not in _takes_out:
+        try:
+            one = xp.ones((1, 1))
+            target = xp.empty((1, 1))
+            xp.multiply(one, one, out=target)
+            xp.matmul(one, one, out=target)
+            _takes_out[key] = bool(target[0, 0] == 1)
+        except (TypeError, AttributeError, NotImplementedError, ValueError):
+            _takes_out[key] = False
+    return _takes_out[key]
+
+
+class OutForward(Function):
+    """A Function whose forward takes ``out=``: the marker the memory planner looks for."""
+
+    #: the output may be written over the first input (an elementwise op reading it once per element)
+    inplace_safe: bool = False
+
+
+class MulAdd(OutForward):
+    """``a * b + c``: the product, then ``c`` added to it in place (one array instead of two)."""
+
+    inplace_safe = True
+
+    def forward(self, xp, a, b, c, out=None):
+        if out is not None and takes_out(xp):
+            y = xp.multiply(a, b, out=out)
+        else:
+            y = a * b
+        y += c
+        return y
+
+    def backward(self, xp, xs, y, gy):
+        a, b, c = xs
+        ga = xp.sum_to(gy * b, a.shape) if self.needs_grad[0] else None
+        gb = xp.sum_to(gy * a, b.shape) if self.needs_grad[1] else None
+        gc = xp.sum_to(gy, c.shape) if self.needs_grad[2] else None
+        return ga, gb, gc
+
+
+class Affine(OutForward, Linear):
+    """``activation(x @ W + b)`` (``activation``: None or ``"relu"``): the product written into
+    ``out``, the bias added and ReLU applied in place. Linear's backward after ReLU's."""
+
+    def __init__(self, activation: str | None = None) -> None:
+        if activation not in (None, "relu"):
+            raise ValueError(f"Affine: activation must be None or 'relu', not {activation!r}")
+        self.activation = activation
+
+    def forward(self, xp, x, W, b=None, out=None):
+        inplace = out is not None and takes_out(xp)
+        y = xp.matmul(x, W, out=out) if inplace else xp.matmul(x, W)
+        if b is not None:
+            y += b
+        if self.activation == "relu":
+            y = xp.maximum(y, 0, out=y) if inplace or takes_out(xp) else xp.maximum(y, 0)
+        return y
+
+    def backward(self, xp, xs, y, gy):
+        if self.activation == "relu":
+            gy = select(xp, y > 0, gy)
+        return Linear.backward(self, xp, xs, y, gy)
+
+
+class FusedElementwise(OutForward):
+    """A chain of elementwise steps (an :class:`ElementwiseProgram` without shapes) as one node.
+
+    At the first call for a backend, input shapes and dtype, the backend's ``fuse_elementwise``
+    gets the program; where it declines, the steps run one by one, as the unfused nodes did.
+    No backward: the fusion pass fuses only nodes no gradient flows through.
+    """
+
+    inplace_safe = True
+
+    def __init__(self, inputs: tuple[str, ...], steps: tuple[Step, ...], output: str, dtype: str) -> None:
+        self.inputs_names = inputs
+        self.steps = steps
+        self.output = output
+        self.dtype = dtype
+        self._kernels: dict[tuple, Any] = {}
+
+    def program(self, shapes: tuple[tuple[int, ...], ...], shape: tuple[int, ...]) -> ElementwiseProgram:
+        """The program for inputs of ``shapes`` and an output of ``shape``."""
+        return ElementwiseProgram(self.inputs_names, shapes, self.steps, (self.output,), shape, self.dtype)
+
+    def forward(self, xp, *xs, out=None):
+        shapes = tuple(tuple(x.shape) for x in xs)
+        key = (id(xp), shapes)
+        kernel = self._kernels.get(key)
+        if kernel is None:
+            shape = tuple(out.shape) if out is not None else _broadcast_shape(shapes)
+            program = self.program(shapes, shape)
+            kernel = xp.backend.fuse_elementwise(program) or _unfused(xp, program)
+            self._kernels[key] = kernel
+        return kernel(*xs, out=None if out is None or not takes_out(xp) else (out,))[0]
+
+    def backward(self, xp, xs, y, gy):
+        raise NotImplementedError("FusedElementwise has no backward: the fusion pass fuses only nodes "
+                                  "no gradient flows through")
+
+    def __getstate__(self) -> dict[str, Any]:  # kernels are per process and backend: built anew
+        return {k: v for k, v in self.__dict__.items() if k != "_kernels"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _kernels={})
+
+
+def _broadcast_shape(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + s for s in shapes]
+    return tuple(max(dims) for dims in zip(*padded))
+
+
+def _unfused(xp: Any, program: ElementwiseProgram) -> Any:
+    """The steps one by one with ``xp`` (what the nodes did), constants made arrays once."""
+    dtype = getattr(xp, program.dtype)
+    constants = {i: {j: xp.asarray(a, dtype=dtype) for j, a in enumerate(step.args) if not isinstance(a, str)}
+                 for i, step in enumerate(program.steps)}
+    calls = [(getattr(xp, step.op), step.args, constants[i]) for i, step in enumerate(program.steps)]
+    names = program.inputs
+
+    def run(*xs: Any, out: Any = None) -> tuple[Any, ...]:
+        values = dict(zip(names, xs))
+        for (fn, args, consts), step in zip(calls, program.steps):
+            values[step.result] = fn(*[consts[j] if j in consts else values[a] for j, a in enumerate(args)])
+        return (values[program.outputs[0]],)
+
+    return run

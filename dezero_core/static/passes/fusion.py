@@ -1,0 +1,253 @@
+"""Fusion passes: several nodes of the IR become one (:mod:`dezero_core.static.passes.fused_ops`).
+
+- :func:`fuse_algebraic`: ``a * b + c`` as one :class:`MulAdd`; ``x @ W + b`` (a ``Linear`` call, or
+  a ``MatMul`` followed by the addition of a bias) and a ReLU after it as one :class:`Affine`.
+- :func:`fuse_elementwise`: chains of elementwise calls as one :class:`FusedElementwise`, which the
+  backend computes in one kernel where it measures faster (``ArrayBackend.fuse_elementwise``).
+
+Both run after the backward was derived. A forward pair whose backward nodes are in the graph is
+fused together with them: the two backward nodes become the fused Function's backward, and the
+gradient of the intermediate disappears with the intermediate. An elementwise chain is fused only
+where no backward node reads its nodes (inference graphs, or gradients nobody asked for).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dezero_core.backend.elementwise import Step
+from dezero_core.functions.activations import ReLU
+from dezero_core.functions.affine import Linear
+from dezero_core.functions.arithmetic import (
+    Add, AddScalar, Div, DivScalar, Mul, MulScalar, Neg, RDivScalar, RSubScalar, Sub,
+)
+from dezero_core.functions.elementwise import Cos, Exp, Log, Sin, Tanh
+from dezero_core.functions.linalg import MatMul
+from dezero_core.functions.math import Abs, Maximum, Sqrt
+from dezero_core.static.ir import Graph, Node, Value
+from dezero_core.static.passes.fused_ops import Affine, FusedElementwise, MulAdd
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+# -- the graph's structure around one node -----------------------------------------------------------
+class _Uses:
+    """Who reads each value, and which backward node belongs to each forward call."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.readers = graph.users()
+        self.outputs = {v.id for v in graph.outputs}
+        self.backward_of = {id(n.fn): n for n in graph.nodes if n.kind == "backward"}
+        self.alive = {id(n) for n in graph.nodes}
+
+    def only_read_by(self, value: Value, allowed: list[Node | None]) -> bool:
+        """Whether ``value`` is no graph output and every node reading it is one of ``allowed``."""
+        if value.id in self.outputs:
+            return False
+        return all(any(r is a for a in allowed if a is not None) for r in self.readers.get(value.id, []))
+
+
+def _known(v: Value | None) -> bool:
+    return v is not None and v.shape is not None and None not in v.shape
+
+
+# -- algebraic fusion -------------------------------------------------------------------------------
+def fuse_algebraic(graph: Graph) -> Graph:
+    """``a * b + c`` as :class:`MulAdd`; ``Linear``/``MatMul`` + bias (+ ReLU) as :class:`Affine`.
+
+    A pair is fused where the intermediate value is read by nothing but the pair and their backward
+    nodes, and the shapes say the fused form computes the same (no broadcast of the intermediate).
+    """
+    uses = _Uses(graph)
+    for node in list(graph.nodes):  # a rule looks back from a consumer: MatMul+Add, then +ReLU
+        if node.kind == "call" and not node.is_effect and id(node) in uses.alive:
+            if any(rule(graph, uses, node) for rule in _RULES):
+                uses = _Uses(graph)  # the graph changed: who reads what, anew
+    graph.verify()
+    return graph
+
+
+def _producer_sides(add: Node, fn_type: type) -> list[tuple[int, Value, Value, Node]]:
+    """For an ``Add`` call: (side, intermediate, other operand, producer) for each operand that a
+    ``fn_type`` call produced."""
+    if type(add.fn) is not Add:
+        return []
+    found = []
+    for side in (0, 1):
+        t, other = add.inputs[side], add.inputs[1 - side]
+        producer = t.producer if t is not None and t.kind == "node" else None
+        if producer is not None and producer.kind == "call" and type(producer.fn) is fn_type:
+            found.append((side, t, other, producer))
+    return found
+
+
+def _mul_add(graph: Graph, uses: _Uses, add: Node) -> bool:
+    """``Mul(a, b) + c`` where c does not broadcast the product (the addition is made in place)."""
+    y = add.outputs[0]
+    for side, t, c, mul in _producer_sides(add, Mul):
+        if (_known(t) and _known(y) and t.shape == y.shape
+                and _pair(graph, uses, mul, add, side, MulAdd(), [*mul.inputs, c],
+                          lambda g_mul, g_add: [g_mul[0], g_mul[1], g_add[1 - side]])):
+            return True
+    return False
+
+
+def _affine(graph: Graph, uses: _Uses, add: Node) -> bool:
+    """``MatMul(x, W) + b`` with x, W of 2 dimensions and b of W's output size."""
+    for side, _, b, mm in _producer_sides(add, MatMul):
+        x, W = mm.inputs
+        if (_known(x) and _known(W) and _known(b) and len(x.shape) == 2 and len(W.shape) == 2
+                and b.shape == (W.shape[1],)
+                and _pair(graph, uses, mm, add, side, Affine(), [x, W, b],
+                          lambda g_mm, g_add: [g_mm[0], g_mm[1], g_add[1 - side]])):
+            return True
+    return False
+
+
+def _affine_relu(graph: Graph, uses: _Uses, relu: Node) -> bool:
+    """``ReLU(Linear(x, W, b))`` or ``ReLU(Affine(x, W, b))``."""
+    if type(relu.fn) is not ReLU:
+        return False
+    z = relu.inputs[0]
+    lin = z.producer if z.kind == "node" else None
+    if lin is None or lin.kind != "call" or not (type(lin.fn) is Linear or
+                                                 (type(lin.fn) is Affine and lin.fn.activation is None)):
+        return False
+    return _pair(graph, uses, lin, relu, 0, Affine("relu"), list(lin.inputs), lambda g_lin, g_relu: list(g_lin))
+
+
+_RULES: list[Callable[[Graph, _Uses, Node], bool]] = [_mul_add, _affine, _affine_relu]
+
+
+def _pair(graph: Graph, uses: _Uses, first: Node, second: Node, side: int, fused_fn: Any,
+          inputs: list[Value | None], grads: Callable[[list, list], list]) -> bool:
+    """Replace ``first`` (producing ``second.inputs[side]``) and ``second`` with one call of
+    ``fused_fn`` on ``inputs``, and their backward nodes (if any) with one backward of it.
+
+    ``grads(first_grads, second_grads)`` orders the per-input gradient slots (values or None, from
+    each backward node's ``needs_grad``) as ``fused_fn``'s inputs. Returns False, changing nothing,
+    where the intermediate is read elsewhere or only one of the two has a backward node.
+    """
+    t = second.inputs[side]
+    back1, back2 = uses.backward_of.get(id(first.fn)), uses.backward_of.get(id(second.fn))
+    if (back1 is None) != (back2 is None) and not (back1 is None and back2 is not None
+                                                   and not _grad_slots(back2)[side]):
+        return False
+    if not uses.only_read_by(t, [second, back1, back2]) or len(first.outputs) != 1:
+        return False
+    if back2 is not None:
+        slots2 = _grad_slots(back2)
+        g_t = slots2[side]
+        if g_t is not None and not uses.only_read_by(g_t, [back1]):
+            return False
+    fused = Node("call", fused_fn, inputs, list(second.outputs))
+    for v in fused.outputs:
+        v.producer = fused
+    graph.nodes[graph.nodes.index(second)] = fused
+    graph.nodes.remove(first)
+    if back2 is not None:
+        slots = grads(_grad_slots(back1) if back1 is not None else [None] * len(first.inputs), slots2)
+        y = second.outputs[0]
+        gy = back2.inputs[back2.attrs["n_in"] + back2.attrs["n_out"]:]
+        needs = tuple(g is not None for g in slots)
+        fused_fn.needs_grad = needs
+        backward = Node("backward", fused_fn, [*inputs, y, *gy], [g for g in slots if g is not None],
+                        {**back2.attrs, "n_in": len(inputs), "n_out": 1, "needs_grad": needs})
+        for v in backward.outputs:
+            v.producer = backward
+        last = back1 if back1 is not None else back2
+        graph.nodes[graph.nodes.index(last)] = backward
+        graph.nodes = [n for n in graph.nodes if n is not back1 and n is not back2 or n is backward]
+    return True
+
+
+def _grad_slots(back: Node) -> list[Value | None]:
+    """A backward node's gradient per forward input: its output value, or None where not needed."""
+    outputs = iter(back.outputs)
+    return [next(outputs) if needed else None for needed in back.attrs["needs_grad"]]
+
+
+# -- elementwise chains -----------------------------------------------------------------------------
+def _scalar(op: str, reverse: bool = False) -> Callable[[Any, list], tuple[str, tuple]]:
+    return lambda fn, args: (op, (fn.c, args[0]) if reverse else (args[0], fn.c))
+
+
+#: Function type -> (fn, operand names) -> (array-API op, operands): each the forward it replaces
+_ELEMENTWISE: dict[type, Callable[[Any, list], tuple[str, tuple]]] = {
+    Add: lambda fn, a: ("add", tuple(a)), Sub: lambda fn, a: ("subtract", tuple(a)),
+    Mul: lambda fn, a: ("multiply", tuple(a)), Div: lambda fn, a: ("divide", tuple(a)),
+    Maximum: lambda fn, a: ("maximum", tuple(a)), Neg: lambda fn, a: ("negative", tuple(a)),
+    Sin: lambda fn, a: ("sin", tuple(a)), Cos: lambda fn, a: ("cos", tuple(a)),
+    Tanh: lambda fn, a: ("tanh", tuple(a)), Exp: lambda fn, a: ("exp", tuple(a)),
+    Log: lambda fn, a: ("log", tuple(a)), Sqrt: lambda fn, a: ("sqrt", tuple(a)),
+    Abs: lambda fn, a: ("abs", tuple(a)), ReLU: lambda fn, a: ("maximum", (a[0], 0)),
+    AddScalar: _scalar("add"), MulScalar: _scalar("multiply"), DivScalar: _scalar("divide"),
+    RSubScalar: _scalar("subtract", reverse=True), RDivScalar: _scalar("divide", reverse=True),
+}
+
+
+def fuse_elementwise(graph: Graph) -> Graph:
+    """Each maximal chain (a tree) of two or more elementwise calls as one :class:`FusedElementwise`.
+
+    Fused: calls of the functions in ``_ELEMENTWISE`` that no backward node reads, whose output has
+    a fully known shape, the shape of the chain's result, and one float dtype; an intermediate value
+    joins the chain only where its one reader is the next call of the chain.
+    """
+    uses = _Uses(graph)
+    candidates = [n for n in graph.nodes if _fusable(n, uses)]
+    group_of: dict[int, list[Node]] = {id(n): [n] for n in candidates}
+    for node in candidates:
+        for v in node.inputs:
+            producer = v.producer if v is not None and v.kind == "node" else None
+            if producer is None or id(producer) not in group_of or group_of[id(producer)] is group_of[id(node)]:
+                continue
+            if (v.id in uses.outputs or any(r is not node for r in uses.readers.get(v.id, []))
+                    or v.dtype != node.outputs[0].dtype or v.shape != node.outputs[0].shape):
+                continue
+            merged = group_of[id(producer)] + group_of[id(node)]
+            for member in merged:
+                group_of[id(member)] = merged
+    done: set[int] = set()
+    for node in candidates:
+        group = group_of[id(node)]
+        if id(group[0]) in done or len(group) < 2:
+            continue
+        done.add(id(group[0]))
+        _replace_chain(graph, sorted(group, key=graph.nodes.index))
+    graph.verify()
+    return graph
+
+
+def _fusable(node: Node, uses: _Uses) -> bool:
+    return (node.kind == "call" and type(node.fn) in _ELEMENTWISE and not node.is_effect
+            and id(node.fn) not in uses.backward_of and len(node.outputs) == 1
+            and _known(node.outputs[0]) and node.outputs[0].dtype in FLOAT_DTYPES
+            and all(v is not None and v.dtype == node.outputs[0].dtype for v in node.inputs))
+
+
+def _replace_chain(graph: Graph, chain: list[Node]) -> None:
+    """One FusedElementwise node, at the chain's last node, in place of the chain."""
+    produced = {v.id: f"t{i}" for i, n in enumerate(chain) for v in n.outputs}
+    external: list[Value] = []
+    names: dict[int, str] = {}
+
+    def name(v: Value) -> str:
+        if v.id in produced:
+            return produced[v.id]
+        if v.id not in names:
+            names[v.id] = f"x{len(external)}"
+            external.append(v)
+        return names[v.id]
+
+    steps = []
+    for n in chain:
+        op, operands = _ELEMENTWISE[type(n.fn)](n.fn, [name(v) for v in n.inputs])
+        steps.append(Step(produced[n.outputs[0].id], op, operands))
+    sink = chain[-1]
+    fn = FusedElementwise(tuple(names[v.id] for v in external), tuple(steps), steps[-1].result,
+                          sink.outputs[0].dtype)
+    fused = Node("call", fn, external, list(sink.outputs), {"fused": [n.op for n in chain]})
+    sink.outputs[0].producer = fused
+    graph.nodes[graph.nodes.index(sink)] = fused
+    members = {id(n) for n in chain[:-1]}
+    graph.nodes = [n for n in graph.nodes if id(n) not in members]
