@@ -3,6 +3,7 @@
 Listing reads installed metadata only; an object is imported the first time it is asked for.
 """
 from dezero_core.discovery.errors import (
+    PluginConfigError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
@@ -14,6 +15,7 @@ from dezero_core.discovery.registry import GROUPS, Entry, Registry, refresh_all,
 __all__ = [
     "GROUPS",
     "Entry",
+    "PluginConfigError",
     "PluginConflictError",
     "PluginError",
     "PluginLoadError",

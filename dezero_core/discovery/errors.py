@@ -21,6 +21,10 @@ class PluginConflictError(PluginError):
     """Two distributions register the same name in one group."""
 
 
+class PluginConfigError(PluginError, ValueError):
+    """A plugin setting in the environment (``DEZERO_DISABLED_PLUGINS``) names what is not installed."""
+
+
 class PluginLoadError(PluginError, ImportError):
     """A registered entry point failed to import (an ``ImportError``, as for any failed import)."""
 

@@ -6,19 +6,22 @@ Policies, read from the environment:
   (:meth:`Registry.load_all`, the plugin manager, ``dezero plugins``) does with an entry that fails
   to import or a name two distributions claim. Asking for one name with :meth:`Registry.get` always
   raises: the caller wanted that object.
-- ``DEZERO_DISABLED_PLUGINS=dist,dist:name`` switches off whole distributions or single entries,
-  as if they were not installed (read at the first scan, and again after :meth:`Registry.refresh`).
+- ``DEZERO_DISABLED_PLUGINS=dist,dist:name`` (commas or spaces) switches off whole distributions or
+  single entries, as if they were not installed (read at the first scan, and again after
+  :meth:`Registry.refresh`); a name that matches nothing installed is an error, not a silent no-op.
 """
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from dezero_core.discovery.errors import (
+    PluginConfigError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
@@ -48,7 +51,7 @@ GROUPS = (
 )
 
 ERRORS_ENV = "DEZERO_PLUGIN_ERRORS"  # warn (default) | raise | ignore
-DISABLED_ENV = "DEZERO_DISABLED_PLUGINS"  # comma-separated distribution names or dist:name
+DISABLED_ENV = "DEZERO_DISABLED_PLUGINS"  # distribution names or dist:name, comma- or space-separated
 IN_PROCESS = "__main__"  # the distribution name of objects registered with Registry.register
 
 _NOT_LOADED = object()
@@ -63,10 +66,31 @@ def error_policy() -> str:
 
 
 def disabled_plugins() -> frozenset[str]:
-    """Distributions (or ``dist:name`` entries) switched off with DEZERO_DISABLED_PLUGINS."""
-    raw = os.environ.get(DISABLED_ENV, "")
-    parts = (p.strip() for p in raw.split(","))
+    """Distributions (or ``dist:name`` entries) switched off with DEZERO_DISABLED_PLUGINS.
+
+    Names are separated by commas, spaces or both (``dist-a,dist-b``, ``"dist-a dist-b"``).
+    """
+    parts = re.split(r"[\s,]+", os.environ.get(DISABLED_ENV, ""))
     return frozenset(_canonical_qualified(p) for p in parts if p)
+
+
+def check_disabled_plugins(installed: Iterable[EntryPointInfo]) -> None:
+    """Refuse a DEZERO_DISABLED_PLUGINS that names something not installed: a typo would otherwise
+    leave the plugin it meant running, without a word."""
+    off = disabled_plugins()
+    if not off:
+        return
+    infos = list(installed)
+    dists = {info.dist for info in infos}
+    entries = {f"{info.dist}:{info.name}" for info in infos}
+    unknown = sorted(item for item in off if item not in (entries if ":" in item else dists))
+    if unknown:
+        hints = [f"{item} (did you mean {', '.join(close)}?)" if (close := difflib.get_close_matches(
+                     item, entries if ":" in item else dists, n=3)) else item for item in unknown]
+        raise PluginConfigError(
+            f"{DISABLED_ENV}={os.environ.get(DISABLED_ENV, '')!r} names what no installed distribution "
+            f"provides: {'; '.join(hints)}. Give distribution names or dist:name entries, separated by "
+            f"commas or spaces; installed distributions with plugins: {', '.join(sorted(dists))}.")
 
 
 def _canonical_qualified(text: str) -> str:
@@ -309,7 +333,9 @@ def _snapshot() -> dict[str, list[EntryPointInfo]]:
     with _SNAPSHOT_LOCK:
         if _SNAPSHOT is None:
             by_group: dict[str, list[EntryPointInfo]] = {}
-            for info in installed_entry_points("dezero."):
+            installed = installed_entry_points("dezero.")
+            check_disabled_plugins(installed)
+            for info in installed:
                 by_group.setdefault(info.group, []).append(info)
             _SNAPSHOT = by_group
         return _SNAPSHOT

@@ -11,6 +11,7 @@ import pytest
 import dezero_core
 from dezero_core import functions as F
 from dezero_core.discovery import (
+    PluginConfigError,
     PluginConflictError,
     PluginLoadError,
     PluginWarning,
@@ -147,6 +148,28 @@ def test_one_entry_can_be_disabled_by_dist_colon_name(install, disable) -> None:
     install("dezero-pair", "1.0", {FUNCTIONS: {"one": "pair_one:one", "two": "pair_two:two"}})
     disable("dezero-pair:two")
     assert "one" in registry(FUNCTIONS) and "two" not in registry(FUNCTIONS)
+
+
+def test_a_space_separated_list_disables_each_name(install, disable) -> None:
+    install(**BROKEN)
+    twins(install)
+    disable("dezero-broken-plugin  dist-a, dist-b:twin")
+    names = registry(FUNCTIONS).names()
+    assert "fine_fn" not in names and "twin" not in names
+
+
+@pytest.mark.parametrize("value,match", [
+    ("dezero-broken-plugn", r"names what no installed distribution provides: dezero-broken-plugn \(did "
+                            r"you mean dezero-broken-plugin[,?]"),
+    ("dezero-broken-plugin:fine_fun", r"dezero-broken-plugin:fine_fun \(did you mean dezero-broken-plugin:fine_fn"),
+    ("dezero-broken-plugin,no-such-dist", r"provides: no-such-dist\. Give distribution names"),
+])
+def test_a_disabled_name_that_matches_nothing_installed_is_refused(install, disable, value, match) -> None:
+    install(**BROKEN)
+    disable(value)
+    with pytest.raises(PluginConfigError, match=match) as info:
+        registry(FUNCTIONS).names()
+    assert isinstance(info.value, ValueError) and "DEZERO_DISABLED_PLUGINS=" in str(info.value)
 
 
 def test_asking_for_a_disabled_name_says_it_is_disabled(install, disable) -> None:
