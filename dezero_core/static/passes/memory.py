@@ -19,12 +19,29 @@ next run.
 """
 from __future__ import annotations
 
+from dezero_core.functions import activations, arithmetic, elementwise, losses, math
+from dezero_core.functions.affine import Linear
+from dezero_core.functions.conv import Col2im, Conv2d, Conv2dGradW, Deconv2d
+from dezero_core.functions.linalg import MatMul
+from dezero_core.functions.pool import MaxPooling, WeightedPooling, WeightedPoolingGrad
+from dezero_core.functions.reduction import Sum
+from dezero_core.functions.statistics import LogSumExp, Max, Mean, Min, Var
+from dezero_core.graph.function import Function
 from dezero_core.static.ir import Buffer, Graph, Node, Value
 from dezero_core.static.passes.fused_ops import OutForward
-from dezero_core.static.passes.fusion import _ELEMENTWISE
 
-#: Function types whose forward always returns a new array (never a view of an input)
-FRESH: tuple[type, ...] = (OutForward, *_ELEMENTWISE)
+
+def _functions_of(*modules: object) -> tuple[type, ...]:
+    return tuple(v for m in modules for v in vars(m).values()
+                 if isinstance(v, type) and issubclass(v, Function) and v.__module__ == m.__name__)
+
+
+#: Function types whose forward always returns an array no input shares memory with: arithmetic,
+#: reductions, products, convolutions, losses. Not: reshapes, transposes, indexing, broadcasts,
+#: im2col (views), dropout (its input itself in test mode), and any type not listed (a plugin's)
+FRESH: tuple[type, ...] = (
+    OutForward, Linear, MatMul, Sum, Mean, Max, Min, Var, LogSumExp, Conv2d, Deconv2d, Conv2dGradW, Col2im,
+    MaxPooling, WeightedPooling, WeightedPoolingGrad, *_functions_of(activations, arithmetic, elementwise, losses, math))
 
 
 def plan_memory(graph: Graph) -> Graph:
