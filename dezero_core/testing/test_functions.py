@@ -6,12 +6,14 @@ and, where declared, the second derivative through ``backward(create_graph=True)
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import pytest
 
 from dezero_core.discovery import registry
+from dezero_core.discovery.registry import DISABLED_ENV
 from dezero_core.graph.variable import Variable
 from dezero_core.testing import harness
 from dezero_core.testing.harness import Case, data_of
@@ -29,14 +31,36 @@ SELECTS = {
 }
 
 
+def checked_names() -> list[tuple[str, str | None]]:
+    """``(name, skip reason or None)`` for every registered function: the suite never loses one silently.
+
+    A name several distributions claim appears bare (its lookup raises the conflict: a failure) and
+    once per claimant as ``dist:name`` (each is checked); a disabled entry appears as ``dist:name``
+    with the reason its checks do not run (a skip the summary lists).
+    """
+    conflicts = FUNCTIONS.conflicts()
+    found: list[tuple[str, str | None]] = []
+    for name in FUNCTIONS.names():
+        found.append((name, None))
+        found += [(entry.qualified_name, None) for entry in conflicts.get(name, ())]
+    found += [(entry.qualified_name, f"{entry.qualified_name} is disabled by {DISABLED_ENV}="
+                                     f"{os.environ.get(DISABLED_ENV, '')}: its checks do not run")
+              for entry in FUNCTIONS.entries(include_disabled=True) if entry.disabled]
+    return found
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    names = checked_names()
+    skipped = [pytest.param(name, id=name, marks=pytest.mark.skip(reason=why)) for name, why in names if why]
     if "function_name" in metafunc.fixturenames:
-        metafunc.parametrize("function_name", FUNCTIONS.names())
+        metafunc.parametrize("function_name", [name for name, why in names if not why] + skipped)
     if "case" in metafunc.fixturenames:
         selects = SELECTS[metafunc.function.__name__]
         params = [pytest.param(dtype, case, id=f"{dtype}-{case.id}")
-                  for case in harness.cases(FUNCTIONS.names(), FUNCTIONS.get) if selects(case)
+                  for case in harness.cases([name for name, why in names if not why], FUNCTIONS.get)
+                  if selects(case)
                   for dtype in (harness.FLOAT_DTYPES if case.has_float_input else ("float32",))]
+        params += [pytest.param(None, None, id=p.id, marks=p.marks) for p in skipped]
         metafunc.parametrize("dtype,case", params)
 
 
