@@ -8,12 +8,15 @@ model trains with the same command.
 from __future__ import annotations
 
 import argparse
+import math
+import shlex
+import tempfile
 import inspect
 import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 from dezero_core.data.arrays import namespace
 
@@ -31,24 +34,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     parser.add_argument("--dataset", default=d["dataset"], help=f"a dezero.datasets name (default {d['dataset']})")
     parser.add_argument("--model", default=d["model"], help=f"a dezero.models name (default {d['model']})")
-    parser.add_argument("--hidden", default=d["hidden"], metavar="SIZES",
+    parser.add_argument("--hidden", default=d["hidden"], metavar="SIZES", type=hidden_sizes,
                         help=f"hidden layer sizes of an MLP, comma-separated (default {d['hidden']})")
-    parser.add_argument("--epochs", type=int, default=d["epochs"], help=f"epochs in total (default {d['epochs']})")
-    parser.add_argument("--batch-size", type=int, default=d["batch_size"],
+    parser.add_argument("--epochs", type=at_least(1), default=d["epochs"], help=f"epochs in total (default {d['epochs']})")
+    parser.add_argument("--batch-size", type=at_least(1), default=d["batch_size"],
                         help=f"samples per batch (default {d['batch_size']})")
     parser.add_argument("--optimizer", default=d["optimizer"],
                         help=f"a dezero.optimizers name (default {d['optimizer']})")
-    parser.add_argument("--lr", type=float, default=d["lr"], help=f"learning rate (default {d['lr']})")
+    parser.add_argument("--lr", type=learning_rate, default=None,
+                        help=f"learning rate (default {d['lr']}; on --resume, the checkpoint's)")
     parser.add_argument("--backend", default=d["backend"],
                         help="a dezero.backends name, or auto: the best usable one (default auto)")
-    parser.add_argument("--seed", type=int, default=d["seed"], help=f"random seed (default {d['seed']})")
+    parser.add_argument("--seed", type=at_least(0), default=d["seed"], help=f"random seed (default {d['seed']})")
     parser.add_argument("--out", default=d["out"],
                         help=f"folder for {REPORT}, {CHECKPOINT} and {HISTORY} (default ./{d['out']})")
     parser.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
                         help=f"continue from a checkpoint (default: OUT/{CHECKPOINT}) up to --epochs")
-    parser.add_argument("--checkpoint-every", type=int, default=None, metavar="BATCHES",
+    parser.add_argument("--checkpoint-every", type=at_least(1), default=None, metavar="BATCHES",
                         help="also checkpoint every this many batches, not only after every epoch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low`` (argparse names the flag in its error)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def learning_rate(text: str) -> float:
+    """An argparse type: a finite positive number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text}")
+    return value
+
+
+def hidden_sizes(text: str) -> str:
+    """An argparse type: comma-separated positive integers (kept as written, for the run's record)."""
+    parts = [s.strip() for s in text.split(",") if s.strip()]
+    if not parts or not all(s.isdigit() and int(s) > 0 for s in parts):
+        raise argparse.ArgumentTypeError(f"must be comma-separated positive integers such as 128 or 64,32; "
+                                         f"got {text!r}")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,10 +120,10 @@ def _train(args: argparse.Namespace) -> int:
     classify = _is_integral(t0)
     n_out = _n_classes(train_set) if classify else int(_prod(t0.shape[1:]))
     model = _build_model(args.model, args.hidden, n_out, x0)
-    optimizer = _build_optimizer(args.optimizer, args.lr).setup(model)
+    optimizer = _build_optimizer(args.optimizer, DEFAULTS["lr"] if args.lr is None else args.lr).setup(model)
     loss_fn = F.softmax_cross_entropy if classify else F.mean_squared_error
 
-    os.makedirs(args.out, exist_ok=True)
+    _check_writable(args.out)
     checkpoint = os.path.join(args.out, CHECKPOINT)
     report = os.path.join(args.out, REPORT)
     extensions: list[Any] = [] if args.quiet else [ProgressBar()]
@@ -98,12 +137,21 @@ def _train(args: argparse.Namespace) -> int:
                           backend=backend, extensions=extensions)
     if args.resume is not None:
         trainer.load_checkpoint(args.resume or checkpoint)
+        if trainer.epoch >= args.epochs:
+            print(f"dezero train: nothing to train: {args.resume or checkpoint} already holds {trainer.epoch} "
+                  f"epochs and --epochs is {args.epochs}; pass a larger --epochs to train further", file=sys.stderr)
+            return 0
+        _apply_learning_rate(trainer.optimizer, args.lr)
         print(f"resumed from {args.resume or checkpoint} at epoch {trainer.epoch}, batch {trainer.iteration}",
               file=sys.stderr)
     print(f"training {args.model} on {args.dataset} ({len(train_set)} training, {len(test_set)} test samples) "
           f"on {backend.name}, {args.epochs} epochs", file=sys.stderr)
-    start = time.perf_counter()
-    trainer.fit(args.epochs)
+    start, started = time.perf_counter(), time.time()
+    try:
+        trainer.fit(args.epochs)
+    except KeyboardInterrupt:
+        print(_interrupted(trainer, args, checkpoint, started), file=sys.stderr)
+        return 130
     seconds = time.perf_counter() - start
     if not trainer.history:
         raise ValueError(f"nothing was trained: the checkpoint is already at epoch {trainer.epoch}; "
@@ -115,6 +163,62 @@ def _train(args: argparse.Namespace) -> int:
               else f"test loss {last['test_loss']:.4g}")
     print(f"{metric} after {trainer.epoch} epochs ({seconds:.1f} s); wrote {report}, {checkpoint}")
     return 0
+
+
+def _check_writable(folder: str) -> None:
+    """Create ``folder`` and make sure files can be written there, before any training."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(f"--out {folder}: cannot write there ({exc.strerror or exc}); choose another --out "
+                         f"or make {os.path.abspath(folder)} writable") from None
+
+
+def _apply_learning_rate(optimizer: Any, lr: float | None) -> None:
+    """On resume, ``--lr`` replaces the checkpoint's learning rate, and either way the run says which."""
+    name = next((n for n in ("lr", "alpha") if n in getattr(optimizer, "hyperparams", ())), None)
+    if name is None:
+        if lr is not None:
+            print(f"dezero train: --lr {lr} ignored: {type(optimizer).__name__} has no learning rate", file=sys.stderr)
+        return
+    saved = getattr(optimizer, name)
+    if lr is None or lr == saved:
+        print(f"dezero train: learning rate {saved} (from the checkpoint)", file=sys.stderr)
+        return
+    setattr(optimizer, name, lr)
+    print(f"dezero train: learning rate {lr} (from --lr; the checkpoint had {saved})", file=sys.stderr)
+
+
+def _interrupted(trainer: Any, args: argparse.Namespace, checkpoint: str, started: float) -> str:
+    """The one line printed on Ctrl-C: where training stopped, the last checkpoint and how to resume."""
+    from dezero_core.training.checkpoint import CheckpointError, load_checkpoint
+
+    where = f"interrupted in epoch {trainer.epoch + 1} after {trainer.iteration} batches"
+    resumed = args.resume is not None and os.path.abspath(args.resume or checkpoint) == os.path.abspath(checkpoint)
+    try:
+        fresh = os.path.getmtime(checkpoint) >= started or resumed
+        state = load_checkpoint(checkpoint) if fresh else None
+    except (OSError, CheckpointError):
+        state = None
+    if state is None:
+        return f"dezero train: {where}; no checkpoint was written yet: start again with {_command_line(args, None)}"
+    return (f"dezero train: {where}; the last checkpoint, {checkpoint}, holds epoch {state['epoch']} batch "
+            f"{state['iteration']}: resume with {_command_line(args, checkpoint)}")
+
+
+def _command_line(args: argparse.Namespace, resume: str | None) -> str:
+    """The ``dezero train`` command of ``args`` (options that differ from the defaults), resuming
+    from ``resume`` when given."""
+    words = ["dezero", "train"]
+    for key, value in sorted(vars(args).items()):
+        if key in ("resume", "quiet") or value is None or value is False or value == DEFAULTS.get(key):
+            continue
+        words += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    if resume is not None:
+        words += ["--resume", resume]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 class RunConfig:
@@ -179,6 +283,7 @@ def _build_model(name: str, hidden: str, n_out: int, sample: Any) -> Any:
     from dezero_core.discovery import registry
 
     factory = registry("dezero.models").get(name)
+    _refuse_base_class(factory, "forward", "--model", "dezero.models")
     params = inspect.signature(factory).parameters
     if "fc_output_sizes" in params:
         if sample.ndim != 2 or not namespace(sample).isdtype(sample.dtype, "real floating"):
@@ -204,9 +309,24 @@ def _build_optimizer(name: str, lr: float) -> Any:
     from dezero_core.discovery import registry
 
     factory = registry("dezero.optimizers").get(name)
+    _refuse_base_class(factory, "update_one", "--optimizer", "dezero.optimizers")
     params = inspect.signature(factory).parameters
     if "lr" in params:
         return factory(lr=lr)
     if "alpha" in params:
         return factory(alpha=lr)
     return factory()
+
+
+def _refuse_base_class(factory: Any, method: str, flag: str, group: str) -> None:
+    """ValueError when ``factory`` is a base class (one that leaves ``method`` to its subclasses,
+    such as Model or Optimizer), listing what can be chosen instead."""
+    from dezero_core.discovery import registry
+    from dezero_core.layers.layer import Layer
+    from dezero_core.optimizers.optimizer import Optimizer
+
+    bases = {getattr(Layer, "forward"), getattr(Optimizer, "update_one")}
+    if isinstance(factory, type) and getattr(factory, method, None) in bases:
+        others = [n for n in registry(group).names() if n != factory.__name__]
+        raise ValueError(f"{flag} {factory.__name__} is the base class that {group} entries build on, not "
+                         f"something to train with; choose one of: {', '.join(others)}")

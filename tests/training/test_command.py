@@ -8,9 +8,13 @@ from dezero_core.training import command, load_checkpoint
 
 
 def train(*argv):
-    parser = argparse.ArgumentParser()
+    """The exit status of ``dezero train ARGV`` (argparse's refusals included: status 2)."""
+    parser = argparse.ArgumentParser(prog="dezero train")
     command.add_arguments(parser)
-    return command.run(parser.parse_args(list(argv)))
+    try:
+        return command.run(parser.parse_args(list(argv)))
+    except SystemExit as exc:
+        return exc.code
 
 
 def test_default_run_reaches_95_percent_on_the_digits_and_writes_its_outputs(tmp_path, capsys):
@@ -31,7 +35,7 @@ def test_resume_continues_up_to_the_new_epoch_count(tmp_path):
 def test_resume_from_a_damaged_checkpoint_fails_cleanly(tmp_path, capsys):
     (tmp_path / "checkpoint.dzc").write_bytes(b"DEZERO-CHECKPOINT 1\n" + b"\0" * 50)
     assert train("--out", str(tmp_path), "--resume", "--quiet") == 2
-    assert "truncated or damaged" in capsys.readouterr().err
+    assert "checkpoint.dzc is truncated or damaged" in capsys.readouterr().err
 
 
 def test_unknown_dataset_lists_the_installed_ones(tmp_path, capsys):
@@ -53,7 +57,7 @@ def test_unknown_optimizer_lists_the_installed_ones(tmp_path, capsys):
 @pytest.mark.parametrize("size", ["0", "-3"])
 def test_batch_size_must_be_positive(tmp_path, capsys, size):
     assert train("--batch-size", size, "--out", str(tmp_path)) == 2
-    assert f"batch_size must be a positive integer, got {size}" in capsys.readouterr().err
+    assert f"argument --batch-size: must be at least 1, got {size}" in capsys.readouterr().err
 
 
 def test_float_labels_train_a_regression_with_mean_squared_error(tmp_path, capsys):
@@ -63,7 +67,8 @@ def test_float_labels_train_a_regression_with_mean_squared_error(tmp_path, capsy
 
 def test_bad_hidden_sizes_are_an_error(tmp_path, capsys):
     assert train("--dataset", "Spiral", "--hidden", "a,b", "--out", str(tmp_path)) == 2
-    assert "--hidden must be comma-separated integers" in capsys.readouterr().err
+    assert "argument --hidden: must be comma-separated positive integers such as 128 or 64,32; got 'a,b'" \
+        in capsys.readouterr().err
 
 
 def test_the_dezero_command_dispatches_to_train(tmp_path):
