@@ -50,6 +50,14 @@ _LAZY = {
     "flushing_denormals": "dezero_core.backend.denormals",
     "get_flush_denormal": "dezero_core.backend.denormals",
     "set_flush_denormal": "dezero_core.backend.denormals",
+    # Define-and-Run (static graphs)
+    "symbol": "dezero_core.static",
+    "constant": "dezero_core.static",
+    "compile": "dezero_core.static",
+    "grad": "dezero_core.static",
+    "cond": "dezero_core.static",
+    "while_loop": "dezero_core.static",
+    "load_compiled": "dezero_core.static",
 }
 
 

@@ -28,13 +28,20 @@ def data_of(x: Any) -> Any:
     return x.data if isinstance(x, Variable) else x
 
 
+def checked_array(x: Any) -> Any:
+    """The array an input *check* reads: ``data_of(x)``, or for a Define-and-Run symbol the array it
+    had when its graph was traced (checks run once then; a symbol's values are never computed on)."""
+    data = data_of(x)
+    return getattr(data, "dezero_example", None) if type(data).__name__.startswith("Placeholder") else data
+
+
 def _kind(cache: dict[Any, bool], x: Any, kind: str) -> bool:
     dtype = x.dtype
     key = (type(dtype), dtype)  # the type first: dtypes of different libraries never get compared
     try:
         return cache[key]
     except KeyError:
-        cache[key] = result = backend_of(data_of(x)).xp.isdtype(dtype, kind)
+        cache[key] = result = backend_of(checked_array(x)).xp.isdtype(dtype, kind)
         return result
 
 
@@ -115,7 +122,9 @@ def check_labels(fn: str, t: Any, num_classes: int, ignore_index: int | None = N
     Reads the labels back once (one small reduction); the message gives the first offending value
     and its position.
     """
-    data = data_of(t)
+    data = checked_array(t)
+    if data is None:  # a symbol without example values: nothing to check before it runs
+        return
     if not is_integral(data):
         raise TypeError(f"{fn}: labels t must be integer class indices, got dtype {data.dtype}; "
                         f"cast them with astype to int64")

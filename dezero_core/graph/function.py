@@ -33,6 +33,12 @@ _ONE_NEEDED = (True,)
 #: array type -> the ``ops`` namespace of the backend owning it: one dict lookup per call
 _ops_by_type: dict[type, Any] = {}
 
+#: Define-and-Run (:mod:`dezero_core.static`) maps the type of a symbol's ``data`` to this marker in
+#: ``_ops_by_type`` and sets ``symbolic_call``: a call with a symbolic input is recorded as a graph
+#: node (``symbolic_call(function, inputs)``) instead of computed. Costs one ``is`` test per call.
+SYMBOLIC: Any = object()
+symbolic_call: Callable[["Function", tuple], Any] | None = None
+
 
 class Function:
     """A differentiable operation: ``forward`` on arrays, ``backward`` on arrays or Variables.
@@ -57,6 +63,8 @@ class Function:
         x = inputs[0]
         data = x.data
         ops = _ops_by_type.get(type(data)) or _ops_of(data)
+        if ops is SYMBOLIC:
+            return symbolic_call(self, inputs)  # type: ignore[misc]
         try:
             y = self.forward(ops, data)
         except (ValueError, TypeError, IndexError) as exc:
@@ -81,14 +89,20 @@ class Function:
         xs = inputs
         for x in inputs:
             if not isinstance(x, Variable):
+                if symbolic_call is not None and _any_symbolic(inputs):
+                    return symbolic_call(self, inputs)
                 xs = tuple([x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs])
                 break
         first = xs[0].data
         ops = _ops_by_type.get(type(first)) or _ops_of(first)
+        if ops is SYMBOLIC:
+            return symbolic_call(self, inputs)  # type: ignore[misc]
         data = []
         for x in xs:
             d = x.data
             if type(d) is not type(first) and (_ops_by_type.get(type(d)) or _ops_of(d)) is not ops:
+                if _ops_by_type.get(type(d)) is SYMBOLIC:
+                    return symbolic_call(self, inputs)  # type: ignore[misc]
                 raise _mixed_backends(self, xs)
             data.append(d)
         try:
@@ -151,6 +165,11 @@ class Function:
 def _run_hooks(fn: Function, xs: tuple, outputs: tuple) -> None:
     for hook in forward_hooks:
         hook(fn, xs, outputs)
+
+
+def _any_symbolic(inputs: tuple) -> bool:
+    """Whether a Define-and-Run symbol is among ``inputs`` (checked only when raw inputs are present)."""
+    return any(isinstance(x, Variable) and _ops_by_type.get(type(x.data)) is SYMBOLIC for x in inputs)
 
 
 def _constant(obj: Any, inputs: tuple) -> Variable:

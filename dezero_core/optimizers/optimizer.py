@@ -22,6 +22,10 @@ from dezero_core.serialization import copy_like
 #: (set to None) their gradients. Plain callables, as in the book.
 Hook = Callable[[list[Parameter]], None]
 
+#: set by Define-and-Run (:mod:`dezero_core.static`): while a function is traced, ``update()`` is
+#: recorded as a node of the graph (``trace_update(optimizer)`` returns True) instead of run
+trace_update: Callable[["Optimizer"], bool] | None = None
+
 
 class Optimizer:
     """Base class: subclasses list their ``hyperparams``, create ``init_state`` and write ``update_one``."""
@@ -57,6 +61,8 @@ class Optimizer:
 
     def update(self) -> None:
         """One step: run the hooks, then update every parameter that has a gradient, by name."""
+        if trace_update is not None and trace_update(self):
+            return
         target = self.target
         if target is None:
             raise RuntimeError(f"{type(self).__name__}.update() before setup(target): call setup(model) first")

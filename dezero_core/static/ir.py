@@ -219,9 +219,7 @@ class Graph:
     # -- printing -------------------------------------------------------------------------------
     def __str__(self) -> str:
         lines = ["graph(" + ", ".join(v.describe() for v in self.inputs) + "):"]
-        lines += [f"  {v.describe()}" + (f"  # {v.source.name}" if v.kind == "param" and getattr(v.source, "name", None)
-                                          and v.source.name != v.name else "")
-                  for v in self.params]
+        lines += [f"  {v.describe()}" for v in self.params]
         lines += [f"  {v!r}: const {_short(v.source)}" for v in self.consts]
         lines += ["  " + format_node(n) for n in self.nodes]
         lines.append("  return " + ", ".join(repr(v) for v in self.outputs))
@@ -273,8 +271,8 @@ def format_node(node: Node) -> str:
         head = f"{node.op}({args})"
     else:
         head = f"{outs + ' = ' if outs else ''}{node.op}({args})"
-    attrs = {k: v for k, v in (function_attrs(node.fn) if node.kind == "call" else node.attrs).items()
-             if _printable(v)}
+    shown = function_attrs(node.fn) if node.kind == "call" else node.attrs if node.kind == "backward" else {}
+    attrs = {k: v for k, v in shown.items() if _printable(v)}
     text = head + (" [" + ", ".join(f"{k}={_short(v)}" for k, v in attrs.items()) + "]" if attrs else "")
     plan = []
     if node.out and any(b is not None for b in node.out):

@@ -1,0 +1,168 @@
+"""The backward pass derived at definition time from each Function's array-level ``backward``.
+
+:func:`grad_values` walks the recorded forward nodes from an output exactly as eager mode's engine
+walks Functions (latest generation first, ties in the order they were queued) and records one
+``backward`` node per forward node, plus one ``Add`` node wherever two gradients meet. Because the
+order and the kernels are eager's, a compiled gradient equals the eager one bit for bit. Gradients
+flow to every value that requires one (as eager computes the batch's gradient too); dead-code
+elimination then drops those nobody reads.
+"""
+from __future__ import annotations
+
+import heapq
+from typing import Any, Sequence
+
+from dezero_core.functions.arithmetic import Add
+from dezero_core.graph import function as _function
+from dezero_core.graph.function import Function
+from dezero_core.static.ir import Node, Value
+from dezero_core.static.symbolic import (
+    Symbol,
+    describe,
+    example_of,
+    make_symbol,
+    output_values,
+    record,
+    run_forward,
+)
+
+
+class OnesLike(Function):
+    """The gradient seed: ``ones_like(x)`` (eager's ``root.grad`` default)."""
+
+    def forward(self, xp: Any, x: Any) -> Any:
+        return xp.ones_like(x)
+
+
+def run_backward(fn: Any, xs: Sequence[Any], ys: Sequence[Any], gys: Sequence[Any], needs: tuple) -> tuple:
+    """``fn.backward`` on arrays as eager's engine calls it; the gradients for the needed inputs."""
+    first = next(a for a in xs if hasattr(a, "dtype"))
+    ops = _function._ops_by_type.get(type(first)) or _function._ops_of(first)
+    fn.needs_grad = needs
+    y = ys[0] if len(ys) == 1 else tuple(ys)
+    gy = gys[0] if len(gys) == 1 else tuple(gys)
+    gxs = fn.backward(ops, tuple(xs), y, gy)
+    return gxs if type(gxs) is tuple else (gxs,)
+
+
+class Gradients:
+    """Records gradient nodes (running them on the examples where those are known)."""
+
+    example = staticmethod(example_of)
+
+    def grads(self, root: Value, seed: Value | None = None) -> dict[int, Value]:
+        """value id -> gradient value of every value ``root`` depends on that requires a gradient."""
+        if root.producer is None:
+            raise ValueError(f"cannot differentiate {describe(root)}: it is not computed in the graph")
+        if seed is None:
+            seed = self._call(OnesLike(), [root])[0]
+        grads: dict[int, Value] = {root.id: seed}
+        generation: dict[int, int] = {}
+
+        def gen_of(node: Node) -> int:
+            # eager: a function's generation is the largest of its inputs'; an output's is one more
+            if id(node) in generation:
+                return generation[id(node)]
+            stack = [node]
+            while stack:
+                n = stack.pop()
+                if id(n) in generation:
+                    continue
+                pending = [v.producer for v in n.inputs
+                           if v is not None and v.producer is not None and id(v.producer) not in generation]
+                if pending:
+                    stack.append(n)
+                    stack.extend(pending)
+                    continue
+                generation[id(n)] = max([generation[id(v.producer)] + 1 for v in n.inputs
+                                         if v is not None and v.producer is not None] or [0])
+            return generation[id(node)]
+
+        first = root.producer
+        heap = [(-gen_of(first), 0, id(first), first)]
+        queued = {id(first)}
+        while heap:
+            node = heapq.heappop(heap)[3]
+            if node.kind != "call":
+                raise NotImplementedError(f"gradients through {node.op} nodes are not supported (a gradient of a "
+                                          f"gradient in a static graph): differentiate in eager mode")
+            gys = [grads.get(o.id) for o in node.outputs]
+            if all(g is None for g in gys):
+                continue
+            xs = node.inputs
+            needs = tuple(bool(x is not None and x.requires_grad) for x in xs)
+            if not any(needs):
+                continue
+            if not hasattr(node.fn, "backward") or type(node.fn).backward is Function.backward:
+                raise TypeError(f"{node.op} has no array-level backward: it cannot be differentiated in a "
+                                f"compiled graph. Give {type(node.fn).__name__} a backward(xp, xs, y, gy) method.")
+            gxs = self._backward(node, needs, gys)
+            for x, gx in zip(xs, gxs):
+                if gx is None:
+                    continue
+                old = grads.get(x.id)
+                grads[x.id] = gx if old is None else self._call(Add(), [old, gx])[0]
+                creator = x.producer
+                if creator is not None and id(creator) not in queued:
+                    queued.add(id(creator))
+                    heapq.heappush(heap, (-gen_of(creator), len(queued), id(creator), creator))
+        return grads
+
+    def _call(self, fn: Function, inputs: list[Value]) -> list[Value]:
+        """Record ``fn(*inputs)`` (running it on the examples when they are known)."""
+        examples = [self.example(v) for v in inputs]
+        fn.needs_grad = tuple(v.requires_grad for v in inputs)
+        node = record("call", fn, inputs, 1)
+        ys = run_forward(fn, examples) if all(e is not None for e in examples) else None
+        return output_values(node, ys, False, 1 if ys is None else len(ys))
+
+    def _backward(self, node: Node, needs: tuple, gys: list[Value | None]) -> list[Value | None]:
+        """Record the backward node of forward node ``node``; one gradient value (or None) per input."""
+        xs, ys = node.inputs, node.outputs
+        ex_x = [self.example(v) for v in xs]
+        ex_y = [self.example(v) for v in ys]
+        ex_g = [self.example(g) for g in gys]
+        known = all(e is not None for e in ex_x + ex_y) and all(
+            e is not None for g, e in zip(gys, ex_g) if g is not None)
+        gx_examples = run_backward(node.fn, ex_x, ex_y, ex_g, needs) if known else None
+        if gx_examples is not None:  # a backward may give None for an input it cannot differentiate
+            needs = tuple(n and gx_examples[i] is not None for i, n in enumerate(needs))
+        back = record("backward", node.fn, [*xs, *ys, *gys],
+                      sum(needs), {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs})
+        picked = [gx_examples[i] for i, n in enumerate(needs) if n] if gx_examples is not None else None
+        outs = output_values(back, picked, False, sum(needs))
+        result: list[Value | None] = []
+        k = 0
+        for n in needs:
+            if n:
+                result.append(outs[k])
+                k += 1
+            else:
+                result.append(None)
+        return result
+
+
+def grad(outputs: Any, inputs: Any) -> Any:
+    """Symbolic gradients: ``d sum(outputs) / d input`` for each of ``inputs`` (symbols).
+
+    ``outputs`` is a symbol (or a list: their gradients add up, each seeded with ones); returns one
+    symbol per input (a list for a list), which compiles like any other symbol. An input the outputs
+    do not depend on gets None.
+    """
+    single = isinstance(inputs, Symbol)
+    ins = [inputs] if single else list(inputs)
+    outs = [outputs] if isinstance(outputs, Symbol) else list(outputs)
+    for s in [*ins, *outs]:
+        if not isinstance(s, Symbol):
+            raise TypeError(f"dz.grad takes symbols (dz.symbol, or results of functions of symbols), got "
+                            f"{type(s).__name__}")
+    g = Gradients()
+    total: dict[int, Value] = {}
+    for s in outs:
+        for vid, gv in g.grads(s.data.value).items():
+            total[vid] = gv if vid not in total else g._call(Add(), [total[vid], gv])[0]
+    result = []
+    for s in ins:
+        gv = total.get(s.data.value.id)
+        result.append(None if gv is None else make_symbol(gv, example_of(gv)))
+    return result[0] if single else result

@@ -1,0 +1,91 @@
+"""``dz.compile(symbols)``: a graph defined symbolically, called with its inputs by name."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from dezero_core.backend.selection import backend_of
+from dezero_core.graph.variable import Variable, _new_variable
+from dezero_core.static.build import build_graph
+from dezero_core.static.executor import Executor
+from dezero_core.static.ir import Graph, Value
+from dezero_core.static.symbolic import Symbol, dtype_name
+
+
+class SymbolicFunction:
+    """The compiled graph of symbols: ``f(a=..., b=...)`` (or positionally, in ``f.input_names`` order)
+    returns a Variable, or a tuple of Variables when compiled from a list of symbols."""
+
+    def __init__(self, outputs: "Symbol | Sequence[Symbol]", passes: Any = None) -> None:
+        from dezero_core.static.passes import run_passes
+
+        self._single = isinstance(outputs, Symbol)
+        symbols = [outputs] if self._single else list(outputs)
+        graph = build_graph([s.data.value for s in symbols])
+        graph.output_structure = "single" if self._single else "tuple"
+        self.graph: Graph = run_passes(graph, passes)
+        self._executors: dict[int, Executor] = {}
+
+    @property
+    def input_names(self) -> list[str]:
+        """The graph's inputs, in positional order."""
+        return [v.name for v in self.graph.inputs]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        arrays = self._bind(args, kwargs)
+        if arrays:
+            backend = backend_of(arrays[0])
+        else:
+            from dezero_core.static.trace import _graph_backend
+
+            backend = _graph_backend(self.graph)
+        ex = self._executors.get(id(backend))
+        if ex is None:
+            ex = self._executors[id(backend)] = Executor(self.graph, backend)
+        outs = [_new_variable(a if type(a) is ex._array_type() else backend.asarray(a), False)
+                for a in ex.run(arrays)]
+        return outs[0] if self._single else tuple(outs)
+
+    def _bind(self, args: tuple, kwargs: dict) -> list[Any]:
+        """The input arrays in graph order; errors name the symbol and what it expects."""
+        inputs = self.graph.inputs
+        names = [v.name for v in inputs]
+        if len(args) > len(inputs):
+            raise TypeError(f"compiled graph takes {len(inputs)} input(s) ({', '.join(names) or 'none'}), "
+                            f"got {len(args)} positional arguments")
+        given: dict[str, Any] = dict(zip(names, args))
+        for k, a in kwargs.items():
+            if k not in names:
+                import difflib
+
+                close = difflib.get_close_matches(k, names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise TypeError(f"compiled graph has no input named {k!r}; its inputs are "
+                                f"{', '.join(names) or 'none'}.{hint}")
+            if k in given:
+                raise TypeError(f"compiled graph got input {k!r} twice (positionally and by name)")
+            given[k] = a
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise TypeError(f"compiled graph is missing input(s) {', '.join(missing)}: call it with "
+                            + ", ".join(f"{n}=<array>" for n in names))
+        return [_check(v, given[v.name]) for v in inputs]
+
+
+def _check(v: Value, a: Any) -> Any:
+    """``a`` as an array that symbol ``v`` allows (its declared shape and dtype)."""
+    if isinstance(a, Variable):
+        a = a.data
+    if isinstance(a, (bool, int, float)):
+        from dezero_core.backend.selection import get_backend
+
+        a = get_backend().asarray(a, dtype=None if v.dtype is None else getattr(get_backend().xp, v.dtype))
+    if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+        raise TypeError(f"input {v.name!r} takes an array, got {type(a).__name__}")
+    if v.shape is not None:
+        shape = tuple(a.shape)
+        if len(shape) != len(v.shape) or any(d is not None and d != s for d, s in zip(v.shape, shape)):
+            want = "(" + ", ".join("any" if d is None else str(d) for d in v.shape) + ")"
+            raise ValueError(f"input {v.name!r} expects shape {want}, got {shape}")
+    if v.dtype is not None and dtype_name(a.dtype) != v.dtype:
+        raise TypeError(f"input {v.name!r} expects dtype {v.dtype}, got {dtype_name(a.dtype)}; cast it with astype")
+    return a

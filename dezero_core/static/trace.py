@@ -1,0 +1,448 @@
+"""Tracing a Python function into a graph, and the compiled function that replays it.
+
+``dz.compile(fn)`` returns a :class:`CompiledFunction`. Its first call *traces*: ``fn`` runs once
+with symbols in place of its array arguments (every Function call is recorded; ``loss.backward()``
+derives the gradient nodes; ``optimizer.update()`` becomes an update node), the graph is built,
+optimised by the passes and compiled into an :class:`~dezero_core.static.executor.Executor`, and
+then *replayed* for the actual result. Later calls whose guards match replay directly.
+
+Guards (the key of the graph cache): each array argument's backend type, shape, dtype and (for
+Variables) requires_grad, every other argument's value (Python scalars) or identity (objects),
+the ``train`` and ``enable_backprop`` flags, and each parameter's array type, shape and dtype.
+A miss retraces (at most :data:`CACHE_SIZE` graphs are kept); after :data:`RETRACE_WARNING`
+retraces a warning names the argument that keeps changing.
+
+Reading a value inside the traced function (``float(loss)``, ``if y.data > 0``) is a *graph break*:
+the call runs eagerly instead, with one warning naming the line (``fullgraph=True`` raises
+:class:`GraphBreakError` instead). Nothing of a broken trace has happened: the optimizer did not
+step, random draws and in-place running statistics are rewound.
+"""
+from __future__ import annotations
+
+import collections
+import inspect
+import warnings
+from typing import Any, Callable, Sequence
+
+from dezero_core.backend.selection import backend_of
+from dezero_core.config import ENABLE_BACKPROP, TRAIN
+from dezero_core.graph.variable import Parameter, Variable, _new_variable
+from dezero_core.static.autodiff import Gradients
+from dezero_core.static.build import build_graph, layer_param_names
+from dezero_core.static.executor import Executor
+from dezero_core.static.ir import Graph, Node, Value
+from dezero_core.static.symbolic import (
+    CURRENT_TRACE,
+    Symbol,
+    SymbolValueError,
+    dtype_name,
+    make_symbol,
+    record,
+)
+
+#: graphs kept per compiled function (one per guard key)
+CACHE_SIZE = 8
+#: retraces after which a warning names the argument that keeps changing
+RETRACE_WARNING = 8
+
+
+class GraphBreakError(RuntimeError):
+    """Raised by ``dz.compile(fn, fullgraph=True)`` where ``fn`` reads a value while traced.
+
+    ``where`` is the user's ``file:line``; ``reason`` what was read and what to do instead.
+    """
+
+    def __init__(self, message: str, where: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+        self.reason = reason
+
+
+class GraphBreakWarning(UserWarning):
+    """A traced function read a value: that call (and later ones with the same guards) run eagerly."""
+
+
+class RetraceWarning(UserWarning):
+    """A compiled function keeps being retraced because an argument keeps changing."""
+
+
+# -- the tracing context ------------------------------------------------------------------------
+class Trace:
+    """What one tracing run records beyond the nodes the outputs reach: effects, state to rewind."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.effects: list[Node] = []
+        self.grads = Gradients()
+        self.random_state: Any = None  # the generators' state before the first random node
+        self.saved_state: list[tuple[Any, Any]] = []  # (array, copy) of in-place state of impure nodes
+        self.optimizers: list[Any] = []
+
+    def before_impure(self, fn: Any) -> None:
+        """Before an impure node runs on examples: remember what it changes, to rewind it after."""
+        if self.random_state is None:
+            from dezero_core import random
+
+            self.random_state = random.get_state()
+        for array in _state_arrays(fn):
+            xp = backend_of(array).xp
+            self.saved_state.append((array, xp.asarray(array, copy=True)))
+
+    def rewind(self) -> None:
+        """Undo what running the trace on examples did to random generators and running statistics."""
+        if self.random_state is not None:
+            from dezero_core import random
+
+            random.set_state(self.random_state)
+        for array, saved in reversed(self.saved_state):
+            array[...] = saved
+
+    def backward(self, loss: Symbol) -> None:
+        """``loss.backward()`` while tracing: gradient nodes, then a ``set_grad`` node per parameter."""
+        grads = self.grads.grads(loss.data.value)
+        leaves = _leaves(loss.data.value)
+        for v in leaves:
+            g = grads.get(v.id)
+            if g is None or v.kind not in ("param", "state") or not isinstance(v.source, Variable):
+                continue
+            holder = v.source
+            old = holder._grad
+            if old is not None:  # no cleargrads() before: eager adds to the gradient it holds
+                acc = Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=_GradOf(holder))
+                from dezero_core.functions.arithmetic import Add
+
+                g = self.grads._call(Add(), [acc, g])[0]
+            node = record("set_grad", holder, [g], 0)
+            self.effects.append(node)
+
+    def update(self, optimizer: Any) -> bool:
+        """``optimizer.update()`` while tracing: an update node (run at replay, not now)."""
+        grads = [n.inputs[0] for n in self.effects if n.kind == "set_grad"]
+        self.effects.append(record("update", optimizer, grads, 0))
+        self.optimizers.append(optimizer)
+        return True
+
+
+class _GradOf:
+    """The gradient a Variable holds, read at each run (eager's accumulation without cleargrads)."""
+
+    def __init__(self, holder: Variable) -> None:
+        self.holder = holder
+
+    @property
+    def data(self) -> Any:
+        g = self.holder._grad
+        return g.data if isinstance(g, Variable) else g
+
+    @property
+    def shape(self) -> Any:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+
+def _state_arrays(fn: Any) -> list[Any]:
+    """Arrays an impure Function may change in place: its attributes', one object deep."""
+    found = []
+    for value in vars(fn).values():
+        candidates = [value] + (list(vars(value).values()) if hasattr(value, "__dict__") else [])
+        for c in candidates:
+            if hasattr(c, "shape") and hasattr(c, "dtype") and hasattr(c, "__setitem__"):
+                found.append(c)
+    return found
+
+
+def _leaves(root: Value) -> list[Value]:
+    """The leaf values ``root`` depends on, in first-seen order."""
+    seen, leaves, stack = set(), [], [root]
+    while stack:
+        v = stack.pop()
+        if v.id in seen:
+            continue
+        seen.add(v.id)
+        if v.producer is None:
+            leaves.append(v)
+        else:
+            stack.extend(x for x in v.producer.inputs if x is not None)
+    return sorted(leaves, key=lambda v: v.id)
+
+
+def _trace_update(optimizer: Any) -> bool:
+    trace = CURRENT_TRACE.get()
+    return trace is not None and trace.update(optimizer)
+
+
+# -- arguments ----------------------------------------------------------------------------------
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, Variable)
+
+
+def _arg_key(x: Any) -> Any:
+    if isinstance(x, Variable):
+        d = x.data
+        return (type(d), tuple(d.shape), d.dtype, x.requires_grad)
+    if _is_array(x):
+        return (type(x), tuple(x.shape), x.dtype)
+    if isinstance(x, (bool, int, float, str, type(None))):
+        return (type(x), x)
+    if isinstance(x, (list, tuple)):
+        return (type(x), tuple(_arg_key(e) for e in x))
+    return ("id", id(x))
+
+
+def _flat_arrays(args: Sequence[Any]) -> list[Any]:
+    """The array arguments (Variables and arrays, also inside lists/tuples), in order."""
+    out = []
+    for a in args:
+        if isinstance(a, Variable) or _is_array(a):
+            out.append(a)
+        elif isinstance(a, (list, tuple)):
+            out.extend(_flat_arrays(a))
+    return out
+
+
+# -- the compiled function ----------------------------------------------------------------------
+class Compiled:
+    """One traced graph and its executor (per backend)."""
+
+    def __init__(self, graph: Graph, structure: Any, params: list[tuple[Any, Any]]) -> None:
+        self.graph = graph
+        self.structure = structure
+        self.params = params  # (parameter, (array type, shape, dtype)) guards
+        self._executor: Executor | None = None
+
+    def executor(self, backend: Any) -> Executor:
+        ex = self._executor
+        if ex is None or ex.backend is not backend:
+            ex = self._executor = Executor(self.graph, backend)
+        return ex
+
+    def params_match(self) -> bool:
+        for p, key in self.params:
+            d = p.data
+            if d is None or (type(d), d.shape, d.dtype) != key:
+                return False
+        return True
+
+
+class CompiledFunction:
+    """``fn`` traced into static graphs and replayed (see the module docstring)."""
+
+    def __init__(self, fn: Callable, passes: Any = None, fullgraph: bool = False) -> None:
+        self.fn = fn
+        self.passes = passes
+        self.fullgraph = fullgraph
+        self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
+        self._traces = 0
+        self._last_key: Any = None
+        self._warned = False
+        try:
+            self._arg_names = list(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            self._arg_names = []
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    @property
+    def graph(self) -> Graph:
+        """The graph of the latest call (trace first by calling the function)."""
+        for entry in reversed(self._cache.values()):
+            if isinstance(entry, Compiled):
+                return entry.graph
+        raise RuntimeError(f"{self.__name__} has not been traced yet: call it once first")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key = (tuple([_arg_key(a) for a in args]), tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items())),
+               ENABLE_BACKPROP.get(), TRAIN.get())
+        entry = self._cache.get(key)
+        if entry is not None and (entry == "eager" or entry.params_match()):
+            self._cache.move_to_end(key)
+        else:
+            entry = self._retrace(key, args, kwargs)
+        if entry == "eager":
+            return self.fn(*args, **kwargs)
+        return self._replay(entry, args, kwargs)
+
+    def _replay(self, entry: Compiled, args: tuple, kwargs: dict) -> Any:
+        arrays = [a.data if isinstance(a, Variable) else a for a in _flat_arrays([*args, *kwargs.values()])]
+        graph = entry.graph
+        backend = backend_of(arrays[0]) if arrays else _graph_backend(graph)
+        outs = entry.executor(backend).run(arrays)
+        return _unflatten(entry.structure, iter(outs))
+
+    def _retrace(self, key: Any, args: tuple, kwargs: dict) -> Any:
+        self._traces += 1
+        if self._traces > RETRACE_WARNING + 1 and not self._warned:
+            self._warned = True
+            warnings.warn(f"{self.__name__} was traced {self._traces} times: {self._changing(key)} changes "
+                          f"between calls, and each new value traces a new graph. Pass it as an array (or a "
+                          f"Variable) of a fixed shape, or run this function eagerly.", RetraceWarning,
+                          stacklevel=3)
+        self._last_key = key
+        try:
+            entry: Any = self.trace_call(args, kwargs)
+        except GraphBreakError as exc:
+            if self.fullgraph:
+                raise
+            warnings.warn(f"{self.__name__}: graph break at {exc.where}: it reads a value while traced, so it "
+                          f"runs eagerly. {exc.reason}", GraphBreakWarning, stacklevel=3)
+            entry = "eager"
+        self._cache[key] = entry
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return entry
+
+    def _changing(self, key: Any) -> str:
+        """Which argument differs between ``key`` and the keys of the graphs kept."""
+        for old in reversed(self._cache):
+            for i, (a, b) in enumerate(zip(key[0], old[0])):
+                if a != b:
+                    name = self._arg_names[i] if i < len(self._arg_names) else f"#{i}"
+                    return f"argument {name!r} (position {i})"
+            for (k, a), (k2, b) in zip(key[1], old[1]):
+                if a != b or k != k2:
+                    return f"keyword argument {k!r}"
+            if key[2:] != old[2:]:
+                return "the configuration (train/test mode, no_grad)"
+        return "a parameter's shape or dtype"
+
+    def trace_call(self, args: tuple, kwargs: dict) -> Compiled:
+        """Trace ``fn`` on ``args``: the graph, passes run, ready to replay (nothing of the call happens)."""
+        graph, structure, trace = _trace(self.fn, args, kwargs, self._arg_names)
+        from dezero_core.static.passes import run_passes
+
+        graph = run_passes(graph, self.passes)
+        params = [(v.source, (type(v.source.data), v.source.data.shape, v.source.data.dtype))
+                  for v in graph.params if isinstance(v.source, Parameter)]
+        return Compiled(graph, structure, params)
+
+    def save(self, path: str) -> None:
+        """Save the latest graph and its weights (see :func:`dezero_core.static.save.save_compiled`)."""
+        from dezero_core.static.save import save_compiled
+
+        save_compiled(self.graph, path)
+
+
+def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tuple[Graph, Any, Trace]:
+    """Run ``fn`` on symbols; the built graph, the output structure and the trace."""
+    trace = Trace()
+    counter = iter(range(1 << 30))
+    names = list(arg_names)
+    inputs: list[Value] = []
+
+    def to_symbol(a: Any, name: str) -> Any:
+        if isinstance(a, Variable) or _is_array(a):
+            data = a.data if isinstance(a, Variable) else a
+            rg = isinstance(a, Variable) and a.requires_grad
+            v = Value("input", name, tuple(data.shape), dtype_name(data.dtype), requires_grad=rg)
+            v._example = data  # type: ignore[attr-defined]
+            inputs.append(v)
+            return make_symbol(v, data)
+        if isinstance(a, (list, tuple)):
+            return type(a)(to_symbol(e, f"{name}_{i}") for i, e in enumerate(a))
+        return a
+
+    sym_args = [to_symbol(a, names[i] if i < len(names) and names[i].isidentifier() else f"arg{next(counter)}")
+                for i, a in enumerate(args)]
+    sym_kwargs = {k: to_symbol(v, k) for k, v in kwargs.items()}
+    token = CURRENT_TRACE.set(trace)
+    try:
+        result = fn(*sym_args, **sym_kwargs)
+    except SymbolValueError as exc:
+        raise GraphBreakError(f"{_name_of(fn)}: graph break at {exc.where}: {exc}", exc.where, str(exc)) from exc
+    finally:
+        CURRENT_TRACE.reset(token)
+        trace.rewind()
+    outputs: list[Value] = []
+    structure = _flatten(result, outputs)
+    graph = build_graph(outputs, trace.effects, inputs,
+                        layer_param_names(fn, *args, *kwargs.values(), *trace.optimizers))
+    graph.output_structure = structure
+    return graph, structure, trace
+
+
+def _name_of(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+def _flatten(result: Any, outputs: list[Value]) -> Any:
+    """The structure of ``fn``'s result, with symbols replaced by their position in ``outputs``."""
+    if isinstance(result, Symbol):
+        outputs.append(result.data.value)
+        return ("out", len(outputs) - 1)
+    if isinstance(result, (list, tuple)):
+        return (type(result).__name__, [_flatten(r, outputs) for r in result])
+    if isinstance(result, dict):
+        return ("dict", [(k, _flatten(v, outputs)) for k, v in result.items()])
+    if isinstance(result, Variable):
+        raise GraphBreakError(f"the traced function returns a Variable it did not compute from its arguments "
+                              f"or parameters ({result!r:.60}): return only results of the traced computation")
+    return ("const", result)
+
+
+def _unflatten(structure: Any, outs: Any) -> Any:
+    kind, body = structure
+    if kind == "out":
+        return _new_variable(next(outs), False)
+    if kind in ("list", "tuple"):
+        items = [_unflatten(s, outs) for s in body]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {k: _unflatten(s, outs) for k, s in body}
+    return body
+
+
+def _graph_backend(graph: Graph) -> Any:
+    from dezero_core.backend.selection import get_backend
+
+    for v in graph.params + graph.consts:
+        data = getattr(v.source, "data", v.source)
+        if hasattr(data, "dtype"):
+            return backend_of(data)
+    return get_backend()
+
+
+def trace(fn: Callable, *example_inputs: Any, passes: Any = (), **example_kwargs: Any) -> Graph:
+    """The IR graph of ``fn`` (a model, layer or function) on ``example_inputs``, in inference mode
+    (test mode, no gradients): each node's ``fn`` is the Function instance (its attributes), its
+    ``op`` a stable name; parameters are ``graph.params`` named by their layer path (``l1.W``).
+    ``passes`` (none by default) are run over it. Used by export (ONNX)."""
+    from dezero_core.config import no_grad, test_mode
+    from dezero_core.static.passes import run_passes
+
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    with test_mode(), no_grad():
+        graph, _, _ = _trace(fn, example_inputs, example_kwargs, names)
+    return run_passes(graph, passes)
+
+
+def compile(fn: Any = None, *, passes: Any = None, fullgraph: bool = False) -> Any:
+    """Compile ``fn`` (a Python function, layer or model) into a :class:`CompiledFunction`; or a
+    symbol (or list of symbols) into a :class:`~dezero_core.static.symbolic_graph.SymbolicFunction`.
+
+    Usable as ``@dz.compile`` and ``@dz.compile(fullgraph=True)``. ``passes``: names or callables
+    (None: the default pipeline, ``()``: none).
+    """
+    if fn is None:
+        return lambda f: compile(f, passes=passes, fullgraph=fullgraph)
+    if isinstance(fn, Symbol) or (isinstance(fn, (list, tuple)) and fn and all(isinstance(s, Symbol) for s in fn)):
+        from dezero_core.static.symbolic_graph import SymbolicFunction
+
+        return SymbolicFunction(fn, passes)
+    if not callable(fn):
+        raise TypeError(f"dz.compile takes a function, a layer or model, or symbols; got {type(fn).__name__}")
+    return CompiledFunction(fn, passes, fullgraph)
+
+
+def _install() -> None:
+    from dezero_core.optimizers import optimizer
+
+    optimizer.trace_update = _trace_update
+
+
+_install()
