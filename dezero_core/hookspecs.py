@@ -37,6 +37,14 @@ def dezero_epoch_start(trainer: Any, epoch: int) -> None:
 
 
 @hookspec
+def dezero_before_update(trainer: Any, epoch: int, iteration: int, loss: Any) -> None:
+    """The batch's gradients are computed and not yet applied: ``loss.backward()`` has run, the
+    optimizer's ``update()`` comes next. Read, log or change the gradients of
+    ``trainer.model.params()`` in place here (gradient norms, clipping); ``iteration`` counts the
+    batch from 1 within the epoch, ``loss`` is the batch's loss Variable."""
+
+
+@hookspec
 def dezero_batch_end(trainer: Any, epoch: int, iteration: int, loss: float, accuracy: float | None,
                      batch_size: int) -> None:
     """One optimizer step finished: the batch's mean ``loss`` and ``accuracy`` (None if not computed)."""

@@ -17,9 +17,10 @@ from dezero_core import hookspecs
 from dezero_core import random as dz_random
 from dezero_core.backend.denormals import flushing_denormals
 from dezero_core.backend.protocol import ArrayBackend
-from dezero_core.backend.selection import get_backend, using_backend
+from dezero_core.backend.selection import backend_of, get_backend, using_backend
 from dezero_core.config import no_grad, using_config
 from dezero_core.data.arrays import is_array, namespace
+from dezero_core.graph.transfer import move_array
 from dezero_core.training import distributed
 from dezero_core.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -36,7 +37,8 @@ class Trainer:
     integer labels ``(N,)``.
 
     ``backend`` (a name or a backend; default: the current one) is where the model computes: the
-    model and the loaders are moved there. ``extensions`` are objects implementing hooks of
+    model is moved there, and each batch as it comes (the loaders themselves are left as the caller
+    made them). ``extensions`` are objects implementing hooks of
     :mod:`dezero_core.hookspecs` (or names registered under ``dezero.extensions``), called in the
     order given, then the modules of the ``dezero.plugins`` group.
 
@@ -80,9 +82,6 @@ class Trainer:
         self.plugin_manager = self._make_plugin_manager()
         if hasattr(model, "to"):
             model.to(self.backend.name)
-        for loader in (train_loader, test_loader):
-            if loader is not None and hasattr(loader, "to"):
-                loader.to(self.backend)
 
     # -- plugins ------------------------------------------------------------------------------
     def _make_plugin_manager(self) -> pluggy.PluginManager:
@@ -133,17 +132,20 @@ class Trainer:
 
     def _train_epoch(self, epoch: int) -> None:
         model, loss_fn, optimizer, sums = self.model, self.loss_fn, self.optimizer, self._sums
-        batch_end = self.hook.dezero_batch_end
-        report = bool(batch_end.get_hookimpls())
+        batch_end, before_update = self.hook.dezero_batch_end, self.hook.dezero_before_update
+        report, inspect_grads = bool(batch_end.get_hookimpls()), bool(before_update.get_hookimpls())
         accuracy_of = None
         with using_config("train", True):
             for x, t in self.train_loader:
+                x, t = self._on_backend(x), self._on_backend(t)
                 y = model(x)
                 if accuracy_of is None:  # first batch: also checks the labels against the outputs
                     accuracy_of = self._accuracy_for(self.train_loader, y, t)
                 loss = loss_fn(y, t)
                 model.cleargrads()
                 loss.backward()
+                if inspect_grads:
+                    before_update(trainer=self, epoch=epoch, iteration=self.iteration + 1, loss=loss)
                 optimizer.update()
                 n = t.shape[0]
                 loss_value = float(loss.data)
@@ -167,6 +169,7 @@ class Trainer:
             if getattr(loader, "iteration", 0):
                 loader.reset()
             for x, t in loader:
+                x, t = self._on_backend(x), self._on_backend(t)
                 y = self.model(x)
                 if accuracy_of is None:
                     accuracy_of = self._accuracy_for(loader, y, t)
@@ -180,6 +183,12 @@ class Trainer:
             return sums
         totals = self.communicator.allreduce_sum([getattr(sums, name) for name in _Sums.__slots__])
         return _Sums.from_state(dict(zip(_Sums.__slots__, totals)))
+
+    def _on_backend(self, batch: Any) -> Any:
+        """``batch`` on the trainer's backend: the caller's loaders are left as they were (not moved)."""
+        if is_array(batch) and backend_of(batch) is not self.backend:
+            return move_array(batch, self.backend.name)
+        return batch
 
     def _denormal_mode(self) -> ContextManager[Any]:
         """Flushing denormals on the trainer's backend, or nothing when ``flush_denormal`` is off."""
