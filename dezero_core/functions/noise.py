@@ -12,6 +12,7 @@ from dezero_core.testing.spec import Arg, Sample, checked
 
 
 class Dropout(Function):
+    impure = True  # draws random numbers: static graphs never merge, fold or drop it
     def __init__(self, ratio: float) -> None:
         self.ratio = ratio
         self.mask: Any = None

@@ -47,6 +47,11 @@ class Normalization(Function):
     batch statistics. ``running``: averages to update with each batch's statistics.
     """
 
+    @property
+    def impure(self) -> bool:
+        """Updates running averages in place: static graphs never merge, fold or drop it."""
+        return self.running is not None
+
     def __init__(self, axes: tuple[int, ...], param_shape: tuple[int, ...], eps: float,
                  fixed: tuple[Any, Any] | None = None, running: RunningStats | None = None) -> None:
         self.axes = axes

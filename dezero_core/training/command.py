@@ -11,6 +11,7 @@ import argparse
 import math
 import shlex
 import tempfile
+import contextlib
 import inspect
 import json
 import os
@@ -53,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=at_least(1), default=None, metavar="BATCHES",
                         help="also checkpoint every this many batches, not only after every epoch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    parser.add_argument("--mpi", action="store_true",
+                        help="one of several processes under mpiexec (plugin dezero-mpi): each trains on its share "
+                             "of every batch with gradients averaged; --batch-size stays the global batch")
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -97,13 +101,22 @@ def run(args: argparse.Namespace) -> int:
     from dezero_core.training.checkpoint import CheckpointError
 
     try:
-        return _train(args)
-    except (PluginError, BackendError, CheckpointError, ValueError, TypeError, OSError) as exc:
+        comm = _communicator() if args.mpi else None
+    except PluginError as exc:
         print(f"dezero train: error: {exc}", file=sys.stderr)
         return 2
+    # under MPI a failure on one process must end them all, or the others wait forever
+    with comm.abort_on_error() if comm is not None else contextlib.nullcontext():
+        try:
+            return _train(args, comm)
+        except (PluginError, BackendError, CheckpointError, ValueError, TypeError, OSError) as exc:
+            print(f"dezero train: error: {exc}", file=sys.stderr)
+            if comm is not None and comm.size > 1:
+                raise SystemExit(2) from None
+            return 2
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, comm: Any = None) -> int:
     import dezero_core
     from dezero_core import functions as F
     from dezero_core.data import DataLoader
@@ -122,6 +135,10 @@ def _train(args: argparse.Namespace) -> int:
     model = _build_model(args.model, args.hidden, n_out, x0)
     optimizer = _build_optimizer(args.optimizer, DEFAULTS["lr"] if args.lr is None else args.lr).setup(model)
     loss_fn = F.softmax_cross_entropy if classify else F.mean_squared_error
+    main, test_part = comm is None or comm.rank == 0, test_set
+    train_loader = DataLoader(train_set, args.batch_size, seed=args.seed)
+    if comm is not None:
+        optimizer, train_loader, test_part = _data_parallel(comm, model, optimizer, train_loader, test_set, x0)
 
     _check_writable(args.out)
     checkpoint = os.path.join(args.out, CHECKPOINT)
@@ -132,9 +149,11 @@ def _train(args: argparse.Namespace) -> int:
                    RunConfig({"model": args.model, "hidden": args.hidden, "dataset": args.dataset, "n_out": n_out,
                               "input_shape": [int(n) for n in x0.shape[1:]], "input_dtype": str(x0.dtype)})]
     trainer_cls = registry("dezero.trainers").get("Trainer")
-    trainer = trainer_cls(model, loss_fn, optimizer, DataLoader(train_set, args.batch_size, seed=args.seed),
-                          DataLoader(test_set, max(args.batch_size, 256), shuffle=False),
-                          backend=backend, extensions=extensions)
+    # seeded, the test loader draws nothing from the global generator: lazy layers initialise from the
+    # same random stream whether they are created by the first batch or by --mpi's broadcast
+    test_loader = DataLoader(test_part, max(args.batch_size, 256), shuffle=False, seed=args.seed)
+    trainer = trainer_cls(model, loss_fn, optimizer, train_loader, test_loader,
+                          backend=backend, extensions=extensions, **({"communicator": comm} if comm else {}))
     if args.resume is not None:
         trainer.load_checkpoint(args.resume or checkpoint)
         if trainer.epoch >= args.epochs:
@@ -142,10 +161,12 @@ def _train(args: argparse.Namespace) -> int:
                   f"epochs and --epochs is {args.epochs}; pass a larger --epochs to train further", file=sys.stderr)
             return 0
         _apply_learning_rate(trainer.optimizer, args.lr)
+    if args.resume is not None and main:
         print(f"resumed from {args.resume or checkpoint} at epoch {trainer.epoch}, batch {trainer.iteration}",
               file=sys.stderr)
-    print(f"training {args.model} on {args.dataset} ({len(train_set)} training, {len(test_set)} test samples) "
-          f"on {backend.name}, {args.epochs} epochs", file=sys.stderr)
+    if main:
+        print(f"training {args.model} on {args.dataset} ({len(train_set)} training, {len(test_set)} test samples) "
+              f"on {backend.name}{f' in {comm.size} processes' if comm else ''}, {args.epochs} epochs", file=sys.stderr)
     start, started = time.perf_counter(), time.time()
     try:
         trainer.fit(args.epochs)
@@ -156,6 +177,8 @@ def _train(args: argparse.Namespace) -> int:
     if not trainer.history:
         raise ValueError(f"nothing was trained: the checkpoint is already at epoch {trainer.epoch}; "
                          f"pass a larger --epochs")
+    if not main:
+        return 0
     with open(os.path.join(args.out, HISTORY), "w") as f:
         json.dump(trainer.history, f, indent=1)
     last = trainer.history[-1]
@@ -255,6 +278,34 @@ def build_model(config: dict[str, Any]) -> Any:
     with test_mode(), no_grad():
         model(sample)
     return model
+
+
+def _communicator() -> Any:
+    """The MPI communicator of ``--mpi``, from the dezero-mpi plugin."""
+    from dezero_core.discovery import PluginError
+
+    try:
+        import dezero_mpi
+    except ImportError as exc:
+        raise PluginError(f"--mpi needs the dezero-mpi plugin ({exc}): pip install 'dezero-mpi[mpich]', then "
+                          f"launch with mpiexec -n N dezero train --mpi") from None
+    return dezero_mpi.create_communicator()
+
+
+def _data_parallel(comm: Any, model: Any, optimizer: Any, train_loader: Any, test_set: Any,
+                   x0: Any) -> tuple[Any, Any, Any]:
+    """``--mpi``: every process starts from rank 0's parameters, trains on its share of each global
+    batch with gradients averaged (the run one process would do, to rounding), and evaluates its
+    part of the test set."""
+    import dezero_mpi
+    from dezero_core.config import no_grad, test_mode
+
+    with test_mode(), no_grad():
+        model(x0)  # lazy layers create their parameters now, so that there is something to broadcast
+    comm.bcast_data(model)
+    return (dezero_mpi.create_multi_node_optimizer(optimizer, comm),
+            dezero_mpi.BatchShareLoader(train_loader, comm),
+            dezero_mpi.scatter_dataset(test_set, comm, shuffle=False, force_equal_length=False))  # exact means
 
 
 def _is_integral(array: Any) -> bool:

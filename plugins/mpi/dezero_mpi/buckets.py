@@ -1,0 +1,108 @@
+"""Flat buffers: a model's parameters packed into one buffer per (backend, device, dtype).
+
+One collective on one large buffer costs one latency; one per parameter would cost one each (an
+MLP has 6 parameters, a ResNet-50 161). The layout follows the model's deterministic parameter
+order (by name), so every process lays out the same model the same way.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from dezero_core.backend.protocol import ArrayBackend
+from dezero_core.backend.selection import backend_of
+from dezero_core.graph.variable import Variable
+
+
+class Bucket:
+    """The parameters of one backend, device and dtype, laid out in one flat buffer.
+
+    ``slots`` are ``(name, parameter, start, stop)``: the parameter's elements are
+    ``buffer[start:stop]``, in its own shape's C order. After them come ``len(slots)`` more elements,
+    one per parameter, used as flags (see :meth:`pack_grads`).
+    """
+
+    def __init__(self, backend: ArrayBackend, device: Any, dtype: Any, named: list[tuple[str, Any]]) -> None:
+        self.backend = backend
+        self.dtype = dtype
+        self.slots: list[tuple[str, Any, int, int]] = []
+        start = 0
+        for name, param in named:
+            stop = start + param.data.size
+            self.slots.append((name, param, start, stop))
+            start = stop
+        self.flags = start  # where the per-parameter flags begin
+        kwargs = {} if device is None else {"device": device}
+        self.buffer = backend.xp.zeros((start + len(named),), dtype=dtype, **kwargs)
+        self.transport: Any = None  # chosen at first use (see transports.select_transport)
+
+    def pack_data(self) -> Any:
+        """The buffer, holding every parameter's values."""
+        xp, buffer = self.backend.xp, self.buffer
+        for _, param, start, stop in self.slots:
+            buffer[start:stop] = xp.reshape(param.data, (-1,))
+        return buffer
+
+    def unpack_data(self, buffer: Any) -> None:
+        """Copy ``buffer``'s values into the parameters, in place."""
+        xp = self.backend.xp
+        for _, param, start, stop in self.slots:
+            param.data[...] = xp.reshape(buffer[start:stop], param.data.shape)
+
+    def pack_grads(self) -> Any:
+        """The buffer, holding every gradient (zeros where a parameter has none) and, as flags,
+        1 where a parameter has a gradient, 0 where it has not."""
+        xp, buffer, flag = self.backend.xp, self.buffer, self.flags
+        for i, (_, param, start, stop) in enumerate(self.slots):
+            grad = _grad_array(param)
+            if grad is None:
+                buffer[start:stop] = 0
+                buffer[flag + i] = 0
+            else:
+                buffer[start:stop] = xp.reshape(grad, (-1,))
+                buffer[flag + i] = 1
+        return buffer
+
+    def unpack_grads(self, buffer: Any) -> None:
+        """Make each parameter's gradient its view of ``buffer`` (no copy); a parameter that had a
+        gradient on no process keeps none, as it would in a single process."""
+        xp = self.backend.xp
+        flags = self.backend.to_host(buffer[self.flags:])
+        for i, (_, param, start, stop) in enumerate(self.slots):
+            if flags[i] > 0:
+                _set_grad(param, xp.reshape(buffer[start:stop], param.data.shape))
+            else:
+                param._grad = None
+
+
+def layout_key(named: Iterable[tuple[str, Any]]) -> tuple[Any, ...]:
+    """What decides the buckets: each created parameter's name, identity, shape and dtype."""
+    return tuple((name, id(p), tuple(p.data.shape), str(p.data.dtype)) for name, p in named if p.data is not None)
+
+
+def make_buckets(named: Iterable[tuple[str, Any]]) -> list[Bucket]:
+    """One :class:`Bucket` per (backend, device, dtype) of the created parameters, in the order in
+    which each first appears among the parameters (by name)."""
+    groups: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
+    places: dict[tuple[Any, ...], tuple[ArrayBackend, Any, Any]] = {}
+    for name, param in named:
+        if param.data is None:
+            continue
+        backend = backend_of(param.data)
+        device = backend.device_of(param.data)
+        key = (backend.name, str(device), str(param.data.dtype))
+        groups.setdefault(key, []).append((name, param))
+        places.setdefault(key, (backend, device, param.data.dtype))
+    return [Bucket(*places[key], members) for key, members in groups.items()]
+
+
+def _grad_array(param: Any) -> Any:
+    grad = param._grad
+    return grad.data if isinstance(grad, Variable) else grad  # a Variable: backward(create_graph=True)
+
+
+def _set_grad(param: Any, array: Any) -> None:
+    grad = param._grad
+    if isinstance(grad, Variable):  # keep the gradient's Variable, change its value
+        grad.data = array
+    else:
+        param._grad = array

@@ -1,0 +1,76 @@
+"""``create_multi_node_optimizer``: any optimizer, with gradients averaged over the processes first."""
+from __future__ import annotations
+
+from typing import Any
+
+from dezero_mpi.buckets import Bucket, layout_key, make_buckets
+
+# attributes of the wrapper itself; every other attribute is the wrapped optimizer's (lr, hooks, t...)
+_OWN = frozenset({"actual_optimizer", "communicator", "_key", "_buckets"})
+
+
+class MultiNodeOptimizer:
+    """Wraps ``actual_optimizer``: :meth:`update` averages every gradient over the processes of
+    ``communicator`` (one flat buffer per dtype, one allreduce each; see :mod:`dezero_mpi.buckets`),
+    then runs the wrapped update. Its hooks (``WeightDecay``, ``ClipGrad``...) see the averaged
+    gradients. Every other attribute (``lr``, ``add_hook``, ``state_dict``...) is the wrapped
+    optimizer's, so learning-rate schedules and checkpoints work unchanged.
+
+    The model must have been given rank 0's parameters with ``communicator.bcast_data(model)``
+    (again after its parameters change): the gradients of different weights do not average to
+    anything meaningful, so an update of a model not broadcast is refused.
+    """
+
+    def __init__(self, actual_optimizer: Any, communicator: Any) -> None:
+        object.__setattr__(self, "actual_optimizer", actual_optimizer)
+        object.__setattr__(self, "communicator", communicator)
+        object.__setattr__(self, "_key", None)
+        object.__setattr__(self, "_buckets", [])
+
+    def setup(self, target: Any) -> "MultiNodeOptimizer":
+        """Optimize ``target``'s parameters (as the wrapped optimizer's ``setup``). Returns self."""
+        self.actual_optimizer.setup(target)
+        return self
+
+    def update(self) -> None:
+        """Average the gradients over the processes, then update as the wrapped optimizer does."""
+        target = self.actual_optimizer.target
+        if target is None:
+            raise RuntimeError("MultiNodeOptimizer.update() before setup(target): call setup(model) first")
+        named = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
+        key = layout_key(named)
+        if key != self._key:
+            if not self.communicator.is_broadcast(target, key):
+                raise RuntimeError(
+                    "the model's parameters were not broadcast from rank 0 (or changed since): call "
+                    "communicator.bcast_data(model) on every process before training, after one forward "
+                    "pass when layers create their parameters lazily")
+            object.__setattr__(self, "_buckets", make_buckets(named))
+            object.__setattr__(self, "_key", key)
+        self.communicator.allreduce_buckets(self._buckets)
+        self.actual_optimizer.update()
+
+    @property
+    def buckets(self) -> list[Bucket]:
+        """The flat buffers of the last update (one per backend, device and dtype)."""
+        return self._buckets
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _OWN:  # not set yet (an object being unpickled): no recursion through actual_optimizer
+            raise AttributeError(name)
+        return getattr(self.actual_optimizer, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.actual_optimizer, name, value)
+
+    def __repr__(self) -> str:
+        return f"MultiNodeOptimizer({self.actual_optimizer!r}, {self.communicator!r})"
+
+
+def create_multi_node_optimizer(actual_optimizer: Any, communicator: Any) -> MultiNodeOptimizer:
+    """``actual_optimizer`` with its gradients averaged over ``communicator``'s processes before
+    every update (ChainerMN's name). Wrap before or after ``setup(model)``."""
+    return MultiNodeOptimizer(actual_optimizer, communicator)

@@ -1,0 +1,41 @@
+"""``bcast_data`` on models that differ between ranks, and an update of a model never broadcast:
+``mpiexec -n 2 python mismatch.py OUT``: each rank writes ``CASE: <exception type>: <message>`` for
+every case, in order, one per line, into OUT/rank<r>.txt."""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+import dezero_mpi
+from dezero_core import functions as F
+from dezero_core.models import MLP
+from dezero_core.optimizers import SGD
+
+
+def attempt(case: str, action) -> None:
+    try:
+        action()
+        result = "ok"
+    except Exception as exc:
+        result = f"{type(exc).__name__}: {exc}"
+    with open(os.path.join(sys.argv[1], f"rank{comm.rank}.txt"), "a") as f:
+        f.write(f"{case}: {result}\n")
+
+
+comm = dezero_mpi.create_communicator()
+other = comm.rank == 1
+with comm.abort_on_error():
+    attempt("shape", lambda: comm.bcast_data(MLP((8 if other else 7, 3), in_size=5)))
+    attempt("dtype", lambda: comm.bcast_data(MLP((7, 3), in_size=5, dtype="float32" if other else "float64")))
+    attempt("lazy", lambda: comm.bcast_data(MLP((7, 3), in_size=None if other else 5)))
+
+    def update_without_bcast() -> None:
+        model = MLP((7, 3), in_size=5)
+        optimizer = dezero_mpi.create_multi_node_optimizer(SGD(), comm).setup(model)
+        F.sum(model(np.ones((2, 5)))).backward()
+        optimizer.update()
+
+    attempt("no-bcast", update_without_bcast)
+    attempt("same", lambda: comm.bcast_data(MLP((7, 3), in_size=5)))
