@@ -32,7 +32,7 @@ def checked_array(x: Any) -> Any:
     """The array an input *check* reads: ``data_of(x)``, or for a Define-and-Run symbol the array it
     had when its graph was traced (checks run once then; a symbol's values are never computed on)."""
     data = data_of(x)
-    return getattr(data, "dezero_example", None) if type(data).__name__.startswith("Placeholder") else data
+    return data.dezero_checkable() if type(data).__name__.startswith("Placeholder") else data
 
 
 def _kind(cache: dict[Any, bool], x: Any, kind: str) -> bool:
@@ -68,7 +68,10 @@ def require_float(fn: str, x: Any, arg: str = "x") -> None:
     """
     dtype = getattr(x, "dtype", None)
     if dtype is None:
-        return
+        if isinstance(x, (int, float)):  # a Python scalar takes the other operand's dtype
+            return
+        raise TypeError(f"{fn}: {arg} must be an array or a Variable, got {type(x).__name__}; convert it "
+                        f"first (numpy: np.asarray({arg}, dtype=np.float32))")
     # the cache read inline: every differentiable function runs this on every call
     if not (_is_float_cache.get((type(dtype), dtype)) or is_floating(x)) and not ALLOW_INTEGERS.get():
         raise TypeError(

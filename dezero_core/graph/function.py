@@ -27,6 +27,8 @@ from dezero_core.graph.variable import Variable, _new_variable
 #: profiling, graph capture for Define-and-Run). Empty in normal use, so the check costs one test.
 forward_hooks: list[Callable[["Function", tuple, tuple], None]] = []
 
+#: what an array library raises for inputs it refuses (torch: a bare RuntimeError for shapes and devices)
+_REFUSALS = (ValueError, TypeError, IndexError, RuntimeError)
 _SCALAR_TYPES = (int, float, bool)
 _ONE_NEEDED = (True,)
 
@@ -52,6 +54,9 @@ class Function:
     outputs: tuple[weakref.ref, ...] | None = None
     generation: int = 0
     needs_grad: tuple[bool, ...] = ()
+    #: True for a forward that draws random numbers or changes state in place (dropout, batch norm's
+    #: running averages): Define-and-Run passes never merge, fold or drop such a call
+    impure: bool = False
 
     def __call__(self, *inputs: Any) -> Any:
         # The hot path of the whole framework: on small arrays this bookkeeping costs more than the
@@ -67,7 +72,7 @@ class Function:
             return symbolic_call(self, inputs)  # type: ignore[misc]
         try:
             y = self.forward(ops, data)
-        except (ValueError, TypeError, IndexError) as exc:
+        except _REFUSALS as exc:
             raise _annotate(exc, self, inputs) from exc
         if type(y) is tuple:
             return self._finish(inputs, ops, type(data), y)
@@ -107,7 +112,7 @@ class Function:
             data.append(d)
         try:
             ys = self.forward(ops, *data)
-        except (ValueError, TypeError, IndexError) as exc:
+        except _REFUSALS as exc:
             raise _annotate(exc, self, xs) from exc
         return self._finish(xs, ops, type(first), ys)
 
@@ -160,6 +165,11 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name} generation={self.generation}>"
+
+
+class RefusedOperationError(ValueError, RuntimeError):
+    """An operation that the array library refused with a bare RuntimeError (torch does for shapes and
+    devices where numpy raises ValueError): a ValueError on every backend, and still a RuntimeError."""
 
 
 def _run_hooks(fn: Function, xs: tuple, outputs: tuple) -> None:
@@ -219,7 +229,7 @@ def _annotate(exc: Exception, fn: Function, xs: tuple[Variable, ...]) -> Excepti
         return exc
     message = f"{fn.name}: {exc} (inputs: {_describe(xs)}){_device_hint(xs)}"
     try:
-        new = type(exc)(message)
+        new = (RefusedOperationError if type(exc) is RuntimeError else type(exc))(message)
     except Exception:
         new = ValueError(message)
     new._dezero_annotated = True  # type: ignore[attr-defined]

@@ -80,10 +80,20 @@ class Placeholder:
             return self.dezero_example.dtype
         if self.value.dtype is None:
             raise SymbolValueError(f"{describe(self.value)} has no known dtype at {user_location()}: this code "
-                                   f"reads it. Declare it: dz.symbol({self.value.name!r}, shape=..., dtype='float32')")
+                                   f"reads it. Declare it: dz.symbol({self.value.name!r}, dtype='float32')")
         from dezero_core.backend.selection import get_backend
 
         return getattr(get_backend().xp, self.value.dtype)
+
+    def dezero_checkable(self) -> Any:
+        """What input checks read (``validation.checked_array``): the example, else an empty array of
+        the declared dtype (dtype checks pass, value checks find nothing), else None."""
+        if self.dezero_example is not None or self.value.dtype is None:
+            return self.dezero_example
+        from dezero_core.backend.selection import get_backend
+
+        xp = get_backend().xp
+        return xp.empty((0,), dtype=getattr(xp, self.value.dtype))
 
     @property
     def ndim(self) -> int:

@@ -3,8 +3,10 @@
 ``dz.compile(fn)`` returns a :class:`CompiledFunction`. Its first call *traces*: ``fn`` runs once
 with symbols in place of its array arguments (every Function call is recorded; ``loss.backward()``
 derives the gradient nodes; ``optimizer.update()`` becomes an update node), the graph is built,
-optimised by the passes and compiled into an :class:`~dezero_core.static.executor.Executor`, and
-then *replayed* for the actual result. Later calls whose guards match replay directly.
+optimised by the passes and compiled into an :class:`~dezero_core.static.executor.Executor`. The
+tracing run computes on the real arguments (each node runs as it is recorded, with eager mode's
+kernels and random draws), so the first call returns what it computed and then runs the deferred
+effects (gradient writes, optimizer updates). Later calls whose guards match *replay* the graph.
 
 Guards (the key of the graph cache): each array argument's backend type, shape, dtype and (for
 Variables) requires_grad, every other argument's value (Python scalars) or identity (objects),
@@ -14,8 +16,8 @@ retraces a warning names the argument that keeps changing.
 
 Reading a value inside the traced function (``float(loss)``, ``if y.data > 0``) is a *graph break*:
 the call runs eagerly instead, with one warning naming the line (``fullgraph=True`` raises
-:class:`GraphBreakError` instead). Nothing of a broken trace has happened: the optimizer did not
-step, random draws and in-place running statistics are rewound.
+:class:`GraphBreakError` instead). A broken trace leaves nothing behind but lazily initialised
+parameters: the optimizer did not step, random draws and in-place running statistics are rewound.
 """
 from __future__ import annotations
 
@@ -207,11 +209,28 @@ def _flat_arrays(args: Sequence[Any]) -> list[Any]:
 class Compiled:
     """One traced graph and its executor (per backend)."""
 
-    def __init__(self, graph: Graph, structure: Any, params: list[tuple[Any, Any]]) -> None:
+    def __init__(self, graph: Graph, structure: Any, params: list[tuple[Any, Any]], trace: Trace | None = None,
+                 results: list[Any] | None = None) -> None:
         self.graph = graph
         self.structure = structure
         self.params = params  # (parameter, (array type, shape, dtype)) guards
         self._executor: Executor | None = None
+        self._trace, self._results = trace, results
+
+    def finish_first_call(self) -> Any:
+        """The traced call's own result: tracing computed it on the real arguments exactly as eager
+        mode does (the same random draws, in the same order); what it defers, the gradient writes and
+        optimizer updates, runs now."""
+        from dezero_core.static.symbolic import example_of
+
+        trace, results = self._trace, self._results or []
+        self._trace = self._results = None
+        for node in trace.effects if trace is not None else ():
+            if node.kind == "set_grad":
+                node.fn._grad = example_of(node.inputs[0])
+            elif node.kind == "update":
+                node.fn.update()
+        return _unflatten(self.structure, iter(results))
 
     def executor(self, backend: Any) -> Executor:
         ex = self._executor
@@ -261,6 +280,8 @@ class CompiledFunction:
             self._cache.move_to_end(key)
         else:
             entry = self._retrace(key, args, kwargs)
+            if entry != "eager":  # the trace computed this call: its effects run now, its results return
+                return entry.finish_first_call()
         if entry == "eager":
             return self.fn(*args, **kwargs)
         return self._replay(entry, args, kwargs)
@@ -310,13 +331,13 @@ class CompiledFunction:
 
     def trace_call(self, args: tuple, kwargs: dict) -> Compiled:
         """Trace ``fn`` on ``args``: the graph, passes run, ready to replay (nothing of the call happens)."""
-        graph, structure, trace = _trace(self.fn, args, kwargs, self._arg_names)
+        graph, structure, trace, results = _trace(self.fn, args, kwargs, self._arg_names)
         from dezero_core.static.passes import run_passes
 
         graph = run_passes(graph, self.passes)
         params = [(v.source, (type(v.source.data), v.source.data.shape, v.source.data.dtype))
                   for v in graph.params if isinstance(v.source, Parameter)]
-        return Compiled(graph, structure, params)
+        return Compiled(graph, structure, params, trace, results)
 
     def save(self, path: str) -> None:
         """Save the latest graph and its weights (see :func:`dezero_core.static.save.save_compiled`)."""
@@ -325,8 +346,11 @@ class CompiledFunction:
         save_compiled(self.graph, path)
 
 
-def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tuple[Graph, Any, Trace]:
-    """Run ``fn`` on symbols; the built graph, the output structure and the trace."""
+def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tuple[Graph, Any, Trace, list]:
+    """Run ``fn`` on symbols; the built graph, the output structure, the trace and the outputs' values.
+
+    At a graph break, what running on the examples did to random generators and running statistics
+    is undone (the call then runs eagerly)."""
     trace = Trace()
     counter = iter(range(1 << 30))
     names = list(arg_names)
@@ -351,16 +375,22 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
     try:
         result = fn(*sym_args, **sym_kwargs)
     except SymbolValueError as exc:
+        trace.rewind()
         raise GraphBreakError(f"{_name_of(fn)}: graph break at {exc.where}: {exc}", exc.where, str(exc)) from exc
+    except BaseException:
+        trace.rewind()
+        raise
     finally:
         CURRENT_TRACE.reset(token)
-        trace.rewind()
     outputs: list[Value] = []
     structure = _flatten(result, outputs)
+    from dezero_core.static.symbolic import example_of
+
+    results = [example_of(v) for v in outputs]
     graph = build_graph(outputs, trace.effects, inputs,
                         layer_param_names(fn, *args, *kwargs.values(), *trace.optimizers))
     graph.output_structure = structure
-    return graph, structure, trace
+    return graph, structure, trace, results
 
 
 def _name_of(fn: Any) -> str:
@@ -417,7 +447,7 @@ def trace(fn: Callable, *example_inputs: Any, passes: Any = (), **example_kwargs
     except (TypeError, ValueError):
         names = []
     with test_mode(), no_grad():
-        graph, _, _ = _trace(fn, example_inputs, example_kwargs, names)
+        graph = _trace(fn, example_inputs, example_kwargs, names)[0]
     return run_passes(graph, passes)
 
 

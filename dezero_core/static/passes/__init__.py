@@ -24,8 +24,10 @@ from dezero_core.static.ir import Graph
 #: a pass: takes a graph, returns the transformed graph
 Pass = Callable[[Graph], Graph]
 
-#: what ``dz.compile`` runs by default, in order (names in the ``dezero.passes`` group)
-DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce"]
+#: what ``dz.compile`` runs by default, in order (names in the ``dezero.passes`` group): the clean-ups
+#: first, fusion on what is left, dce again for what fusion orphaned, the memory plan last
+DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce", "fuse_algebraic", "fuse_elementwise", "dce",
+                             "plan_memory"]
 
 
 def get_pass(name: str) -> Pass:
