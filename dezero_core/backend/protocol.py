@@ -64,6 +64,9 @@ class ArrayBackend:
     #: array's module (or naming none) are asked whether they own it, so that recognising an array
     #: imports no other array library
     array_module: str = ""
+    #: whether an elementwise update gains from running on cache-sized row blocks of a parameter
+    #: (a CPU backend computing one operation at a time: see :mod:`dezero_core.optimizers.blocks`)
+    blocked_updates: bool = False
     #: what the backend cannot do, for the conformance suite: ``{"float64": "why", "op:conv2d": "why"}``
     unsupported: dict[str, str] = {}
 

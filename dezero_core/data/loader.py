@@ -12,16 +12,23 @@ from typing import Any
 from dezero_core.backend.protocol import ArrayBackend, RandomGenerator
 from dezero_core.backend.selection import backend_of, get_backend
 from dezero_core.data.arrays import is_array
+from dezero_core.data.collate import fetch_batch
 from dezero_core.graph.transfer import move_array
 
 
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` ``(x, t)`` arrays.
 
+    ``dataset`` is a :class:`~dezero_core.data.Dataset` (a batch is one vectorised access) or any
+    sequence of ``(x, t)`` samples, such as a list of pairs, whose samples are collated as the book's
+    loader and PyTorch's ``default_collate`` do (:mod:`dezero_core.data.collate`).
+
     ``shuffle`` draws a new order every epoch from the loader's own generator: ``generator`` if
     given, else one seeded with ``seed``, else one seeded from ``dezero_core.random`` (so
     ``dezero_core.random.seed(n)`` makes the order repeatable). ``drop_last`` skips a final short
-    batch. ``to(backend)`` moves every batch to that backend (the data itself stays where it is).
+    batch. Batches are delivered on ``backend`` (or the one given to :meth:`to`) when there is one,
+    else on the selected backend (``get_backend()`` at each batch), as new arrays are: with
+    ``DEZERO_BACKEND=cupy`` a numpy dataset trains on the GPU. The data itself stays where it is.
     """
 
     def __init__(self, dataset: Any, batch_size: int, shuffle: bool = True, drop_last: bool = False, *,
@@ -74,11 +81,10 @@ class DataLoader:
         if self.iteration >= self.max_iter:
             self.reset()
             raise StopIteration
-        x, t = self.dataset[self._batch_index(self.iteration)]
+        x, t = fetch_batch(self.dataset, self._batch_index(self.iteration))
         self.iteration += 1
-        if self.backend is not None:
-            x, t = self._move(x), self._move(t)
-        return x, t
+        target = self.backend or get_backend()
+        return self._move(x, target), self._move(t, target)
 
     def next(self) -> tuple[Any, Any]:
         """The next batch (the book's spelling of ``next(loader)``)."""
@@ -105,10 +111,11 @@ class DataLoader:
         """Deliver batches on the cupy backend."""
         return self.to("cupy")
 
-    def _move(self, a: Any) -> Any:
-        if a is None or not is_array(a) or backend_of(a) is self.backend:
+    @staticmethod
+    def _move(a: Any, target: ArrayBackend) -> Any:
+        if a is None or not is_array(a) or backend_of(a) is target:
             return a
-        return move_array(a, self.backend.name)
+        return move_array(a, target.name)
 
     # -- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

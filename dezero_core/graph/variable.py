@@ -75,6 +75,9 @@ class Variable:
 
     def __bool__(self) -> bool:
         # without this, Python would take len(): any non-empty Variable, even [False], is true
+        if math.prod(self.data.shape) != 1:  # one message and one type on every backend (torch: RuntimeError)
+            raise ValueError(f"the truth value of a Variable of shape {tuple(self.data.shape)} is ambiguous: "
+                             f"only a Variable of one element has one; reduce it to one element first")
         return bool(self.data)
 
     def __repr__(self) -> str:

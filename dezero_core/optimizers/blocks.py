@@ -7,8 +7,9 @@ cache: on an MLP's weights this about halves the optimizer's time, with the same
 
 Blocks are basic slices, and the in-place updates must land in the parameter, so slices must be
 views: that is checked once per backend, and a backend whose slices are copies updates whole arrays.
-Only CPU backends that run one operation at a time gain from this (:data:`BLOCKED_BACKENDS`); a GPU
-backend would only launch more kernels.
+Only CPU backends that run one operation at a time gain from this, and they say so
+(:attr:`~dezero_core.backend.ArrayBackend.blocked_updates`); a GPU backend would only launch more
+kernels.
 """
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ from dezero_core.backend.selection import backend_of
 BLOCK_ELEMENTS = 65536
 #: smaller parameters are cache-resident anyway, and more blocks would only cost more calls
 MIN_BLOCKED_ELEMENTS = 4 * BLOCK_ELEMENTS
-#: backends computing on the CPU, one array operation at a time
-BLOCKED_BACKENDS = frozenset({"numpy", "strict"})
 
 _views_by_backend: dict[int, bool] = {}
 Block = tuple  # (slice of the first axis, Ellipsis): the array API wants every axis indexed
@@ -61,7 +60,7 @@ def blocks_of(data: Any) -> list[Block] | None:
         pass
     backend = backend_of(data)
     blocks = None
-    if backend.name in BLOCKED_BACKENDS and slices_are_views(backend):
+    if backend.blocked_updates and slices_are_views(backend):
         blocks = row_blocks(tuple(data.shape))
     _blocks_by_type_and_shape[key] = blocks
     return blocks

@@ -3,14 +3,17 @@
 It adds ``--dezero-backend=NAME[,NAME...]|all`` and the ``dezero_backend`` fixture: every test that
 asks for the fixture runs once per selected backend, inside ``using_backend(name)``, with the
 backend's name in its id (``test_forward[numpy-float32-sin-(2, 3)]``). ``all`` means every installed
-backend; an unusable one (cupy without a GPU) is reported as skipped with the reason. Without the
-option the fixture is the current backend (``DEZERO_BACKEND`` or auto). Sessions that never ask for
+backend; an unusable one (cupy without a GPU) is reported as skipped with the reason, and a named one
+whose distribution fails to load is an error that shows the load error. Without the option the
+fixture is the current backend (``DEZERO_BACKEND`` or auto; a ``DEZERO_BACKEND`` that names an
+unknown or unusable backend is an error). Sessions that never ask for
 the fixture are untouched: the plugin imports no array library and resolves nothing until then.
 
 The terminal summary lists, per backend, what ran and what was skipped or unsupported, and why.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -61,22 +64,25 @@ def selection(config: pytest.Config) -> BackendSelection:
 
 
 def _resolve(requested: str | None) -> BackendSelection:
-    from dezero_core.backend.selection import BackendError, backend_names, get_backend
+    from dezero_core.backend.selection import ENV, BackendError, backend_names, get_backend
 
     chosen = BackendSelection(requested)
     if requested is None:
         try:
             chosen.usable.append(get_backend().name)
         except BackendError as exc:
+            if os.environ.get(ENV, "auto").strip() not in ("", "auto"):
+                raise pytest.UsageError(str(exc)) from None  # a wrong DEZERO_BACKEND is no skip
             chosen.unusable["auto"] = str(exc)
         return chosen
     installed = backend_names()
-    names = installed if requested.strip() == "all" else [n.strip() for n in requested.split(",") if n.strip()]
+    explicit = requested.strip() != "all"
+    names = [n.strip() for n in requested.split(",") if n.strip()] if explicit else installed
     if not names:
         raise pytest.UsageError(f"{OPTION}={requested!r} selects no backend; installed: "
                                 f"{', '.join(installed) or 'none (pip install dezero-numpy)'}")
     for name in names:
-        reason = _unusable_reason(name, installed, get_backend, BackendError)
+        reason = _unusable_reason(name, installed, explicit)
         if reason is None:
             chosen.usable.append(name)
         else:
@@ -84,25 +90,26 @@ def _resolve(requested: str | None) -> BackendSelection:
     return chosen
 
 
-def _unusable_reason(name: str, installed: list[str], get_backend: Any, error: type) -> str | None:
-    """None when backend ``name`` works, else why not; an unknown name is a usage error."""
-    from dezero_core.discovery import PluginLoadError
+def _unusable_reason(name: str, installed: list[str], explicit: bool) -> str | None:
+    """None when backend ``name`` works, else why not (no device, a missing library: a skip).
+
+    An unknown name is a usage error, and so is a backend whose distribution fails to load when it
+    was named (under ``all``, when ``DEZERO_PLUGIN_ERRORS=raise``): a broken install never passes
+    as "everything skipped".
+    """
+    from dezero_core.backend.selection import _instance
     from dezero_core.discovery.registry import error_policy
 
     if name.split(":")[-1] not in installed:
         raise pytest.UsageError(f"{OPTION}: no backend named {name!r} is installed; installed: "
                                 f"{', '.join(installed) or 'none (pip install dezero-numpy)'}")
     try:
-        get_backend(name)
-    except error:
-        from dezero_core.backend.selection import _instance
-
-        return _instance(name).unavailable_reason or "unusable"
-    except PluginLoadError as exc:
-        if error_policy() == "raise":
-            raise
-        return str(exc)
-    return None
+        backend = _instance(name)
+    except Exception as exc:  # the distribution fails to import, or its entry point is no backend
+        if explicit or error_policy() == "raise":
+            raise pytest.UsageError(f"{OPTION}: backend {name!r} is installed but fails to load: {exc}") from None
+        return f"fails to load: {exc}"
+    return None if backend.is_available() else backend.unavailable_reason
 
 
 @pytest.hookimpl(tryfirst=True)  # first, so that the backend leads every test id

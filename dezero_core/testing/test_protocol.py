@@ -98,6 +98,16 @@ def test_host_round_trip_keeps_values_and_dtype(dezero_backend: Any, dtype: str)
     np.testing.assert_array_equal(back, host)
 
 
+@pytest.mark.parametrize("shape", [(), (0,), (2, 3)], ids=["0-d", "empty", "2-d"])
+def test_to_host_gives_a_numpy_ndarray(dezero_backend: Any, shape: tuple) -> None:
+    host = np.full(shape, 1.5)
+    _skip_unsupported(dezero_backend, "float64")
+    back = dezero_backend.to_host(dezero_backend.xp.sum(dezero_backend.from_host(host)) if not shape
+                                  else dezero_backend.from_host(host))  # a 0-d result of a reduction
+    assert type(back) is np.ndarray, f"to_host returned a {type(back).__qualname__}, not a numpy.ndarray"
+    assert back.shape == shape
+
+
 def test_to_host_is_a_copy_the_backend_array_does_not_see(dezero_backend: Any) -> None:
     a = dezero_backend.from_host(HOST)
     dezero_backend.to_host(a)[...] = 0.0
@@ -171,6 +181,39 @@ def test_random_state_restores_the_stream(dezero_backend: Any) -> None:
     state = pickle.loads(pickle.dumps(generator.get_state()))  # checkpoints pickle it
     first = _draws(dezero_backend, generator)
     generator.set_state(state)
+    for a, b in zip(first, _draws(dezero_backend, generator)):
+        np.testing.assert_array_equal(a, b)
+
+
+def _leaves(value: Any, where: str = "state") -> Any:
+    """(place, value) for every value inside nested dicts, lists and tuples."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (f"{where}[{key!r}]", key)
+            yield from _leaves(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{where}[{i}]")
+    else:
+        yield where, value
+
+
+def test_random_state_is_plain_values_and_host_arrays(dezero_backend: Any) -> None:
+    state = dezero_backend.random_generator(5).get_state()
+    for where, leaf in _leaves(state):
+        assert leaf is None or type(leaf) in (bool, int, float, str) or type(leaf) is np.ndarray, (
+            f"get_state() holds a {type(leaf).__module__}.{type(leaf).__qualname__} at {where}: it must "
+            f"return plain Python values and host arrays (numpy.ndarray, e.g. from to_host), which "
+            f"checkpoints hold")
+
+
+def test_random_state_survives_a_checkpoint(dezero_backend: Any, tmp_path: Any) -> None:
+    from dezero_core.training.checkpoint import load_checkpoint, save_checkpoint
+
+    generator = dezero_backend.random_generator(5)
+    save_checkpoint(tmp_path / "generator.ckpt", {"generator": generator.get_state()})
+    first = _draws(dezero_backend, generator)
+    generator.set_state(load_checkpoint(tmp_path / "generator.ckpt")["generator"])
     for a, b in zip(first, _draws(dezero_backend, generator)):
         np.testing.assert_array_equal(a, b)
 

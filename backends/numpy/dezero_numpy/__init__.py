@@ -41,6 +41,7 @@ class NumpyBackend(ArrayBackend):
     name = "numpy"
     priority = 10
     array_module = "numpy"
+    blocked_updates = True
 
     def _load(self) -> Any:
         if importlib.util.find_spec("numpy") is None:

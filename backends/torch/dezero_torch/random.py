@@ -46,6 +46,10 @@ class TorchRandomGenerator(RandomGenerator):
         return self._gen.get_state().numpy().copy()
 
     def set_state(self, state: Any) -> None:
+        """Restore :meth:`get_state`'s array: a host array, or a tensor (a checkpoint loads arrays
+        onto the current backend)."""
+        if isinstance(state, self._torch.Tensor):
+            state = state.detach().cpu().numpy()
         self._gen.set_state(self._torch.from_numpy(_uint8_array(state)))
 
 

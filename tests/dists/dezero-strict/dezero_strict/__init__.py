@@ -46,6 +46,7 @@ class StrictBackend(ArrayBackend):
 
     name = "strict"
     array_module = "array_api_strict"
+    blocked_updates = True  # a CPU backend: the core's blocked updates are tested here too
     priority = -100  # never chosen by auto while a real backend is installed
 
     def _load(self) -> Any:
