@@ -1,13 +1,14 @@
 """Initial values of parameters, drawn from the backend's default generator in the layer's dtype.
 
-``dezero_core.random.seed(n)`` makes them repeatable; the noise is generated in the requested dtype,
-so a float32 layer never holds a float64 array.
+``dezero_core.random.seed(n)`` makes them repeatable (the default generator is per thread); an explicit
+``generator`` overrides it. The noise is generated in the requested dtype, so a float32 layer never
+holds a float64 array.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from dezero_core.backend.protocol import ArrayBackend
+from dezero_core.backend.protocol import ArrayBackend, RandomGenerator
 from dezero_core.backend.selection import backend_of, get_backend
 from dezero_core.graph.variable import Variable
 from dezero_core.random import get_generator
@@ -38,14 +39,17 @@ def floating_dtype_of(backend: ArrayBackend, array: Any) -> Any:
     return resolve_dtype(backend, None)
 
 
-def normal(backend: ArrayBackend, shape: tuple[int, ...], std: float, dtype: Any) -> Any:
-    """Samples of N(0, std²) of ``shape`` on ``backend``."""
-    return get_generator(backend).normal(0.0, std, shape, dtype)
+def normal(backend: ArrayBackend, shape: tuple[int, ...], std: float, dtype: Any,
+           generator: RandomGenerator | None = None) -> Any:
+    """Samples of N(0, std²) of ``shape`` on ``backend``, from ``generator`` (a generator of that
+    backend; default: the calling thread's default one, see :mod:`dezero_core.random`)."""
+    return (generator or get_generator(backend)).normal(0.0, std, shape, dtype)
 
 
-def fan_in_normal(backend: ArrayBackend, shape: tuple[int, ...], fan_in: int, dtype: Any) -> Any:
+def fan_in_normal(backend: ArrayBackend, shape: tuple[int, ...], fan_in: int, dtype: Any,
+                  generator: RandomGenerator | None = None) -> Any:
     """N(0, 1/fan_in): the book's (and Chainer's LeCun) initialization of weights."""
-    return normal(backend, shape, (1.0 / fan_in) ** 0.5, dtype)
+    return normal(backend, shape, (1.0 / fan_in) ** 0.5, dtype, generator)
 
 
 def zeros(backend: ArrayBackend, shape: tuple[int, ...], dtype: Any) -> Any:
