@@ -11,10 +11,11 @@ import os
 from typing import Any, Callable, Mapping, Sequence
 
 import onnx
+from dezero_core.serialization import atomic_write
 
 from dezero_onnx.errors import ExportError
 from dezero_onnx.program import Program, from_graph
-from dezero_onnx.writer import to_model
+from dezero_onnx.writer import checked_bytes, to_model
 
 DEFAULT_OPSET = 17
 #: the opsets the test suite exports and runs in onnxruntime
@@ -45,22 +46,23 @@ def export(model_or_fn: Callable[..., Any], example_inputs: Any, path: "str | os
     if axes:
         program.mark_varying(trace(model_or_fn, _grown(examples, axes)))
     model = to_model(program, opset, input_names, output_names)
-    from dezero_core.serialization import atomic_write
-
-    atomic_write(path, lambda f: f.write(model.SerializeToString()))
+    data = checked_bytes(model)
+    atomic_write(path, lambda f: f.write(data))
     return model
 
 
 def trace(model_or_fn: Callable[..., Any], examples: tuple[Any, ...]) -> Program:
-    """The forward pass of ``model_or_fn`` on ``examples`` as a :class:`Program` (test mode, no grad)."""
+    """The forward pass of ``model_or_fn`` on ``examples`` as a :class:`Program`: traced by the
+    static-graph core with no optimisation pass (every node stays a registered function's call, each
+    with a converter), in test mode and without gradient recording. A compiled function is traced
+    again from its Python function, since its own passes may have fused nodes."""
     import dezero_core as dz
     from dezero_core.config import no_grad, test_mode
 
-    compiled = getattr(model_or_fn, "graph", None) is not None or hasattr(model_or_fn, "__wrapped__")
-    fn = model_or_fn if compiled else dz.compile(model_or_fn, passes=())
+    fn = getattr(model_or_fn, "fn", model_or_fn) if hasattr(model_or_fn, "trace_call") else model_or_fn
     with test_mode(), no_grad():
-        fn(*examples)
-    return from_graph(fn.graph)
+        graph = dz.compile(fn, passes=()).trace_call(examples, {}).graph
+    return from_graph(graph)
 
 
 def _dynamic_axes(dynamic_axes: Any, examples: tuple[Any, ...]) -> dict[int, tuple[int, ...]]:
@@ -86,10 +88,11 @@ def _dynamic_axes(dynamic_axes: Any, examples: tuple[Any, ...]) -> dict[int, tup
 def _grown(examples: tuple[Any, ...], axes: dict[int, tuple[int, ...]]) -> tuple[Any, ...]:
     """The examples with each dynamic axis one longer (its first slice repeated at the end)."""
     from dezero_core.backend.selection import backend_of
+    from dezero_core.graph.variable import Variable
 
     grown = list(examples)
     for i, which in axes.items():
-        x = getattr(examples[i], "data", examples[i])
+        x = examples[i].data if isinstance(examples[i], Variable) else examples[i]
         xp = backend_of(x).xp
         for axis in which:
             first = x[(slice(None),) * axis + (slice(0, 1),)]

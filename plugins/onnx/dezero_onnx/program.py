@@ -66,6 +66,8 @@ def from_graph(graph: Any) -> Program:
     a node other than a function call (a backward, a gradient, an optimizer update, control flow)
     has no place in an inference file and is an error naming it.
     """
+    from dezero_core.graph.variable import Variable
+
     from dezero_onnx.builder import host
     from dezero_onnx.errors import ExportError
 
@@ -83,7 +85,7 @@ def from_graph(graph: Any) -> Program:
         spec(v)
         if v.kind == "input":
             continue
-        data = getattr(v.source, "data", v.source)
+        data = v.source.data if isinstance(v.source, Variable) else v.source
         if data is None:
             raise ExportError(f"the parameter {v.describe()} has no data yet: run the model once first")
         name = _unique(v.name or f"{v.kind}_{v.id}", used)

@@ -23,7 +23,7 @@ BATCH = "batch"
 
 def to_model(program: Program, opset: int, input_names: Sequence[str] | None = None,
              output_names: Sequence[str] | None = None, producer: str = "dezero-onnx") -> onnx.ModelProto:
-    """The ONNX model of ``program`` for ``opset``, checked with ``onnx.checker`` (full check)."""
+    """The ONNX model of ``program`` for ``opset`` (:func:`checked_bytes` checks and serializes it)."""
     b = OnnxBuilder(opset)
     input_names = list(input_names or [f"input_{i}" for i in range(len(program.inputs))])
     output_names = list(output_names or [f"output_{i}" for i in range(len(program.outputs))])
@@ -56,9 +56,17 @@ def to_model(program: Program, opset: int, input_names: Sequence[str] | None = N
         b.nodes.append(helper.make_node("Identity", [values[key].name], [name], name=b.fresh("n_output")))
         graph_outputs.append(_value_info(value(key, name)))
     graph = helper.make_graph(b.nodes, "dezero", graph_inputs, graph_outputs, b.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name=producer)
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name=producer)
+
+
+def checked_bytes(model: onnx.ModelProto) -> bytes:
+    """``model`` serialized, once, after ``onnx.checker.check_model(full_check=True)`` passed on it."""
+    if model.ByteSize() >= 2**31:
+        raise ExportError(f"the model is {model.ByteSize() / 2**30:.1f} GiB: one ONNX file holds at most 2 GiB "
+                          f"(external weight files are not supported yet)")
+    data = model.SerializeToString()
+    onnx.checker.check_model(data, full_check=True)
+    return data
 
 
 def _value_info(v: Value) -> onnx.ValueInfoProto:
