@@ -40,8 +40,11 @@ class RandomGenerator:
         raise NotImplementedError
 
     def get_state(self) -> Any:
-        """A snapshot of the generator's state that a checkpoint can hold: dicts, lists, strings,
-        numbers and arrays (given back to :meth:`set_state` as arrays of the current backend)."""
+        """A snapshot of the generator's state that a checkpoint can hold: plain Python values (dicts,
+        lists, strings, numbers, None) and host arrays (``numpy.ndarray``, as :meth:`ArrayBackend.to_host`
+        gives), never arrays of the backend. The conformance suite checks both this and a checkpoint
+        round trip; :meth:`set_state` must also take the arrays back as arrays of the current backend,
+        which is how a checkpoint loads them."""
         raise NotImplementedError
 
     def set_state(self, state: Any) -> None:
@@ -142,7 +145,8 @@ class ArrayBackend:
         raise NotImplementedError
 
     def from_host(self, host_array: Any, device: Any = None) -> Array:
-        """The inverse of :meth:`to_host`."""
+        """The inverse of :meth:`to_host`: a ``numpy.ndarray`` as an array of this backend (on
+        ``device``, or the default one), not sharing memory that the caller may still write."""
         return self.asarray(host_array, device=device)
 
     # -- host I/O: what weights files and checkpoints hold ------------------------------------------
@@ -169,7 +173,11 @@ class ArrayBackend:
         return getattr(array, "device", None)
 
     def to_device(self, array: Array, device: Any) -> Array:
-        """``array`` moved to ``device`` of this backend."""
+        """``array`` on ``device`` (one of :meth:`devices`, compared as :meth:`device_of` reports it):
+        the array itself when it is there already or ``device`` is None, else a copy there.
+
+        The default calls the array API's ``array.to_device``; a library whose arrays lack it (torch:
+        ``Tensor.to``) overrides this."""
         return array if device is None or self.device_of(array) == device else array.to_device(device)
 
     def synchronize(self) -> None:
