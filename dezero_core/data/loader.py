@@ -19,9 +19,9 @@ from dezero_core.graph.transfer import move_array
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` ``(x, t)`` arrays.
 
-    ``dataset`` is a :class:`~dezero_core.data.Dataset` (a batch is one vectorised access) or any
-    sequence of ``(x, t)`` samples, such as a list of pairs, whose samples are collated as the book's
-    loader and PyTorch's ``default_collate`` do (:mod:`dezero_core.data.collate`).
+    ``dataset`` is a :class:`~dezero_core.data.Dataset` (or an object answering ``dataset[index_array]``
+    with an ``(x, t)`` batch, as it does), or a list of ``(x, t)`` pairs, whose samples are collated
+    as the book's loader and PyTorch's ``default_collate`` do (:mod:`dezero_core.data.collate`).
 
     ``shuffle`` draws a new order every epoch from the loader's own generator: ``generator`` if
     given, else one seeded with ``seed``, else one seeded from ``dezero_core.random`` (so
