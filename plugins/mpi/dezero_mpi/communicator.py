@@ -63,6 +63,8 @@ class MPICommunicator:
 
     def allreduce_buckets(self, buckets: Sequence[Bucket]) -> None:
         """Average the gradients of ``buckets`` over all processes (one collective per bucket)."""
+        if self.size == 1:  # the average over one process is its own gradient: nothing to pack or send
+            return
         scale = 1.0 / self.size
         for bucket in buckets:
             reduced = self._transport(bucket).allreduce_sum(bucket.pack_grads(), bucket.backend)

@@ -1,0 +1,157 @@
+"""Data-parallel scaling on MPI: samples per second of N processes against 1, and the allreduce's cost.
+
+MLP 784-1000-1000-10 (ReLU, float32, 1.79 M parameters = 7.2 MB of gradients), SGD, batch
+``--batch`` per process (weak scaling: N processes train N times the samples per step), random
+data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1`` and
+``mpiexec -n N`` (A B A B ...); the figure is the median of the per-round speed-ups. Each launch
+reports the median step time, the median time per step spent in the gradients' allreduce (packing,
+MPI_Allreduce, averaging, unpacking) and each process's CPU share (CPU time over wall time during the
+timed steps: below 1, other programs on the machine took the core), with the load average, since
+timings on a shared machine say as much about the neighbours as about the code.
+
+    python benchmarks/bench_mpi.py [--procs 2] [--rounds 3] [--steps 40] [--batch 100]
+                                   [--latency-us 5] [--gbit-s 100]   (the cost model's network)
+    python benchmarks/bench_mpi.py --model-only STEP_MS              (the cost model alone)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+PARAMETERS = 784 * 1000 + 1000 + 1000 * 1000 + 1000 + 1000 * 10 + 10  # 1,796,010
+
+
+def worker(steps: int, warmup: int, batch: int) -> None:
+    """One process of a launch: train, time, and (rank 0) print one JSON line for the launch."""
+    import numpy as np
+
+    import dezero_core
+    import dezero_mpi
+    from dezero_core import functions as F
+    from dezero_core.models import MLP
+    from dezero_core.optimizers import SGD
+
+    comm = dezero_mpi.create_communicator()
+    with comm.abort_on_error():
+        dezero_core.random.seed(0)
+        model = MLP((1000, 1000, 10), activation=F.relu, in_size=784, dtype="float32")
+        comm.bcast_data(model)
+        optimizer = dezero_mpi.create_multi_node_optimizer(SGD(lr=0.01), comm).setup(model)
+        rng = np.random.default_rng(comm.rank)
+        x = rng.random((batch * 8, 784), dtype=np.float32)
+        t = rng.integers(0, 10, batch * 8)
+        reduce_times: list[float] = []
+        allreduce = comm.allreduce_buckets
+
+        def timed_allreduce(buckets):  # the whole gradient exchange: pack, allreduce, average, unpack
+            start = time.perf_counter()
+            allreduce(buckets)
+            reduce_times.append(time.perf_counter() - start)
+
+        comm.allreduce_buckets = timed_allreduce
+        step_times = []
+        for step in range(warmup + steps):
+            if step == warmup:
+                comm.barrier()
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                reduce_times.clear()
+            start = time.perf_counter()
+            i = step % 8
+            loss = F.softmax_cross_entropy(model(x[i * batch:(i + 1) * batch]), t[i * batch:(i + 1) * batch])
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            step_times.append(time.perf_counter() - start)
+        cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+        mine = {"step": statistics.median(step_times[warmup:]), "allreduce": statistics.median(reduce_times),
+                "cpu_share": cpu_share}
+        every = comm.gather_object(mine)
+        if comm.rank == 0:
+            step = max(r["step"] for r in every)  # the slowest process sets the pace
+            print(json.dumps({"procs": comm.size, "step_s": step, "samples_per_s": comm.size * batch / step,
+                              "allreduce_s": statistics.median(r["allreduce"] for r in every),
+                              "cpu_share": [round(r["cpu_share"], 2) for r in every],
+                              "gradient_bytes": sum(b.buffer.nbytes for b in optimizer.buckets)}))
+
+
+def ring_allreduce_seconds(n: int, nbytes: float, latency_s: float, bandwidth_bytes_s: float) -> float:
+    """The ring allreduce of ``nbytes`` over ``n`` processes: a reduce-scatter and an allgather of
+    ``n - 1`` steps each, every step one message of ``nbytes / n`` per process, so each process sends
+    (and receives) ``2 (n-1)/n * nbytes`` bytes and waits ``2 (n-1)`` latencies."""
+    if n == 1:
+        return 0.0
+    return 2 * (n - 1) * latency_s + 2 * (n - 1) / n * nbytes / bandwidth_bytes_s
+
+
+def cost_model(step_s: float, nbytes: float, latency_s: float, gbit_s: float, ranks=(2, 8, 64, 512)) -> str:
+    """Expected efficiency (time of one process's step over the data-parallel step, the allreduce not
+    overlapped with the backward pass, as here) at each process count, as a table."""
+    lines = [f"ring allreduce of {nbytes / 1e6:.2f} MB on {gbit_s:g} Gb/s, {latency_s * 1e6:g} us per message, "
+             f"compute {step_s * 1e3:.1f} ms per step:"]
+    for n in ranks:
+        t = ring_allreduce_seconds(n, nbytes, latency_s, gbit_s * 1e9 / 8)
+        lines.append(f"  {n:4d} processes: allreduce {t * 1e3:6.2f} ms, efficiency {step_s / (step_s + t):.1%}, "
+                     f"speed-up {n * step_s / (step_s + t):7.1f}x")
+    return "\n".join(lines)
+
+
+def launch(procs: int, args: argparse.Namespace) -> dict:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([str(MPIEXEC), "-n", str(procs), sys.executable, __file__, "--worker",
+                          "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch)],
+                         capture_output=True, text=True, env=env, timeout=600)
+    if out.returncode != 0:
+        sys.exit(f"mpiexec -n {procs} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--latency-us", type=float, default=5.0, help="the cost model's latency per message")
+    parser.add_argument("--gbit-s", type=float, default=100.0, help="the cost model's network bandwidth")
+    parser.add_argument("--model-only", type=float, default=None, metavar="STEP_MS",
+                        help="print the cost model for this compute time per step and exit")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args.steps, args.warmup, args.batch)
+    if args.model_only is not None:
+        return print(cost_model(args.model_only * 1e-3, PARAMETERS * 4, args.latency_us * 1e-6, args.gbit_s))
+    print(f"MLP 784-1000-1000-10, batch {args.batch} per process, 1 BLAS thread per process; {os.cpu_count()} "
+          f"CPUs, load average {os.getloadavg()[0]:.2f} before")
+    speedups, runs = [], []
+    for r in range(args.rounds):
+        one, many = launch(1, args), launch(args.procs, args)
+        runs += [one, many]
+        speedups.append(many["samples_per_s"] / one["samples_per_s"])
+        for run in (one, many):
+            print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
+                  f"{run['step_s'] * 1e3:6.1f} ms  allreduce {run['allreduce_s'] * 1e3:6.2f} ms/step  "
+                  f"CPU share {run['cpu_share']}")
+    many = [run for run in runs if run["procs"] == args.procs]
+    print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
+          f"{', '.join(f'{s:.2f}' for s in speedups)}); allreduce of {many[0]['gradient_bytes'] / 1e6:.1f} MB: "
+          f"{statistics.median(r['allreduce_s'] for r in many) * 1e3:.2f} ms per step "
+          f"({statistics.median(r['allreduce_s'] / r['step_s'] for r in many):.1%} of the step); "
+          f"load average {os.getloadavg()[0]:.2f} after")
+    ones = [run for run in runs if run["procs"] == 1]
+    compute = statistics.median(r["step_s"] * r["cpu_share"][0] for r in ones)  # a dedicated core's step
+    print(f"measured: {args.procs} processes at {statistics.median(speedups) / args.procs:.1%} efficiency "
+          f"(shared memory, this machine); the model, with the 1-process step's CPU time as compute:")
+    print(cost_model(compute, many[0]["gradient_bytes"], args.latency_us * 1e-6, args.gbit_s))
+
+
+if __name__ == "__main__":
+    main()
