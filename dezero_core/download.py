@@ -14,6 +14,10 @@ One module serves every download of the project: pretrained weights
 When every URL fails (offline, a 404, a corrupt or truncated transfer) the error lists each URL with
 what went wrong and says where to put the file by hand. The network modules and tqdm (the progress
 bar, when installed) are imported at the first download, not with this module.
+
+Files without a pinned digest (the book's weights and label files) can only be checked by reading
+them: :func:`fetch_and_read` reads the copy, and a copy that cannot be read is moved aside, named in
+a warning and downloaded again.
 """
 from __future__ import annotations
 
@@ -23,10 +27,11 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, TypeVar
 
 from dezero_core.serialization import atomic_write
 
+T = TypeVar("T")
 HOME_ENV = "DEZERO_DATA_HOME"
 CHUNK = 1 << 20
 TIMEOUT_S = 60.0
@@ -116,6 +121,54 @@ def fetch(remote: RemoteFile, subdir: "str | os.PathLike[str]",
                           RuntimeWarning, stacklevel=2)
         return target
     raise _failure(remote, target, system_dirs, failures) from failures[-1][1]
+
+
+#: what a reader raises for a file that is not what it should be (truncated, damaged, another format)
+INVALID_CONTENT = (ValueError, SyntaxError, EOFError, UnicodeDecodeError)
+
+
+def fetch_and_read(remote: RemoteFile, subdir: "str | os.PathLike[str]", read: Callable[[Path], T],
+                   system_dirs: Iterable["str | os.PathLike[str]"] = (), progress: bool = True,
+                   invalid: tuple[type[BaseException], ...] = INVALID_CONTENT) -> T:
+    """``read(path)`` of a local copy of ``remote`` (see :func:`fetch`), validated by reading it.
+
+    For files without a pinned digest, reading is the only check there is: a cached copy that
+    ``read`` refuses (raising one of ``invalid``) is moved aside to ``<name>.damaged`` with a warning
+    naming it, downloaded again and read once more. A fresh download that cannot be read either is
+    moved aside too, and a :class:`DownloadError` names the file and the fault. ``read`` should only
+    read the file (not, say, load it into a model), so that its errors are the file's.
+    """
+    system_dirs = tuple(system_dirs)
+    path = fetch(remote, subdir, system_dirs, progress)
+    try:
+        return read(path)
+    except invalid as exc:
+        fault: BaseException = exc
+    if path != data_home() / subdir / remote.name:  # a system folder's copy: not ours to move
+        raise DownloadError(f"{path} cannot be read ({_fault(fault)}); repair or remove it, or download "
+                            f"{remote.name} from {remote.urls[0]}") from fault
+    aside = _move_aside(path)
+    warnings.warn(f"{path} cannot be read ({_fault(fault)}): moved it to {aside} and downloading it again",
+                  RuntimeWarning, stacklevel=2)
+    path = fetch(remote, subdir, system_dirs, progress)
+    try:
+        return read(path)
+    except invalid as exc:
+        aside = _move_aside(path)
+        raise DownloadError(f"{remote.name} was downloaded again but cannot be read either ({_fault(exc)}); it "
+                            f"is kept at {aside} for inspection. The server may be serving a damaged file: "
+                            f"try again later or put a good copy at {path}") from exc
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename ``path`` to ``<path>.damaged`` (replacing an older one) and return the new name."""
+    aside = path.with_name(path.name + ".damaged")
+    os.replace(path, aside)
+    return aside
+
+
+def _fault(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _is_copy(path: Path, remote: RemoteFile) -> bool:

@@ -78,7 +78,6 @@ class ArrayBackend:
         self._unavailable: str | None = None
         self._probed = False
         self._ops: Any = None
-        self._array_type: type | None = None  # the type most operations return; checked per op
 
     # -- availability --------------------------------------------------------------------------
     def _load(self) -> Any:
@@ -89,7 +88,6 @@ class ArrayBackend:
         if not self._probed:
             try:
                 self._xp = self._load()
-                self._array_type = self.array_types()[0]
             except Exception as exc:  # a missing library, a missing driver, a broken install
                 self._unavailable = f"{type(exc).__name__}: {exc}"
             self._probed = True

@@ -13,7 +13,7 @@ from dezero_core.functions.math import select
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 A = Arg((2, 3))
 KINKED = Arg((2, 3), away_from=(0.0,))

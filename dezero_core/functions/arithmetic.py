@@ -11,7 +11,7 @@ from typing import Any
 
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, checked
+from dezero_core.functions.spec import Arg, checked
 
 A23 = Arg((2, 3))
 B3 = Arg((3,))

@@ -18,7 +18,7 @@ from dezero_core.functions.dispatch import forward_or_record
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 def col_matrix(xp: Any, x: Any, window: Window) -> Any:

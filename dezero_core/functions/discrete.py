@@ -12,7 +12,7 @@ from typing import Any, Callable
 from dezero_core.backend.selection import backend_of
 from dezero_core.functions.validation import check_labels, data_of, is_integral
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 def _constant(array: Any) -> Variable:

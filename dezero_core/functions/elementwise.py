@@ -9,7 +9,7 @@ from typing import Any
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, checked
+from dezero_core.functions.spec import Arg, checked
 
 A = Arg((2, 3))
 POSITIVE = Arg((2, 3), 0.5, 2.0)

@@ -8,7 +8,7 @@ from dezero_core.backend.selection import backend_of
 from dezero_core.functions.shape import get_item
 from dezero_core.functions.validation import data_of, is_integral, require_float
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, checked
+from dezero_core.functions.spec import Arg, checked
 
 
 @checked((Arg((2, 3), 0, 5, dtype="int64"), Arg((5, 4))), (Arg((6,), 0, 3, dtype="int64"), Arg((3, 2))),

@@ -17,7 +17,7 @@ from dezero_core.functions.validation import (
 )
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 class MeanSquaredError(Function):

@@ -7,7 +7,7 @@ from typing import Any
 from dezero_core.backend.selection import backend_of
 from dezero_core.functions.validation import check_class_layout, data_of
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 @checked((Arg((6, 4)), Arg((6,), 0, 4, dtype="int64")),

@@ -9,7 +9,7 @@ from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable, as_variable
 from dezero_core.random import get_generator
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 class Dropout(Function):

@@ -15,7 +15,7 @@ from dezero_core.config import is_training
 from dezero_core.functions.validation import data_of, require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 class RunningStats:

@@ -17,7 +17,7 @@ from dezero_core.functions.conv_utils import Window, check_image
 from dezero_core.functions.dispatch import forward_or_record
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 def window_stack(xp: Any, x: Any, window: Window, pad_value: float = 0.0) -> Any:

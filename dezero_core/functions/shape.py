@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 class Reshape(Function):

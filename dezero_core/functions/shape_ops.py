@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from dezero_core.functions.shape import reshape
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 
 def _axis_in(fn: str, axis: int, ndim: int, what: str = "axis") -> int:

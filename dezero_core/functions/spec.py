@@ -1,5 +1,8 @@
 """What a registered function declares so that the conformance suite can check it.
 
+It lives beside the functions, which declare their samples with it at import; the conformance
+suite (:mod:`dezero_core.testing`) reads it from here.
+
 Every function registered under ``dezero.functions`` carries a :class:`Check` (attached with the
 :func:`checked` decorator): the sample calls it is checked on, and optionally an independent
 reference implementation. The suite walks the registry, so a plugin's functions are checked exactly

@@ -14,7 +14,7 @@ from dezero_core.functions.reduction import normalize_axis, restore_reduced
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.testing.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, Sample, checked
 
 _REDUCTIONS = ((Arg((2, 3)),), (Arg((2, 3)), 0), (Arg((2, 3, 4)), (0, 2)), (Arg((2, 3)), 1, True),
                (Arg((2, 3)), None, True))

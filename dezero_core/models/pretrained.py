@@ -14,7 +14,8 @@ from pathlib import Path
 
 # data_home, sha256_of and ChecksumError are re-exported: this module's public names before
 # dezero_core.download existed (the book's dezero.utils imports data_home from here)
-from dezero_core.download import ChecksumError, DownloadError, RemoteFile, data_home, fetch, sha256_of
+from dezero_core.download import (ChecksumError, DownloadError, RemoteFile, data_home, fetch, fetch_and_read,
+                                  sha256_of)
 
 __all__ = ["WEIGHTS", "ChecksumError", "DownloadError", "PretrainedWeights", "data_home", "fetch_weights",
            "load_pretrained", "sha256_of"]
@@ -59,6 +60,18 @@ def fetch_weights(url: str, sha256: str | None, filename: str | None = None, sub
 
 
 def load_pretrained(model: "object", name: str) -> None:
-    """Load the weights registered in :data:`WEIGHTS` under ``name`` into ``model``."""
+    """Load the weights registered in :data:`WEIGHTS` under ``name`` into ``model``.
+
+    The weights are not pinned by a digest, so the file is checked by reading it: a cached copy that
+    cannot be read (a truncated download) is moved aside with a warning naming it and downloaded again.
+    """
+    from dezero_core.layers.layer import StateDictError
+    from dezero_core.serialization import load_arrays
+
     weights = WEIGHTS[name]
-    model.load_weights(fetch_weights(weights.url, weights.sha256))  # type: ignore[attr-defined]
+    remote = RemoteFile(PretrainedWeights(weights.url, weights.sha256).filename, weights.sha256, (weights.url,))
+    path, state = fetch_and_read(remote, "models", lambda p: (p, load_arrays(p)))
+    try:
+        model.load_state_dict(state)  # type: ignore[attr-defined]
+    except StateDictError as exc:
+        raise StateDictError(f"{path}: {exc}", exc.missing, exc.unexpected, exc.mismatched) from None

@@ -1,6 +1,6 @@
 """The conformance suite: ``pytest --pyargs dezero_core.testing --dezero-backend=NAME``.
 
-- :mod:`~dezero_core.testing.spec`: what a function declares to be checked on (``@checked``).
+- :mod:`~dezero_core.functions.spec` (beside the functions): what a function declares to be checked on (``@checked``).
 - :mod:`~dezero_core.testing.references`: independent numpy references of the built-in functions.
 - :mod:`~dezero_core.testing.harness`: sample inputs, evaluation on a backend, numerical derivatives.
 - :mod:`~dezero_core.testing.plugin`: the pytest plugin (``--dezero-backend``, the ``dezero_backend``

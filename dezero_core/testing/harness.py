@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from dezero_core.testing.spec import Arg, Check, Sample, check_of
+from dezero_core.functions.spec import Arg, Check, Sample, check_of
 
 FLOAT_DTYPES = ("float32", "float64")
 #: central-difference step; every Arg.margin (0.05 by default) is far larger

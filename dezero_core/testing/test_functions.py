@@ -18,7 +18,7 @@ from dezero_core.graph.variable import Variable
 from dezero_core.testing import harness
 from dezero_core.testing.harness import Case, data_of
 from dezero_core.testing.references import REFERENCES
-from dezero_core.testing.spec import check_of
+from dezero_core.functions.spec import check_of
 
 FUNCTIONS = registry("dezero.functions")
 
@@ -69,7 +69,7 @@ def test_declares_samples(function_name: str) -> None:
     check = check_of(fn)
     assert check is not None, (
         f"function {function_name!r} ({FUNCTIONS.entry(function_name).value}) has no conformance "
-        f"samples: declare samples with @checked(...) from dezero_core.testing.spec")
+        f"samples: declare samples with @checked(...) from dezero_core.functions.spec")
     assert check.samples, f"function {function_name!r} declares @checked() with no sample"
 
 

@@ -21,7 +21,7 @@ import dezero_core.random
 from dezero_core.backend import ArrayBackend
 from dezero_core.discovery import registry
 from dezero_core.graph.function import Function
-from dezero_core.testing.spec import Arg, checked
+from dezero_core.functions.spec import Arg, checked
 from dezero_numpy import NumpyBackend
 
 

@@ -63,3 +63,30 @@ def test_the_book_weights_are_named_after_their_release_files():
     assert {name: w.filename for name, w in pretrained.WEIGHTS.items()} == {
         "VGG16": "vgg16.npz", "ResNet50": "resnet50.npz", "ResNet101": "resnet101.npz",
         "ResNet152": "resnet152.npz"}
+
+
+def test_a_truncated_cached_copy_is_named_moved_aside_and_downloaded_again(home, weights_file, monkeypatch):
+    url = weights_file[0].as_uri()
+    monkeypatch.setitem(pretrained.WEIGHTS, "Tiny", PretrainedWeights(url, None))  # unpinned, like the book's
+    cached = home / "models" / "tiny.npz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(weights_file[0].read_bytes()[:-5])  # a download cut short in an earlier run
+    model = Tiny(0.0)
+    with pytest.warns(RuntimeWarning, match=rf"{cached} cannot be read \(WeightsFileError: .*is truncated.*\): "
+                                            rf"moved it to {cached}\.damaged and downloading it again"):
+        pretrained.load_pretrained(model, "Tiny")
+    np.testing.assert_array_equal(model.W.data, np.full((2, 3), 7.0, np.float32))
+    assert cached.read_bytes() == weights_file[0].read_bytes()
+    assert (home / "models" / "tiny.npz.damaged").exists()
+
+
+def test_a_server_serving_a_damaged_file_is_an_error_naming_it(home, tmp_path, monkeypatch):
+    served = tmp_path / "served" / "bad.npz"
+    served.parent.mkdir(exist_ok=True)
+    served.write_bytes(b"PK\x03\x04 not really a zip")
+    monkeypatch.setitem(pretrained.WEIGHTS, "Bad", PretrainedWeights(served.as_uri(), None))
+    with pytest.warns(RuntimeWarning, match="has no pinned SHA-256"):
+        with pytest.raises(pretrained.DownloadError, match=r"bad\.npz was downloaded again but cannot be read either "
+                                                           r"\(WeightsFileError: .*damaged or truncated zip"):
+            pretrained.load_pretrained(Tiny(0.0), "Bad")
+    assert not (home / "models" / "bad.npz").exists()  # nothing unreadable stays in the cache

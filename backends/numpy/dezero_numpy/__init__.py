@@ -50,7 +50,6 @@ class NumpyBackend(ArrayBackend):
 
         if int(numpy.__version__.split(".")[0]) < 2:
             raise ImportError(f"numpy {numpy.__version__} is too old: the backend needs numpy >= 2")
-        self._np = numpy
         return numpy
 
     def array_types(self) -> tuple[type, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from dezero_core import Function, Variable
-from dezero_core.testing.spec import Arg, checked
+from dezero_core.functions.spec import Arg, checked
 
 
 class Softsign(Function):

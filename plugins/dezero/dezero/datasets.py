@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import warnings
 from abc import ABCMeta
 from typing import Any
 
@@ -24,7 +25,8 @@ import numpy as np
 from dezero_core.data import Dataset as _CoreDataset
 from dezero_core.data.transforms import Transform
 from dezero_core.discovery.lazy import lazy_module_attributes
-from dezero_core.serialization import atomic_write
+from dezero_core.backend.selection import using_backend
+from dezero_core.serialization import WeightsFileError, atomic_write, load_arrays
 import dezero_datasets as _datasets
 from dezero_datasets import Shakespeare
 from dezero_datasets.toy import spiral
@@ -202,8 +204,16 @@ class ImageNet:
         """Class index -> name of ImageNet's 1000 classes (downloaded once into ``dezero.utils.cache_dir``)."""
         from dezero.utils import get_file
 
-        with open(get_file(IMAGENET_LABELS_URL), encoding="utf-8") as f:
-            return ast.literal_eval(f.read())  # a dict literal (the book eval()s it)
+        return _read_labels(get_file(IMAGENET_LABELS_URL, validate=_read_labels))
+
+
+def _read_labels(path: str) -> dict[int, str]:
+    """The dict literal of ImageNet's class names in ``path`` (the book eval()s it; literals only here)."""
+    with open(path, encoding="utf-8") as f:
+        labels = ast.literal_eval(f.read())
+    if not isinstance(labels, dict):
+        raise ValueError(f"expected a dict of class names, found a {type(labels).__name__}")
+    return labels
 
 
 # -- the book's cache of prepared arrays -----------------------------------------------------------
@@ -220,8 +230,16 @@ def load_cache_npz(filename: str, train: bool = False) -> tuple[Any, Any]:
     path = _cache_path(filename, train)
     if not os.path.exists(path):
         return None, None
-    with np.load(path) as loaded:
+    try:
+        with using_backend("numpy"):  # (the book's arrays are numpy's)
+            loaded = load_arrays(path)
         return loaded["data"], loaded["label"]
+    except (WeightsFileError, KeyError) as exc:  # a damaged cache: prepare the data again
+        aside = path + ".damaged"
+        os.replace(path, aside)
+        warnings.warn(f"{path} cannot be read ({type(exc).__name__}: {exc}); moved it to {aside}, the data "
+                      f"will be prepared again", RuntimeWarning, stacklevel=2)
+        return None, None
 
 
 def save_cache_npz(data: Any, label: Any, filename: str, train: bool = False) -> str | None:

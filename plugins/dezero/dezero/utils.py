@@ -20,6 +20,7 @@ from dezero_core.functions.reduction import restore_reduced
 from dezero_core.graph.variable import Variable
 from dezero_core.graphviz import get_dot_graph
 from dezero_core.graphviz import plot_dot_graph as _plot_dot_graph
+from dezero_core.download import RemoteFile, fetch_and_read
 from dezero_core.models.pretrained import data_home, fetch_weights
 
 from dezero import cuda
@@ -151,18 +152,24 @@ def show_progress(block_num: int, block_size: int, total_size: int) -> None:
     print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done * 100:.2f}%", end="")
 
 
-def get_file(url: str, file_name: str | None = None, sha256: str | None = None) -> str:
+def get_file(url: str, file_name: str | None = None, sha256: str | None = None, *,
+             validate: Callable[[str], object] | None = None) -> str:
     """The path of a local copy of ``url`` in :data:`cache_dir`, downloaded the first time.
 
     The download is written atomically (a failed one leaves nothing behind). Give ``sha256`` to
     have the file verified; the book's files have none, so by default any content is accepted.
+    ``validate(path)`` (raising ValueError, SyntaxError or EOFError for a bad file) checks a file
+    that has no digest: a cached copy it refuses is moved aside, named in a warning and downloaded again.
     """
     if file_name is None:
         file_name = url[url.rfind("/") + 1:]
     with warnings.catch_warnings():
-        # fetch_weights warns about unpinned checksums, which is the book's usual case
-        warnings.simplefilter("ignore", RuntimeWarning)
-        path = fetch_weights(url, sha256, filename=file_name, subdir=cache_dir)  # (an absolute subdir wins)
+        # the unpinned checksum is the book's usual case: not worth a warning
+        warnings.filterwarnings("ignore", ".*has no pinned SHA-256", RuntimeWarning)
+        if validate is None:
+            path = fetch_weights(url, sha256, filename=file_name, subdir=cache_dir)  # (an absolute subdir wins)
+        else:
+            path = fetch_and_read(RemoteFile(file_name, sha256, (url,)), cache_dir, lambda p: (validate(os.fspath(p)), p)[1])
     return os.fspath(path)
 
 
