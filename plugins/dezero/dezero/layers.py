@@ -247,7 +247,7 @@ class BatchNorm(_L.BatchNorm):
 
     def forward(self, x: Any) -> Variable:
         """Normalize ``x``; in training, also update the running averages in place."""
-        self._ensure_params(x, x.shape[1])
+        self._ensure_params(x, 1, 2, "(N, C) or (N, C, H, W)")
         return _F.batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data, self.decay, self.eps)
 
 
