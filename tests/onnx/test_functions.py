@@ -67,3 +67,24 @@ def test_exported_function_equals_eager_in_onnxruntime_and_after_load(case: harn
     loaded = eager(dezero_onnx.load(path), *arrays)
     for g, w in zip(loaded, want):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
+
+
+def _first_samples() -> list[Any]:
+    seen: set[str] = set()
+    firsts = []
+    for case in harness.cases(FUNCTIONS.names(), FUNCTIONS.get):
+        if case.name not in seen and case.name not in VALUE_FUNCTIONS \
+                and FUNCTIONS.entry(case.name).dist == "dezero-core":
+            seen.add(case.name)
+            firsts.append(case)
+    return firsts
+
+
+@pytest.mark.parametrize("opset", [o for o in dezero_onnx.TESTED_OPSETS if o != dezero_onnx.DEFAULT_OPSET])
+def test_every_builtin_function_exports_at_the_other_tested_opsets(opset: int, tmp_path) -> None:
+    for case in _first_samples():
+        arrays, call = _split(case)
+        path = tmp_path / f"{case.name}.onnx"
+        dezero_onnx.export(call, tuple(arrays), path, opset=opset, dynamic_axes=None)
+        for g, w in zip(run_onnxruntime(path, *arrays), eager(call, *arrays)):
+            np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=f"{case.id} at opset {opset}")

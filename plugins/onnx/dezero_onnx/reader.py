@@ -84,8 +84,10 @@ class OnnxFunction:
         return self._on_backend[backend.name]
 
 
-def load(path: "str | os.PathLike[str]") -> OnnxFunction:
-    """The ONNX file at ``path`` as a dezero function (see :class:`OnnxFunction`).
+def load(path: "str | os.PathLike[str]", compiled: bool = True) -> Any:
+    """The ONNX file at ``path`` as a dezero function: compiled with ``dezero_core.compile`` (traced
+    at the first call of each input shape, then replayed), or with ``compiled=False`` the
+    :class:`OnnxFunction` itself, which runs the functions eagerly (its outputs differentiate).
 
     Every operator must be one dezero maps (the ones :func:`dezero_onnx.export` writes); the file is
     checked with ``onnx.checker`` first, so a damaged file is an error naming it.
@@ -98,4 +100,9 @@ def load(path: "str | os.PathLike[str]") -> OnnxFunction:
         raise LoadError(f"{name} is not a valid ONNX file: {exc}") from exc
     except Exception as exc:  # protobuf's DecodeError for a damaged file
         raise LoadError(f"{name} cannot be read as ONNX: {type(exc).__name__}: {exc}") from exc
-    return OnnxFunction(model)
+    function = OnnxFunction(model)
+    if not compiled:
+        return function
+    import dezero_core as dz
+
+    return dz.compile(function)
