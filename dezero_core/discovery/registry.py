@@ -48,6 +48,7 @@ GROUPS = (
     "dezero.plugins",
     "dezero.onnx_converters",
     "dezero.commands",
+    "dezero.passes",
 )
 
 ERRORS_ENV = "DEZERO_PLUGIN_ERRORS"  # warn (default) | raise | ignore
@@ -299,7 +300,8 @@ class Registry:
     def _unknown(self, name: str) -> UnknownNameError:
         by_name = self._scan()
         dist, sep, bare = name.rpartition(":")
-        kind = self.group.rsplit(".", 1)[-1].removesuffix("s")
+        kind = self.group.rsplit(".", 1)[-1]
+        kind = kind[:-2] if kind.endswith("sses") else kind.removesuffix("s")  # passes -> pass
         where = f" from distribution {canonical_name(dist)}" if sep else ""
         message = f"no {kind} named {bare!r}{where} is installed."
         switched_off = [e for e in self._disabled if e.name == bare]

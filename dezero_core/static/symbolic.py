@@ -52,21 +52,21 @@ def user_location() -> str:
 class Placeholder:
     """The ``data`` of a :class:`Symbol`: its shape and dtype, but no value.
 
-    ``dezero_example`` is the array computed for it while the graph was defined (None when the shape
+    ``trace_example`` is the array computed for it while the graph was defined (None when the shape
     or dtype is unknown); only input checks of the functions read it (``validation.checked_array``).
     """
 
-    __slots__ = ("value", "dezero_example")
+    __slots__ = ("value", "trace_example")
 
     def __init__(self, value: Value, example: Any) -> None:
         self.value = value
-        self.dezero_example = example
+        self.trace_example = example
 
     @property
     def shape(self) -> tuple[int, ...]:
         """The symbol's shape (an error when it was not declared)."""
-        if self.dezero_example is not None:
-            return tuple(self.dezero_example.shape)
+        if self.trace_example is not None:
+            return tuple(self.trace_example.shape)
         shape = self.value.shape
         if shape is None or any(d is None for d in shape):
             raise SymbolValueError(f"{describe(self.value)} has no known shape at {user_location()}: this code "
@@ -76,8 +76,8 @@ class Placeholder:
     @property
     def dtype(self) -> Any:
         """The symbol's dtype (the backend's dtype object; an error when it was not declared)."""
-        if self.dezero_example is not None:
-            return self.dezero_example.dtype
+        if self.trace_example is not None:
+            return self.trace_example.dtype
         if self.value.dtype is None:
             raise SymbolValueError(f"{describe(self.value)} has no known dtype at {user_location()}: this code "
                                    f"reads it. Declare it: dz.symbol({self.value.name!r}, dtype='float32')")
@@ -88,8 +88,8 @@ class Placeholder:
     def dezero_checkable(self) -> Any:
         """What input checks read (``validation.checked_array``): the example, else an empty array of
         the declared dtype (dtype checks pass, value checks find nothing), else None."""
-        if self.dezero_example is not None or self.value.dtype is None:
-            return self.dezero_example
+        if self.trace_example is not None or self.value.dtype is None:
+            return self.trace_example
         from dezero_core.backend.selection import get_backend
 
         xp = get_backend().xp
@@ -255,7 +255,7 @@ def dtype_name(dtype: Any) -> str | None:
 def value_of(x: Any) -> tuple[Value, Any]:
     """``(IR value, example array or None)`` for one input of a recorded call."""
     if isinstance(x, Symbol):
-        return x.data.value, x.data.dezero_example
+        return x.data.value, x.data.trace_example
     if isinstance(x, Variable):
         data = x.data
         kind = "param" if isinstance(x, Parameter) else "state"

@@ -28,7 +28,7 @@ def test_python_m_dezero_core_plugins_json_lists_every_group_with_dist_version_s
     listing = json.loads(done.stdout)
     assert list(listing) == ["dezero.backends", "dezero.functions", "dezero.layers", "dezero.optimizers",
                              "dezero.models", "dezero.datasets", "dezero.trainers", "dezero.extensions",
-                             "dezero.plugins", "dezero.onnx_converters", "dezero.commands"]
+                             "dezero.plugins", "dezero.onnx_converters", "dezero.commands", "dezero.passes"]
     rows = [row for group in listing.values() for row in group]
     assert rows and all({"name", "dist", "version", "status"} <= set(row) for row in rows)
     sin = next(row for row in listing[FUNCTIONS] if row["name"] == "sin")
