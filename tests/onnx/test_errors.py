@@ -68,3 +68,20 @@ def test_a_loaded_function_checks_its_arguments(tmp_path) -> None:
     with pytest.raises(TypeError, match="unexpected or repeated input 'c'"):
         f(np.ones(3, np.float32), c=np.ones(3, np.float32))
     np.testing.assert_array_equal(f(np.full(3, 2, np.float32), input_1=np.full(3, 3, np.float32)).data, 6)
+
+
+def test_a_graph_that_changes_with_the_batch_size_asks_for_a_fixed_one(tmp_path) -> None:
+    from dezero_core import functions as F
+
+    # at batch 1 sum_to (1, 3) is the identity (no node); at batch 2 it sums
+    with pytest.raises(ExportError, match=r"changes with the batch size.*dynamic_axes=\{\}"):
+        dezero_onnx.export(lambda x: F.sum_to(x * 2.0, (1, 3)), np.ones((1, 3), np.float32), tmp_path / "s.onnx")
+    dezero_onnx.export(lambda x: F.sum_to(x * 2.0, (1, 3)), np.ones((1, 3), np.float32), tmp_path / "s.onnx",
+                       dynamic_axes=None)
+
+
+def test_an_unbiased_variance_over_the_batch_axis_is_refused_when_the_batch_is_dynamic(tmp_path) -> None:
+    from dezero_core import functions as F
+
+    with pytest.raises(ExportError, match="correction=1 over the dynamic batch axis"):
+        dezero_onnx.export(lambda x: F.var(x, axis=0, correction=1), np.ones((4, 3), np.float32), tmp_path / "v.onnx")

@@ -12,6 +12,8 @@ from typing import Any, Hashable
 
 import numpy as np
 
+from dezero_onnx.errors import ExportError
+
 Key = Hashable
 
 
@@ -40,14 +42,14 @@ class Program:
     def mark_varying(self, other: "Program") -> None:
         """Compare with the same program traced at another batch size: record which axes changed."""
         if [c.op for c in self.calls] != [c.op for c in other.calls]:
-            raise ValueError("the traced graph changes with the batch size (different functions run); "
+            raise ExportError("the traced graph changes with the batch size (different functions run); "
                              "export with dynamic_axes={} (a fixed batch size)")
         mine = self._ordered_keys()
         theirs = other._ordered_keys()
         for key, twin in zip(mine, theirs):
             a, b = self.specs[key][0], other.specs[twin][0]
             if len(a) != len(b):
-                raise ValueError(f"a value of the traced graph has rank {len(a)} at one batch size and "
+                raise ExportError(f"a value of the traced graph has rank {len(a)} at one batch size and "
                                  f"{len(b)} at another; export with dynamic_axes={{}}")
             self.varying[key] = tuple(m != n for m, n in zip(a, b))
 
@@ -69,7 +71,6 @@ def from_graph(graph: Any) -> Program:
     from dezero_core.graph.variable import Variable
 
     from dezero_onnx.builder import host
-    from dezero_onnx.errors import ExportError
 
     specs: dict[Key, tuple[tuple[int, ...], np.dtype]] = {}
     weights: dict[Key, tuple[str, np.ndarray]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from dezero_onnx.builder import Node, OnnxBuilder
+from dezero_onnx.errors import ExportError
 
 
 def _axes(axis: Any, ndim: int) -> list[int] | None:
@@ -34,6 +35,9 @@ def var(b: OnnxBuilder, node: Node) -> str:
     y = b.reduce("ReduceMean", b.op("Mul", centered, centered), axes, fn.keepdims)
     if not fn.correction:
         return y
+    if any(x.varies(a) for a in (range(x.ndim) if axes is None else axes)):
+        raise ExportError(f"var with correction={fn.correction} over the dynamic batch axis divides by a count "
+                          f"that changes with the batch; export with dynamic_axes={{}}")
     n = 1
     for a in range(x.ndim) if axes is None else axes:
         n *= x.shape[a]

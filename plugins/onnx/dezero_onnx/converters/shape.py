@@ -51,7 +51,9 @@ def sum_to(b: OnnxBuilder, node: Node) -> str:
     """``ReduceSum`` over the broadcast axes, then ``Reshape`` to the target shape."""
     x, out = node.inputs[0], node.outputs[0]
     lead = x.ndim - out.ndim
-    axes = list(range(lead)) + [lead + i for i, n in enumerate(out.shape) if n == 1 and x.shape[lead + i] != 1]
+    # an axis of size 1 in the traced example still sums when it follows the batch
+    axes = list(range(lead)) + [lead + i for i, n in enumerate(out.shape)
+                                if n == 1 and (x.shape[lead + i] != 1 or x.varies(lead + i))]
     y = b.reduce("ReduceSum", x, axes, keepdims=True) if axes else x
     return b.op("Reshape", y, b.ints(out.shape)) if lead else y
 
