@@ -1,7 +1,10 @@
 """README.md's commands for a fresh machine stay true: CI runs the test command verbatim."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,3 +20,18 @@ def test_the_readme_setup_makes_its_own_environment_and_ends_with_the_main_job(
     setup, _ = readme_commands
     assert setup.startswith("python3 -m venv .venv && . .venv/bin/activate && pip install ")
     assert setup.endswith("&& dezero train")
+
+
+DOCUMENTS = ["README.md", "CONTRIBUTING.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_documents_point_only_inside_the_repository(document: str) -> None:
+    path = ROOT / document
+    text = path.read_text()
+    outside = re.findall(r"\.\./[\w./-]+", text)
+    assert not outside, f"{document} points outside the repository: {outside}"
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
+    missing = [t for t in local if not (path.parent / t).exists()]
+    assert not missing, f"{document} links to files the repository lacks: {missing}"
