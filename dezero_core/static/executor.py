@@ -26,7 +26,7 @@ class Executor:
         template: list[Any] = [None]  # slot 0 always holds None (a missing gradient)
         for v in graph.leaves():
             self.slot[v.id] = len(template)
-            template.append(self._const_array(v) if v.kind == "const" else None)
+            template.append(v.source if v.kind == "const" else None)
         for node in graph.nodes:
             for v in node.outputs:
                 self.slot[v.id] = len(template)
@@ -37,13 +37,8 @@ class Executor:
         self.output_slots = [self.slot[v.id] for v in graph.outputs]
         xp = backend.xp
         self.buffers = [xp.empty(b.shape, dtype=getattr(xp, b.dtype)) for b in graph.buffers]
+        self.array_type = type(xp.empty((0,)))
         self.steps: list[Step] = [self._step(node) for node in graph.nodes]
-
-    def _const_array(self, v: Value) -> Any:
-        src = v.source
-        if isinstance(src, (bool, int, float)):
-            return src
-        return src
 
     def _s(self, v: Value | None) -> int:
         return 0 if v is None else self.slot[v.id]
@@ -87,7 +82,7 @@ class Executor:
 
     def _call_step(self, node: Node) -> Step:
         fwd, ops = node.fn.forward, self.ops
-        asarray, array_type = self.backend.asarray, self._array_type()
+        asarray, array_type = self.backend.asarray, self.array_type
         ins = [self._s(v) for v in node.inputs]
         outs = [self._s(v) for v in node.outputs]
         buffer = self.buffers[node.out[0]] if node.out and node.out[0] is not None else None
@@ -166,5 +161,3 @@ class Executor:
             update()
         return step
 
-    def _array_type(self) -> type:
-        return type(self.backend.xp.empty((0,)))

@@ -12,18 +12,33 @@ from dezero_core.static.symbolic import Symbol, dtype_name
 
 
 class SymbolicFunction:
-    """The compiled graph of symbols: ``f(a=..., b=...)`` (or positionally, in ``f.input_names`` order)
-    returns a Variable, or a tuple of Variables when compiled from a list of symbols."""
+    """A compiled graph called with its inputs: ``f(a=..., b=...)`` (or positionally, in
+    ``f.input_names`` order). Returns a Variable for one output, a tuple for a list of symbols (a
+    loaded traced function returns what the function returned)."""
 
     def __init__(self, outputs: "Symbol | Sequence[Symbol]", passes: Any = None) -> None:
         from dezero_core.static.passes import run_passes
 
-        self._single = isinstance(outputs, Symbol)
-        symbols = [outputs] if self._single else list(outputs)
+        single = isinstance(outputs, Symbol)
+        symbols = [outputs] if single else list(outputs)
         graph = build_graph([s.data.value for s in symbols])
-        graph.output_structure = "single" if self._single else "tuple"
+        graph.output_structure = "single" if single else "tuple"
         self.graph: Graph = run_passes(graph, passes)
         self._executors: dict[int, Executor] = {}
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "SymbolicFunction":
+        """A callable over an existing graph (a loaded one)."""
+        f = cls.__new__(cls)
+        f.graph = graph
+        f._executors = {}
+        return f
+
+    def save(self, path: str) -> None:
+        """Save the graph and its weights (see :mod:`dezero_core.static.save`)."""
+        from dezero_core.static.save import save_compiled
+
+        save_compiled(self.graph, path)
 
     @property
     def input_names(self) -> list[str]:
@@ -41,9 +56,15 @@ class SymbolicFunction:
         ex = self._executors.get(id(backend))
         if ex is None:
             ex = self._executors[id(backend)] = Executor(self.graph, backend)
-        outs = [_new_variable(a if type(a) is ex._array_type() else backend.asarray(a), False)
-                for a in ex.run(arrays)]
-        return outs[0] if self._single else tuple(outs)
+        outs = [a if type(a) is ex.array_type else backend.asarray(a) for a in ex.run(arrays)]
+        structure = self.graph.output_structure
+        if structure == "single":
+            return _new_variable(outs[0], False)
+        if structure == "tuple":
+            return tuple(_new_variable(a, False) for a in outs)
+        from dezero_core.static.trace import _unflatten
+
+        return _unflatten(structure, iter(outs))
 
     def _bind(self, args: tuple, kwargs: dict) -> list[Any]:
         """The input arrays in graph order; errors name the symbol and what it expects."""

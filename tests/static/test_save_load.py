@@ -1,0 +1,105 @@
+"""Saving a compiled graph and loading it in a fresh process that never defined it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dezero_core as dz
+import dezero_core.functions as F
+from dezero_core.layers import BatchNorm, Linear, Sequential
+from dezero_core.static.save import GraphFileError
+
+FRESH = """
+import json, sys
+import numpy as np
+import dezero_core as dz
+f = dz.load_compiled(sys.argv[1])
+x = np.load(sys.argv[2])
+out = f(x)
+print(json.dumps({"out": np.asarray(out.data).tolist(), "inputs": f.input_names,
+                  "modules": sorted(m for m in sys.modules if m.startswith("tests") or m == "__mp_main__")}))
+"""
+
+
+def _run_fresh(tmp_path, path, x):
+    np.save(tmp_path / "x.npy", x)
+    script = tmp_path / "load.py"
+    script.write_text(FRESH)
+    done = subprocess.run([sys.executable, str(script), str(path), str(tmp_path / "x.npy")],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_traced_model_runs_in_a_fresh_process(tmp_path) -> None:
+    dz.random.seed(0)
+    model = Sequential(Linear(8), BatchNorm(), F.relu, Linear(3))
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    model(x)  # train mode once: running averages move away from their initial values
+    with dz.test_mode():
+        f = dz.compile(lambda x: F.softmax(model(x)))
+        expected = f(x).data
+        f.save(tmp_path / "model.dzg")
+        eager = F.softmax(model(x)).data
+    np.testing.assert_array_equal(expected, eager)
+    result = _run_fresh(tmp_path, tmp_path / "model.dzg", x)
+    np.testing.assert_array_equal(np.array(result["out"], np.float32), eager)
+    assert result["inputs"] == ["x"] and result["modules"] == []
+
+
+def test_a_symbolic_graph_with_its_gradient_round_trips(tmp_path) -> None:
+    x = dz.symbol("x", (3,), "float64")
+    y = F.sum(F.tanh(x) * dz.constant(np.array([1.0, 2.0, 3.0])))
+    f = dz.compile([y, dz.grad(y, x)])
+    f.save(tmp_path / "g.dzg")
+    g = dz.load_compiled(tmp_path / "g.dzg")
+    xv = np.array([0.1, 0.2, -0.3])
+    for a, b in zip(f(x=xv), g(x=xv)):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert str(g.graph) == str(f.graph)
+
+
+def test_a_missing_function_class_is_named(tmp_path) -> None:
+    x = dz.symbol("x", (2,), "float64")
+    f = dz.compile(F.exp(x))
+    f.save(tmp_path / "g.dzg")
+    from dezero_core.fileformats import safetensors
+    from dezero_core.serialization import read_bytes, save_arrays
+
+    metadata, _ = safetensors.read(read_bytes(str(tmp_path / "g.dzg")))
+    metadata["graph"] = metadata["graph"].replace("dezero_core.functions.elementwise:Exp", "dezero_gone.functions:Exp")
+    save_arrays(tmp_path / "bad.dzg", {}, metadata)
+    with pytest.raises(GraphFileError, match="needs dezero_gone.functions:Exp.*Install the distribution"):
+        dz.load_compiled(tmp_path / "bad.dzg")
+
+
+def test_a_weights_file_is_not_a_graph(tmp_path) -> None:
+    layer = Linear(2, in_size=2)
+    layer.save_weights(tmp_path / "w.safetensors")
+    with pytest.raises(GraphFileError, match="is not a saved compiled graph"):
+        dz.load_compiled(tmp_path / "w.safetensors")
+
+
+def test_a_training_step_is_not_saved_but_its_forward_is(tmp_path) -> None:
+    model = Linear(2, in_size=3)
+    optimizer = dz.optimizers.SGD().setup(model)
+
+    @dz.compile
+    def step(x):
+        model.cleargrads()
+        loss = F.sum(model(x))
+        loss.backward()
+        optimizer.update()
+        return loss
+
+    step(np.ones((1, 3), np.float32))
+    with pytest.raises(TypeError, match="cannot save a graph with a set_grad node.*dz.static.trace"):
+        step.save(tmp_path / "step.dzg")
+    graph = dz.static.trace(model, np.ones((1, 3), np.float32))
+    from dezero_core.static.save import save_compiled
+
+    save_compiled(graph, tmp_path / "fwd.dzg")
+    assert dz.load_compiled(tmp_path / "fwd.dzg")(np.ones((1, 3), np.float32)).shape == (1, 2)
