@@ -1,5 +1,6 @@
 """``comm.bcast_data(model)``: models that differ between ranks are a clear error on every rank,
-never a hang or parameters copied into the wrong places; training a model never broadcast is refused."""
+never a hang or parameters copied into the wrong places; training a model never broadcast is refused;
+``comm.mean`` weighs each rank by its samples."""
 import pytest
 
 from launch import PROGRAMS, launch
@@ -7,8 +8,8 @@ from launch import PROGRAMS, launch
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("mismatch")
-    run = launch(2, ["python", str(PROGRAMS / "mismatch.py"), str(out)], timeout=60)
+    out = tmp_path_factory.mktemp("collectives")
+    run = launch(2, ["python", str(PROGRAMS / "collectives.py"), str(out)], timeout=60)
     assert run.returncode == 0, run.stderr
     per_rank = [dict(line.split(": ", 1) for line in (out / f"rank{r}.txt").read_text().splitlines())
                 for r in range(2)]
@@ -37,3 +38,8 @@ def test_an_update_before_bcast_data_is_refused(results):
 
 def test_the_same_model_everywhere_broadcasts(results):
     assert results["same"] == "ok"
+
+
+def test_mean_weighs_each_rank_by_its_samples(results):
+    # rank 0: 1 sample, loss 1, accuracy 1; rank 1: 2 samples, loss 2, accuracy 1/2
+    assert results["mean"] == repr([("accuracy", 2 / 3), ("loss", 5 / 3)])

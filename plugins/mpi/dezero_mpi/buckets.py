@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from dezero_core.backend.protocol import ArrayBackend
+from dezero_core.backend.protocol import ArrayBackend, prod
 from dezero_core.backend.selection import backend_of
 from dezero_core.graph.variable import Variable
 
@@ -27,7 +27,7 @@ class Bucket:
         self.slots: list[tuple[str, Any, int, int]] = []
         start = 0
         for name, param in named:
-            stop = start + param.data.size
+            stop = start + prod(param.data.shape)  # not .size: a method of torch tensors
             self.slots.append((name, param, start, stop))
             start = stop
         self.flags = start  # where the per-parameter flags begin

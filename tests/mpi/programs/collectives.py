@@ -1,6 +1,7 @@
-"""``bcast_data`` on models that differ between ranks, and an update of a model never broadcast:
-``mpiexec -n 2 python mismatch.py OUT``: each rank writes ``CASE: <exception type>: <message>`` for
-every case, in order, one per line, into OUT/rank<r>.txt."""
+"""``bcast_data`` on models that differ between ranks, an update of a model never broadcast, and
+``comm.mean``:
+``mpiexec -n 2 python collectives.py OUT``: each rank writes ``CASE: <exception type>: <message>`` for
+every case, in order, one per line, into OUT/rank<r>.txt (``ok``, or the repr of what it returned)."""
 from __future__ import annotations
 
 import os
@@ -16,8 +17,8 @@ from dezero_core.optimizers import SGD
 
 def attempt(case: str, action) -> None:
     try:
-        action()
-        result = "ok"
+        value = action()
+        result = "ok" if value is None else repr(value)
     except Exception as exc:
         result = f"{type(exc).__name__}: {exc}"
     with open(os.path.join(sys.argv[1], f"rank{comm.rank}.txt"), "a") as f:
@@ -39,3 +40,9 @@ with comm.abort_on_error():
 
     attempt("no-bcast", update_without_bcast)
     attempt("same", lambda: comm.bcast_data(MLP((7, 3), in_size=5)))
+
+    def weighted_mean() -> list:  # rank r saw r + 1 samples of mean loss r + 1 and accuracy 1 / (r + 1)
+        means = comm.mean({"loss": comm.rank + 1.0, "accuracy": 1 / (comm.rank + 1)}, weight=comm.rank + 1)
+        return sorted(means.items())
+
+    attempt("mean", weighted_mean)
