@@ -64,6 +64,8 @@ def test_exported_function_equals_eager_in_onnxruntime_and_after_load(case: harn
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
+    if FUNCTIONS.entry(case.name).dist != "dezero-core":
+        return  # load() maps the operators of the built-in converters only
     loaded = eager(dezero_onnx.load(path), *arrays)
     for g, w in zip(loaded, want):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
