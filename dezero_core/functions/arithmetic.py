@@ -89,15 +89,25 @@ class Neg(Function):
 
 
 class Power(Function):
-    """``a ** b`` with both sides arrays."""
+    """``a ** b`` with both sides arrays.
+
+    At ``a = 0`` the formulas give ``0 * inf`` and ``0 * log 0``: the gradient for ``a`` is 0 where
+    ``b == 0`` (``a ** 0`` is constant), the gradient for ``b`` is 0 where ``a == 0`` and ``b >= 0``
+    (the one-sided limit, as PyTorch gives).
+    """
 
     def forward(self, xp, a, b):
         return a ** b
 
     def backward(self, xp, xs, y, gy):
         a, b = xs
-        ga = xp.sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_grad[0] else None
-        gb = xp.sum_to(gy * y * xp.log(a), b.shape) if self.needs_grad[1] else None
+        ga = gb = None
+        if self.needs_grad[0]:
+            constant = xp.equal(b, 0)  # a ** (b - 1) there only where it is used: no 0 ** -1
+            ga = xp.sum_to(xp.where(constant, 0, gy * b * xp.where(constant, 1, a) ** (b - 1)), a.shape)
+        if self.needs_grad[1]:
+            at_zero = xp.logical_and(xp.equal(a, 0), xp.greater_equal(b, 0))
+            gb = xp.sum_to(xp.where(at_zero, 0, gy * y * xp.log(xp.where(at_zero, 1, a))), b.shape)
         return ga, gb
 
 
@@ -147,24 +157,30 @@ class RDivScalar(ScalarFunction):
 
 
 class Pow(ScalarFunction):
-    """``x ** c`` for a Python scalar ``c`` (the book's Pow)."""
+    """``x ** c`` for a Python scalar ``c`` (the book's Pow); ``x ** 0`` is constant, its gradient 0
+    everywhere (the formula would give ``0 * 0**-1``, nan, at x = 0)."""
 
     def forward(self, xp, x):
         return x ** self.c
 
     def backward(self, xp, xs, y, gy):
+        if self.c == 0:
+            return xp.zeros_like(gy)
         x, = xs
         return gy * self.c * x ** (self.c - 1)
 
 
 class RPowScalar(ScalarFunction):
-    """``c ** x`` for a Python scalar ``c``."""
+    """``c ** x`` for a Python scalar ``c``; for ``c = 0`` the gradient is 0 where x >= 0 and -inf
+    below (``0 ** x`` is 0, then inf), as PyTorch gives."""
 
     def forward(self, xp, x):
         return self.c ** x
 
     def backward(self, xp, xs, y, gy):
-        return gy * y * math.log(self.c)
+        if self.c == 0:
+            return xp.where(xp.greater_equal(xs[0], 0), 0, gy * -math.inf)
+        return gy * y * (math.log(self.c) if self.c > 0 else math.nan)  # log of a negative base: nan
 
 
 @checked((A23, A23), (A23, B3), (Arg((2, 1)), Arg((1, 3))), double_grad=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from dezero_core.functions.conv_utils import Window, check_image, check_weight, get_deconv_outsize, pair
+from dezero_core.functions.conv_utils import Window, check_image, check_weight, get_deconv_outsize, integer, pair
 from dezero_core.functions.dispatch import forward_or_record
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
@@ -237,7 +237,7 @@ def col2im(col: Any, input_shape: Sequence[int], kernel_size: int | Sequence[int
     ``input_shape`` (N, C, H, W); pixels in several windows get the sum. ``col`` is laid out as
     im2col returns it for the same ``to_matrix``."""
     require_float("col2im", col, "col")
-    input_shape = tuple(input_shape)
+    input_shape = tuple(integer(v) for v in input_shape)
     if len(input_shape) != 4:
         raise ValueError(f"col2im: input_shape must be (N, C, H, W), got {input_shape}")
     window = Window.of("col2im", kernel_size, stride, pad)

@@ -5,17 +5,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from dezero_core.backend.windows import conv_outsize
-from dezero_core.functions.validation import require_float
+from dezero_core.functions.validation import integer, require_float
 
 
 def pair(value: Any) -> tuple[int, int]:
-    """``(v, v)`` for an int, ``(a, b)`` for a pair of ints."""
-    if isinstance(value, int):
-        return value, value
-    values = tuple(value)
-    if len(values) != 2 or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"expected an int or a pair of ints, got {value!r}")
-    return values  # type: ignore[return-value]
+    """``(v, v)`` for an integral ``v``, ``(a, b)`` for a pair of integral values, as Python ints."""
+    if not hasattr(value, "__len__") or getattr(value, "ndim", 1) == 0 or isinstance(value, str):
+        try:
+            v = integer(value)
+        except TypeError:
+            raise TypeError(f"expected an int or a pair of ints, got {value!r}") from None
+        return v, v
+    if len(value) != 2:
+        raise ValueError(f"expected an int or a pair of ints, got {value!r} of length {len(value)}")
+    try:
+        return integer(value[0]), integer(value[1])
+    except TypeError:
+        raise TypeError(f"expected an int or a pair of ints, got {value!r}") from None
 
 
 def get_conv_outsize(input_size: int, kernel_size: int, stride: int, pad: int) -> int:

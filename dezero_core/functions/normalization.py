@@ -128,10 +128,24 @@ def batch_norm(x: Any, gamma: Any, beta: Any, mean: Any, var: Any, decay: float 
     param_shape = (1, channels) + (1,) * (x.ndim - 2)
     axes = (0,) + tuple(range(2, x.ndim))
     if is_training():
+        _check_batch(fn, x)
         f = Normalization(axes, param_shape, eps, running=RunningStats(mean, var, decay))
     else:
         f = Normalization(axes, param_shape, eps, fixed=_as_param_shape(mean, var, param_shape))
     return f(x, gamma, beta)
+
+
+def _check_batch(fn: str, x: Any) -> None:
+    """Raise unless ``x`` holds more than one value per channel: batch statistics of one value are
+    ``x - mean = 0`` (the output is beta) and a variance of 0 that decays the running variance; of no
+    value, NaN running averages forever."""
+    channels = x.shape[1]
+    per_channel = math.prod(x.shape) // channels if channels else 2  # no channel: nothing to average
+    if per_channel <= 1:
+        raise ValueError(
+            f"{fn}: expected more than 1 value per channel when training, got x of shape {tuple(x.shape)} "
+            f"({per_channel} per channel); train on a larger batch, or normalize with the running averages "
+            f"in test mode (with dezero_core.test_mode(): ...)")
 
 
 def _as_param_shape(mean: Any, var: Any, shape: tuple[int, ...]) -> tuple[Any, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from dezero_core.functions.validation import integer
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
 from dezero_core.functions.spec import Arg, Sample, checked
@@ -97,14 +98,22 @@ def _scatter(xp: Any, key: Any, shape: tuple[int, ...], gy: Any) -> Any:
     return gx
 
 
-def _shape_arg(shape: Sequence[int] | int) -> tuple[int, ...]:
-    return (shape,) if isinstance(shape, int) else tuple(shape)
+def _shape_arg(fn: str, shape: Sequence[int] | int) -> tuple[int, ...]:
+    """``shape`` (an int or a sequence of ints, numpy's integers included) as a tuple of Python ints."""
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        return (shape,)
+    try:
+        if not hasattr(shape, "__len__") or getattr(shape, "ndim", 1) == 0:
+            return (integer(shape),)
+        return tuple(integer(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"{fn}: shape must be an int or a sequence of ints, got {shape!r}") from None
 
 
 @checked((Arg((2, 3)), (3, 2)), (Arg((2, 3)), (6,)), (Arg((2, 3)), (-1, 2)), double_grad=True)
 def reshape(x: Any, shape: Sequence[int] | int) -> Variable:
     """``x`` with a new shape holding the same elements (``-1`` infers one dimension)."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg("reshape", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return Reshape(shape)(x)
@@ -132,7 +141,7 @@ def matrix_transpose(x: Any) -> Variable:
 @checked((Arg((3,)), (2, 3)), (Arg((2, 1)), (2, 3)), double_grad=True)
 def broadcast_to(x: Any, shape: Sequence[int]) -> Variable:
     """``x`` broadcast to ``shape``; the gradient sums back over the broadcast axes."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg("broadcast_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return BroadcastTo(shape)(x)
@@ -141,7 +150,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Variable:
 @checked((Arg((2, 3)), (1, 3)), (Arg((2, 3)), (3,)), (Arg((2, 3)), (2, 1)), double_grad=True)
 def sum_to(x: Any, shape: Sequence[int]) -> Variable:
     """Sum ``x`` over broadcast axes so that its shape becomes ``shape``."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg("sum_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return SumTo(shape)(x)

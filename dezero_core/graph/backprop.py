@@ -22,6 +22,8 @@ def backward(root: Variable, retain_grad: bool, create_graph: bool, retain_graph
     backend = backend_of(root.data)
     if root._grad is None:
         root._grad = backend.xp.ones_like(root.data)
+    else:
+        _check_seed(root)
     if root.creator is None:
         return
     if create_graph:
@@ -31,6 +33,18 @@ def backward(root: Variable, retain_grad: bool, create_graph: bool, retain_graph
             _run(root, xp, retain_grad, retain_graph, _as_variable_grad)
     else:
         _run(root, backend.ops, retain_grad, retain_graph, _as_array_grad)
+
+
+def _check_seed(root: Variable) -> None:
+    """Raise unless the gradient the user set on ``root`` has root's shape: a seed of another shape
+    would broadcast through the graph and give every gradient behind it the wrong shape."""
+    seed = root._grad
+    shape = getattr(seed.data if isinstance(seed, Variable) else seed, "shape", None)
+    if shape is None or tuple(shape) != tuple(root.data.shape):
+        raise ValueError(
+            f"backward: the gradient set on the output (its .grad) has shape "
+            f"{None if shape is None else tuple(shape)}, but the output has shape {tuple(root.data.shape)}; "
+            f"set a gradient of the output's shape, or none (ones are used)")
 
 
 def _as_array_grad(g: Any) -> Any:

@@ -4,18 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from dezero_core import functions as F
+from dezero_core.functions.conv_utils import Window, pair
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.layers import initializers as init
+from dezero_core.layers.checks import check_input, optional_size, positive_size
 from dezero_core.layers.layer import Layer
-
-
-def pair(value: Any) -> tuple[int, int]:
-    """``(v, v)`` for an int, the pair itself for a pair."""
-    if isinstance(value, int):
-        return value, value
-    if len(value) != 2:
-        raise ValueError(f"expected an int or a pair of ints, got {value!r}")
-    return tuple(value)  # type: ignore[return-value]
 
 
 class _Convolution(Layer):
@@ -24,8 +17,10 @@ class _Convolution(Layer):
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any, pad: Any, nobias: bool, dtype: Any,
                  in_channels: int | None) -> None:
         super().__init__()
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        layer = type(self).__name__
+        Window.of(layer, kernel_size, stride, pad)  # refused here, not at the first call
+        self.in_channels = optional_size(layer, "in_channels", in_channels)
+        self.out_channels = positive_size(layer, "out_channels", out_channels)
         self.kernel_size = kernel_size
         self.stride = stride
         self.pad = pad
@@ -46,6 +41,7 @@ class _Convolution(Layer):
 
     def _ensure_params(self, x: Any) -> None:
         if self.W.data is None:
+            check_input(type(self).__name__, x, 4, "(N, C, H, W)")
             self.in_channels = x.shape[1]
             self._init_params(*init.creation_target(self.dtype, x))
 

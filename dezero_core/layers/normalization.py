@@ -6,6 +6,7 @@ from typing import Any
 from dezero_core import functions as F
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.layers import initializers as init
+from dezero_core.layers.checks import check_input, optional_size
 from dezero_core.layers.layer import Layer
 
 
@@ -14,7 +15,7 @@ class _Normalization(Layer):
 
     def __init__(self, size: int | None, eps: float, dtype: Any) -> None:
         super().__init__()
-        self.size = size
+        self.size = optional_size(type(self).__name__, "size", size)
         self.eps = eps
         self.dtype = dtype
         self.gamma = Parameter(None, name="gamma")
@@ -26,9 +27,10 @@ class _Normalization(Layer):
         self.gamma.data = init.ones(backend, (self.size,), dtype)
         self.beta.data = init.zeros(backend, (self.size,), dtype)
 
-    def _ensure_params(self, x: Any, size: int) -> None:
+    def _ensure_params(self, x: Any, axis: int, at_least: int, layout: str) -> None:
         if self.gamma.data is None:
-            self.size = size
+            check_input(type(self).__name__, x, at_least, layout)
+            self.size = x.shape[axis]
             self._init_params(*init.creation_target(self.dtype, x))
 
     def extra_repr(self) -> str:
@@ -57,7 +59,7 @@ class BatchNorm(_Normalization):
 
     def forward(self, x: Any) -> Variable:
         """Normalize ``x``; in training, also update the running averages in place."""
-        self._ensure_params(x, x.shape[1])
+        self._ensure_params(x, 1, 2, "(N, C) or (N, C, H, W)")
         return F.batch_norm(x, self.gamma, self.beta, self.avg_mean, self.avg_var, self.decay, self.eps)
 
 
@@ -72,5 +74,5 @@ class LayerNorm(_Normalization):
 
     def forward(self, x: Any) -> Variable:
         """Normalize each row of ``x`` over its last axis."""
-        self._ensure_params(x, x.shape[-1])
+        self._ensure_params(x, -1, 1, "(..., size)")
         return F.layer_norm(x, self.gamma, self.beta, self.eps)

@@ -11,6 +11,7 @@ from typing import Any
 
 from dezero_core import functions as F
 from dezero_core.graph.variable import Variable
+from dezero_core.layers.checks import positive_size
 from dezero_core.layers.layer import Layer
 from dezero_core.layers.linear import Linear
 
@@ -22,6 +23,7 @@ class _Recurrent(Layer):
 
     def __init__(self, hidden_size: int, in_size: int | None = None, dtype: Any = None) -> None:
         super().__init__()
+        hidden_size = positive_size(type(self).__name__, "hidden_size", hidden_size)
         self.hidden_size = hidden_size
         self.x2h = Linear(self.gates * hidden_size, in_size=in_size, dtype=dtype)
         # hidden -> hidden: its input is the hidden state, so its size is hidden_size (the book's RNN
@@ -32,6 +34,19 @@ class _Recurrent(Layer):
     def reset_state(self) -> None:
         """Forget the hidden state: the next call starts a new sequence."""
         self.h: Variable | None = None
+
+    def _pre_activations(self, x: Any) -> tuple[Variable, Variable | None]:
+        """``(x2h(x), h2h(h))``, the second None at the first step; checks that ``x`` continues the
+        batch of the hidden state (the state of another batch size would broadcast or fail deep)."""
+        ax = self.x2h(x)
+        if self.h is None:
+            return ax, None
+        if ax.shape[0] != self.h.shape[0]:
+            raise ValueError(
+                f"{type(self).__name__}: x has a batch of {ax.shape[0]} but "
+                f"the hidden state from the previous call has a batch of {self.h.shape[0]}; call "
+                f"reset_state() before a sequence of another batch size")
+        return ax, self.h2h(self.h)
 
     def _gate(self, a: Variable, k: int) -> Variable:
         """The k-th block of ``hidden_size`` columns of the stacked pre-activations ``a``."""
@@ -47,8 +62,8 @@ class RNN(_Recurrent):
 
     def forward(self, x: Any) -> Variable:
         """One time step; ``x`` has shape ``(batch, in_size)``."""
-        a = self.x2h(x) if self.h is None else self.x2h(x) + self.h2h(self.h)
-        self.h = F.tanh(a)
+        ax, ah = self._pre_activations(x)
+        self.h = F.tanh(ax if ah is None else ax + ah)
         return self.h
 
 
@@ -68,7 +83,8 @@ class LSTM(_Recurrent):
 
     def forward(self, x: Any) -> Variable:
         """One time step; ``x`` has shape ``(batch, in_size)``."""
-        a = self.x2h(x) if self.h is None else self.x2h(x) + self.h2h(self.h)
+        ax, ah = self._pre_activations(x)
+        a = ax if ah is None else ax + ah
         f, i, o = (F.sigmoid(self._gate(a, k)) for k in range(3))
         u = F.tanh(self._gate(a, 3))
         self.c = i * u if self.c is None else f * self.c + i * u
@@ -88,12 +104,11 @@ class GRU(_Recurrent):
 
     def forward(self, x: Any) -> Variable:
         """One time step; ``x`` has shape ``(batch, in_size)``."""
-        ax = self.x2h(x)
-        if self.h is None:  # h_0 = 0: every h2h term vanishes
+        ax, ah = self._pre_activations(x)
+        if ah is None:  # h_0 = 0: every h2h term vanishes
             z = F.sigmoid(self._gate(ax, 1))
             self.h = (1 - z) * F.tanh(self._gate(ax, 2))
             return self.h
-        ah = self.h2h(self.h)
         r = F.sigmoid(self._gate(ax, 0) + self._gate(ah, 0))
         z = F.sigmoid(self._gate(ax, 1) + self._gate(ah, 1))
         n = F.tanh(self._gate(ax, 2) + r * self._gate(ah, 2))

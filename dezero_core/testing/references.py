@@ -79,6 +79,16 @@ def accuracy(np: Any, y: Any, t: Any, ignore_index: Any = None) -> Any:
     return np.asarray(np.mean((y.argmax(axis=1) == t)[kept]) if kept.any() else 0.0)
 
 
+def matmul(np: Any, a: Any, b: Any) -> Any:
+    """``a @ b`` as a sum of products; a 1-D ``a`` is a row, a 1-D ``b`` a column, dropped afterwards."""
+    y = np.einsum("...ij,...jk->...ik", a[None, :] if a.ndim == 1 else a, b[:, None] if b.ndim == 1 else b)
+    if b.ndim == 1:
+        y = y[..., 0]
+    if a.ndim == 1:
+        y = y[..., 0] if b.ndim == 1 else y[..., 0, :]
+    return y
+
+
 def _binary_cross_entropy(np: Any, p: Any, t: Any) -> Any:
     return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
 
@@ -102,7 +112,7 @@ REFERENCES: dict[str, Callable[..., Any]] = {
     "tanh": lambda np, x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
     "exp": lambda np, x: np.exp(x),
     "log": lambda np, x: np.log(x),
-    "matmul": lambda np, a, b: np.einsum("...ij,...jk->...ik", a, b),
+    "matmul": matmul,
     "sum": lambda np, x, axis=None, keepdims=False: np.add.reduce(
         x, axis=tuple(range(x.ndim)) if axis is None else axis, keepdims=keepdims),
     "reshape": lambda np, x, shape: np.reshape(x, shape),

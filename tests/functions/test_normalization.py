@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dezero_core as dz
-from dezero_core import Variable, functions as F
+from dezero_core import Variable, functions as F, layers as L
 
 RNG = np.random.default_rng(0)
 
@@ -98,3 +98,38 @@ def test_layer_norm_is_the_same_in_test_mode(put: Any, host: Any) -> None:
 def test_layer_norm_wants_parameters_of_the_last_axis_size(put: Any) -> None:
     with pytest.raises(ValueError, match=r"layer_norm: gamma must have shape \(5,\), one value per feature"):
         F.layer_norm(put(np.zeros((2, 5))), put(np.ones(2)), put(np.zeros(5)))
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (1, 3, 1, 1), (0, 3), (0, 3, 4, 4)])
+def test_batch_norm_in_training_refuses_one_value_per_channel_or_none(put: Any, host: Any, shape: Any) -> None:
+    # one value: the output would be beta and the running variance would decay toward 0; none: NaN
+    # running averages forever. As PyTorch: "more than 1 value per channel"
+    gamma, beta, mean, var = _params(put, 3)
+    with pytest.raises(ValueError, match=rf"batch_norm: expected more than 1 value per channel when training, got "
+                                         rf"x of shape {re_shape(shape)}.*test_mode"):
+        F.batch_norm(put(np.ones(shape)), gamma, beta, mean, var)
+    assert host(mean).tolist() == [0.0] * 3 and host(var).tolist() == [1.0] * 3  # untouched
+
+
+def test_batch_norm_takes_one_sample_with_several_pixels_per_channel(put: Any) -> None:
+    assert F.batch_norm(put(RNG.normal(size=(1, 3, 2, 2))), *_params(put, 3)).shape == (1, 3, 2, 2)
+
+
+def test_batch_norm_in_test_mode_normalizes_one_sample(put: Any, host: Any) -> None:
+    with dz.test_mode():
+        y = F.batch_norm(put(np.full((1, 3), 2.0)), *_params(put, 3), eps=0.0)
+    assert host(y).tolist() == [[2.0, 2.0, 2.0]]
+
+
+def test_the_batch_norm_layer_keeps_its_running_averages_after_an_empty_batch() -> None:
+    layer = L.BatchNorm()
+    layer(RNG.normal(size=(8, 3)))
+    before = layer.avg_mean.copy(), layer.avg_var.copy()
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        layer(np.zeros((0, 3)))
+    np.testing.assert_array_equal(layer.avg_mean, before[0])
+    np.testing.assert_array_equal(layer.avg_var, before[1])
+
+
+def re_shape(shape: Any) -> str:
+    return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
