@@ -48,10 +48,7 @@ def save_checkpoint(path: "str | os.PathLike[str]", state: Any, keep_previous: b
     arrays: dict[str, Any] = {}
     structure = json.dumps(_encode(state, "", arrays))
     items = encode_arrays(arrays)
-    digest = hashlib.sha256()
-    for item in items.values():
-        digest.update(item.data)
-    metadata = {"format": KIND, "version": FORMAT, "state": structure, "sha256": digest.hexdigest()}
+    metadata = {"format": KIND, "version": FORMAT, "state": structure, "sha256": _digest(items)}
     existed = os.path.exists(name)
     try:
         if keep_previous and existed:
@@ -124,16 +121,21 @@ def _decode_file(blob: bytes) -> Any:
     if metadata.get("version") != FORMAT:
         raise FileFormatError(f"is a checkpoint of format {metadata.get('version')!r}, which this version "
                               f"of dezero-core does not read (it reads {FORMAT} and 1)")
-    digest = hashlib.sha256()
-    for item in items.values():
-        digest.update(item.data)
-    if digest.hexdigest() != metadata.get("sha256"):
+    if _digest(items) != metadata.get("sha256"):
         raise FileFormatError("is damaged: the SHA-256 of its arrays does not match the one it records")
     try:
         structure = json.loads(metadata["state"])
     except (KeyError, json.JSONDecodeError) as exc:
         raise FileFormatError(f"has a damaged state description ({exc})") from None
     return _decode(structure, items)
+
+
+def _digest(items: dict[str, Any]) -> str:
+    """The SHA-256 of the arrays' bytes, in the file's order."""
+    digest = hashlib.sha256()
+    for item in items.values():
+        digest.update(item.data)
+    return digest.hexdigest()
 
 
 def _encode(value: Any, where: str, arrays: dict[str, Any]) -> Any:

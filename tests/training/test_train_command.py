@@ -1,20 +1,10 @@
 """``dezero train``: the main job, its options, its outputs and its errors."""
-import argparse
 import json
 
 import pytest
 
+from command_runner import train
 from dezero_core.training import command, load_checkpoint
-
-
-def train(*argv):
-    """The exit status of ``dezero train ARGV`` (argparse's refusals included: status 2)."""
-    parser = argparse.ArgumentParser(prog="dezero train")
-    command.add_arguments(parser)
-    try:
-        return command.run(parser.parse_args(list(argv)))
-    except SystemExit as exc:
-        return exc.code
 
 
 def test_default_run_reaches_95_percent_on_the_digits_and_writes_its_outputs(tmp_path, capsys):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from dezero_core.training import load_checkpoint
-from test_command import train
+from command_runner import train
 
 QUICK = ("--dataset", "Spiral", "--quiet")
 
