@@ -39,8 +39,9 @@ def test_a_rank_killed_mid_training_ends_the_job_and_the_run_resumes_from_its_ch
             time.sleep(0.01)
         os.kill(int((killed / "pid.0").read_text()), signal.SIGKILL)  # rank 0: the one writing checkpoints
         killed_at = time.monotonic()
-        proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30)
         assert time.monotonic() - killed_at < 30
+        assert "signal 9" in out + err  # mpiexec names what ended the job
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
