@@ -54,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=at_least(1), default=None, metavar="BATCHES",
                         help="also checkpoint every this many batches, not only after every epoch")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    parser.add_argument("--compile", action="store_true",
+                        help="trace the training step once into a static graph and replay it (Define-and-Run)")
     parser.add_argument("--mpi", action="store_true",
                         help="one of several processes under mpiexec (plugin dezero-mpi): each trains on its share "
                              "of every batch with gradients averaged; --batch-size stays the global batch")
@@ -153,7 +155,8 @@ def _train(args: argparse.Namespace, comm: Any = None) -> int:
     # same random stream whether they are created by the first batch or by --mpi's broadcast
     test_loader = DataLoader(test_part, max(args.batch_size, 256), shuffle=False, seed=args.seed)
     trainer = trainer_cls(model, loss_fn, optimizer, train_loader, test_loader,
-                          backend=backend, extensions=extensions, **({"communicator": comm} if comm else {}))
+                          backend=backend, extensions=extensions, **({"communicator": comm} if comm else {}),
+                          **({"compile": True} if args.compile else {}))
     if args.resume is not None:
         trainer.load_checkpoint(args.resume or checkpoint)
         if trainer.epoch >= args.epochs:

@@ -50,6 +50,10 @@ class Trainer:
     TensorFlow flushes by default and PyTorch offers ``torch.set_flush_denormal``; False leaves the
     mode as it is, for results exact below float32's normal range (1.2e-38).
 
+    ``compile`` (default False): each training step (forward, backward, update) is traced once into a
+    static graph and replayed (see :func:`dezero_core.compile`); the same results as eager steps. An
+    extension that reads gradients before the update (``dezero_before_update``) keeps steps eager.
+
     ``communicator`` (see :mod:`dezero_core.training.distributed`; ``dezero_mpi.create_communicator()``)
     makes this one of several processes training one model on their own parts of the data: the
     optimizer must average gradients across them (``dezero_mpi.create_multi_node_optimizer``),
@@ -61,7 +65,8 @@ class Trainer:
     def __init__(self, model: Any, loss_fn: Callable[[Any, Any], Any], optimizer: Any, train_loader: Any,
                  test_loader: Any = None, backend: str | ArrayBackend | None = None,
                  extensions: Iterable[Any] = (), accuracy_fn: Callable[[Any, Any], Any] | None = None,
-                 flush_denormal: bool = True, communicator: distributed.Communicator | None = None) -> None:
+                 flush_denormal: bool = True, communicator: distributed.Communicator | None = None,
+                 compile: bool = False) -> None:
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
@@ -71,6 +76,8 @@ class Trainer:
         self.accuracy_fn = accuracy_fn
         self.flush_denormal = flush_denormal
         self.communicator = _check_communicator(communicator, optimizer)
+        self.compile = compile
+        self._compiled_step: Any = None
         self.extensions = [e for e in map(_instantiate, extensions)
                            if distributed.is_main_process(communicator) or not getattr(e, "main_process_only", False)]
         self.history: list[dict[str, Any]] = []
@@ -135,18 +142,29 @@ class Trainer:
         batch_end, before_update = self.hook.dezero_batch_end, self.hook.dezero_before_update
         report, inspect_grads = bool(batch_end.get_hookimpls()), bool(before_update.get_hookimpls())
         accuracy_of = None
+
+        def step(x: Any, t: Any) -> tuple[Any, Any]:
+            y = model(x)
+            loss = loss_fn(y, t)
+            model.cleargrads()
+            loss.backward()
+            if inspect_grads:
+                before_update(trainer=self, epoch=epoch, iteration=self.iteration + 1, loss=loss)
+            optimizer.update()
+            return loss, y
+
+        if self.compile and not inspect_grads:  # an extension reading gradients needs eager steps
+            if self._compiled_step is None:
+                from dezero_core.static import compile as compile_step
+
+                self._compiled_step = compile_step(step)  # (the closure reads epoch only for hooks)
+            step = self._compiled_step
         with using_config("train", True):
             for x, t in self.train_loader:
                 x, t = self._on_backend(x), self._on_backend(t)
-                y = model(x)
+                loss, y = step(x, t)
                 if accuracy_of is None:  # first batch: also checks the labels against the outputs
                     accuracy_of = self._accuracy_for(self.train_loader, y, t)
-                loss = loss_fn(y, t)
-                model.cleargrads()
-                loss.backward()
-                if inspect_grads:
-                    before_update(trainer=self, epoch=epoch, iteration=self.iteration + 1, loss=loss)
-                optimizer.update()
                 n = t.shape[0]
                 loss_value = float(loss.data)
                 accuracy = float(accuracy_of(y, t).data) if accuracy_of is not False else None
