@@ -249,13 +249,14 @@ def tiny_chain(x: Any, n_ops: int) -> Any:
 
 
 def bench_chain(rounds: int, n_ops: int = 1000, size: int = 10) -> None:
-    from bench_overhead import dezero_fwd_bwd, numpy_fwd
+    from bench_overhead import dezero_fwd_bwd, numpy_fwd, numpy_fwd_bwd
 
     x0 = np.random.default_rng(0).standard_normal(size).astype(np.float32)
     x = dz.symbol("x", (size,), "float32")
     loss = F.sum(tiny_chain(x, n_ops))
     compiled = dz.compile([loss, dz.grad(loss, x)], passes=PASSES)
     runs = {"numpy forward": lambda: numpy_fwd(x0, n_ops),
+            "numpy forward + hand-written backward": lambda: numpy_fwd_bwd(x0, n_ops),
             "dezero_core eager fwd+bwd": lambda: dezero_fwd_bwd(x0, n_ops),
             "dezero_core compiled fwd+bwd": lambda: compiled(x=x0)}
     seconds = {k: v / n_ops for k, v in interleaved(runs, rounds, 3).items()}

@@ -68,3 +68,16 @@ def test_a_symbolic_elementwise_chain_is_one_node_and_equals_eager(monkeypatch):
     np.testing.assert_array_equal(f(x=x0).data, eager.data)
     assert [n.op for n in f.graph.nodes] == ["FusedElementwise"]
     assert isinstance(next(iter(f.graph.nodes[0].fn._kernels.values())), numpy_fusion.BlockedKernel)
+
+
+def test_a_saved_graph_with_fused_nodes_loads_and_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(numpy_fusion, "MIN_SIZE", 1 << 10)
+    x, W = dz.symbol("x", (64, 32), "float32"), dz.symbol("W", (32, 48), "float32")
+    f = dz.compile(F.sin(F.relu(F.matmul(x, W)) * 2.0 + 1.0), passes=OURS)
+    rng = np.random.default_rng(3)
+    feeds = {"x": rng.standard_normal((64, 32)).astype(np.float32),
+             "W": rng.standard_normal((32, 48)).astype(np.float32)}
+    assert "FusedElementwise" in [n.op for n in f.graph.nodes]
+    f.save(tmp_path / "f.dzg")
+    loaded = dz.load_compiled(tmp_path / "f.dzg")
+    np.testing.assert_array_equal(loaded(**feeds).data, f(**feeds).data)

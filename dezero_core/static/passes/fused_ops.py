@@ -93,44 +93,43 @@ class Affine(OutForward, Linear):
 class FusedElementwise(OutForward):
     """A chain of elementwise steps (an :class:`ElementwiseProgram` without shapes) as one node.
 
-    At the first call for a backend, input shapes and dtype, the backend's ``fuse_elementwise``
-    gets the program; where it declines, the steps run one by one, as the unfused nodes did.
-    No backward: the fusion pass fuses only nodes no gradient flows through.
+    ``steps`` are ``(result, op, args)`` triples, plain data so that a saved graph holds them. At
+    the first call for a backend and input shapes, the backend's ``fuse_elementwise`` gets the
+    program; where it declines, the steps run one by one, as the unfused nodes did. No backward:
+    the fusion pass fuses only nodes no gradient flows through.
     """
 
     inplace_safe = True
 
-    def __init__(self, inputs: tuple[str, ...], steps: tuple[Step, ...], output: str, dtype: str) -> None:
+    def __init__(self, inputs: tuple[str, ...], steps: tuple[tuple[str, str, tuple], ...], output: str,
+                 dtype: str) -> None:
         self.inputs_names = inputs
         self.steps = steps
         self.output = output
         self.dtype = dtype
-        self._kernels: dict[tuple, Any] = {}
 
     def program(self, shapes: tuple[tuple[int, ...], ...], shape: tuple[int, ...]) -> ElementwiseProgram:
         """The program for inputs of ``shapes`` and an output of ``shape``."""
-        return ElementwiseProgram(self.inputs_names, shapes, self.steps, (self.output,), shape, self.dtype)
+        steps = tuple(Step(result, op, tuple(args)) for result, op, args in self.steps)
+        return ElementwiseProgram(tuple(self.inputs_names), shapes, steps, (self.output,), shape, self.dtype)
 
     def forward(self, xp, *xs, out=None):
+        kernels = self.__dict__.setdefault("_kernels", {})  # per process: never saved or copied
         shapes = tuple(tuple(x.shape) for x in xs)
         key = (id(xp), shapes)
-        kernel = self._kernels.get(key)
+        kernel = kernels.get(key)
         if kernel is None:
             shape = tuple(out.shape) if out is not None else _broadcast_shape(shapes)
             program = self.program(shapes, shape)
-            kernel = xp.backend.fuse_elementwise(program) or _unfused(xp, program)
-            self._kernels[key] = kernel
+            kernel = kernels[key] = xp.backend.fuse_elementwise(program) or _unfused(xp, program)
         return kernel(*xs, out=None if out is None or not takes_out(xp) else (out,))[0]
 
     def backward(self, xp, xs, y, gy):
         raise NotImplementedError("FusedElementwise has no backward: the fusion pass fuses only nodes "
                                   "no gradient flows through")
 
-    def __getstate__(self) -> dict[str, Any]:  # kernels are per process and backend: built anew
+    def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_kernels"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _kernels={})
 
 
 def _broadcast_shape(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dezero_core.backend.elementwise import Step
 from dezero_core.functions.activations import ReLU
 from dezero_core.functions.affine import Linear
 from dezero_core.functions.arithmetic import (
@@ -242,10 +241,9 @@ def _replace_chain(graph: Graph, chain: list[Node]) -> None:
     steps = []
     for n in chain:
         op, operands = _ELEMENTWISE[type(n.fn)](n.fn, [name(v) for v in n.inputs])
-        steps.append(Step(produced[n.outputs[0].id], op, operands))
+        steps.append((produced[n.outputs[0].id], op, operands))
     sink = chain[-1]
-    fn = FusedElementwise(tuple(names[v.id] for v in external), tuple(steps), steps[-1].result,
-                          sink.outputs[0].dtype)
+    fn = FusedElementwise(tuple(names[v.id] for v in external), tuple(steps), steps[-1][0], sink.outputs[0].dtype)
     fused = Node("call", fn, external, list(sink.outputs), {"fused": [n.op for n in chain]})
     sink.outputs[0].producer = fused
     graph.nodes[graph.nodes.index(sink)] = fused
