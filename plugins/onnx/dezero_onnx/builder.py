@@ -50,9 +50,6 @@ class Node:
     outputs: tuple[Value, ...]
 
 
-Name = "str | Value"
-
-
 class OnnxBuilder:
     """Collects the nodes and initializers of one ONNX graph for ``opset``."""
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dezero_onnx.builder import END, Node, OnnxBuilder, Value, host
+from dezero_onnx.builder import END, Node, OnnxBuilder, host
 from dezero_onnx.errors import ExportError
 
 
