@@ -50,3 +50,8 @@ def test_export_of_a_checkpoint_without_configuration_says_so(tmp_path, capsys) 
 def test_export_of_a_missing_checkpoint_is_a_one_line_error(tmp_path, capsys) -> None:
     assert main(["export", str(tmp_path / "nothing.dzc")]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
+
+
+def test_dezero_lists_the_plugin_subcommand(capsys) -> None:
+    assert main([]) == 2
+    assert "export the model of a 'dezero train' checkpoint as an ONNX file" in capsys.readouterr().out

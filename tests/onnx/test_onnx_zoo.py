@@ -66,3 +66,15 @@ def _warm_batch_norm(model: Any, inputs: Callable[[int, int], np.ndarray]) -> No
 
     with no_grad():
         model(inputs(2, 99))
+
+
+def test_an_already_compiled_function_exports(tmp_path) -> None:
+    import dezero_core as dz
+
+    model = mlp()
+    x = _images((64,))(3, 0)
+    compiled = dz.compile(model)
+    compiled(x)
+    path = tmp_path / "compiled.onnx"
+    dezero_onnx.export(compiled, x, path)
+    np.testing.assert_allclose(run_onnxruntime(path, x)[0], eager(model, x)[0], rtol=RTOL, atol=ATOL)
