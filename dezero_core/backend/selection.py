@@ -186,12 +186,15 @@ def backend_of(array: Any) -> ArrayBackend:
                     f"e.g. numpy.asarray(...)")
 
 
-def _candidates(module: str) -> list[ArrayBackend]:
-    """The backends that may own an array of top-level module ``module``: those declaring it, then
-    those declaring no module (broken ones left out: they own nothing)."""
-    loaded = _loading(backend_names())
-    return ([b for b in loaded if b.array_module == module] +
-            [b for b in loaded if not b.array_module])
+def _candidates(module: str) -> Iterator[ArrayBackend]:
+    """The backends that may own an array of top-level module ``module``, lazily: the loaded ones
+    declaring it (the selected backend answers for its own arrays without loading any other), then
+    the others declaring it, then those declaring no module (broken ones left out: they own nothing)."""
+    loaded = list(_instances.values())
+    yield from (b for b in loaded if b.array_module == module)
+    everything = _loading(backend_names())
+    yield from (b for b in everything if b.array_module == module and b not in loaded)
+    yield from (b for b in everything if not b.array_module)
 
 
 def _loading(names: list[str]) -> list[ArrayBackend]:

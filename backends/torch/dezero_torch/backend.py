@@ -21,6 +21,13 @@ class TorchBackend(ArrayBackend):
     priority = 5  # after numpy and cupy when selecting automatically: pick it by name
     array_module = "torch"
 
+    @property
+    def unsupported(self) -> dict[str, str]:  # type: ignore[override]
+        """float64 where new tensors go to Apple's MPS, which has none."""
+        if self.is_available() and self._torch.get_default_device().type == "mps":
+            return {"float64": "Apple's MPS device (torch's default device here) has no float64"}
+        return {}
+
     def _load(self) -> Any:
         for module, dist in (("torch", "torch"), ("array_api_compat", "array-api-compat")):
             if importlib.util.find_spec(module) is None:
