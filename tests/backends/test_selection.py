@@ -102,6 +102,33 @@ def test_a_valid_dezero_backend_runs_every_first_operation(tmp_path: Path) -> No
     assert set(first_operations(tmp_path, DEZERO_BACKEND="numpy").values()) == {"ran"}
 
 
+def test_the_selected_backend_trains_a_numpy_dataset(tmp_path: Path) -> None:
+    # DEZERO_BACKEND=cupy python train.py, with the strict test backend standing in for the GPU
+    if "strict" not in backend_names():
+        pytest.skip("needs a second backend installed (dezero-strict-backend)")
+    code = textwrap.dedent('''
+        import numpy as np
+        from dezero_core import functions as F
+        from dezero_core.data import DataLoader, Dataset
+        from dezero_core.layers import Linear
+        from dezero_core.optimizers import SGD
+
+        x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+        t = (x.sum(axis=1) > 0).astype(np.int64)
+        model = Linear(2)
+        optimizer = SGD(0.1).setup(model)
+        for xb, tb in DataLoader(Dataset(x, t), batch_size=4):
+            loss = F.softmax_cross_entropy(model(xb), tb)
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+        print(model.W.backend.name, model.W.grad.backend.name, type(xb).__module__.split(".")[0])
+    ''')
+    out = run_python(code, tmp_path, DEZERO_BACKEND="strict")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["strict", "strict", "array_api_strict"]
+
+
 def test_set_backend_naming_an_unknown_backend_says_set_backend_asked(tmp_path: Path) -> None:
     out = run_python("import dezero_core as dz\ntry:\n    dz.set_backend('nmupy')\n"
                      "except dz.BackendError as exc:\n    print(exc)", tmp_path)
