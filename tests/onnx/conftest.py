@@ -1,17 +1,6 @@
-"""Every test here needs dezero-onnx, which README's setup command does not install: without it, each
-module of this folder is reported as skipped, naming the distribution, instead of failing to import."""
-from __future__ import annotations
+"""Every test here needs dezero-onnx, which README's setup command does not install: without it each
+module is reported as skipped, naming the distribution."""
+from dezero_core.testing.needs import skip_modules_without
 
-import importlib.util
-
-import pytest
-
-MISSING = [m for m in "dezero_onnx onnx onnxruntime".split() if importlib.util.find_spec(m) is None]
-
-if MISSING:
-    class _NeedsDistribution(pytest.Module):
-        def collect(self) -> list:
-            pytest.skip(f"needs dezero-onnx ({', '.join(MISSING)} not installed): pip install -e 'plugins/onnx[test]'", allow_module_level=True)
-
-    def pytest_pycollect_makemodule(module_path, parent):  # noqa: ANN001, ANN201  (pytest's hook)
-        return _NeedsDistribution.from_parent(parent, path=module_path)
+pytest_pycollect_makemodule = skip_modules_without(
+    "dezero-onnx", ["dezero_onnx", "onnx", "onnxruntime"], "pip install -e 'plugins/onnx[test]'")
