@@ -12,7 +12,7 @@ import sys
 import warnings
 from typing import Any, Iterable
 
-from dezero_core.discovery.errors import PluginError, PluginWarning
+from dezero_core.discovery.errors import PluginConfigError, PluginError, PluginWarning
 from dezero_core.discovery.registry import GROUPS, Entry, Registry, error_policy, registry
 
 HELP = "list installed backends, functions, layers, ... with distribution, version and load status"
@@ -30,8 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the listing; 1 if an entry is broken and DEZERO_PLUGIN_ERRORS=raise."""
-    listing = collect(args.group or GROUPS, load=args.load)
+    """Print the listing; 1 if an entry is broken and DEZERO_PLUGIN_ERRORS=raise; 2 if a plugin setting
+    of the environment is wrong (the message says which)."""
+    try:
+        listing = collect(args.group or GROUPS, load=args.load)
+    except PluginConfigError as exc:
+        print(f"dezero plugins: error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(listing, indent=2) if args.json else format_text(listing))
     problems = _problems(listing)
     if problems and error_policy() != "ignore":

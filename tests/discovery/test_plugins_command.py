@@ -99,6 +99,14 @@ def test_a_conflict_is_marked_on_both_claimants(install, capsys) -> None:
     assert "functions: twin is claimed by dist-a:twin and dist-b:twin" in err
 
 
+def test_a_disabled_name_matching_nothing_is_a_one_line_error(disable, capsys) -> None:
+    disable("dezero-numpyy")
+    code, out, err = run_cli(capsys, "plugins", "--no-load")
+    assert code == 2 and out == ""
+    assert err.startswith("dezero plugins: error: DEZERO_DISABLED_PLUGINS='dezero-numpyy' names what no "
+                          "installed distribution provides: dezero-numpyy (did you mean dezero-numpy")
+
+
 def test_a_disabled_plugin_is_listed_as_disabled(install, disable) -> None:
     install("dezero-broken-plugin", "0.3", BROKEN, BROKEN_MODULES)
     disable("dezero-broken-plugin")
