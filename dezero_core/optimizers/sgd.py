@@ -21,7 +21,13 @@ class SGD(Optimizer):
 
 
 class MomentumSGD(Optimizer):
-    """``v = momentum * v - lr * g; p += v`` (``v`` starts at zero)."""
+    """``v = momentum * v - lr * g; p += v`` (``v`` starts at zero): the book's form.
+
+    The velocity holds the learning rate. While ``lr`` is constant this is PyTorch's
+    ``v = momentum * v + g; p -= lr * v``; when a schedule changes ``lr``, the new rate applies to new
+    gradients only, and the old one fades out of ``v`` at the pace of ``momentum`` (PyTorch applies
+    the new rate to the whole velocity at once).
+    """
 
     hyperparams = ("lr", "momentum")
     elementwise = True
@@ -44,7 +50,8 @@ class MomentumSGD(Optimizer):
 class Nesterov(Optimizer):
     """Nesterov's accelerated gradient in the form that needs no look-ahead pass (Bengio et al., 2012).
 
-    With ``v' = μ v - lr g``: ``p += μ² v - (1 + μ) lr g`` (the old ``v``), then ``v = v'``.
+    With ``v' = μ v - lr g``: ``p += μ² v - (1 + μ) lr g`` (the old ``v``), then ``v = v'``. Like
+    :class:`MomentumSGD`, the velocity holds the learning rate (see there for schedules).
     """
 
     hyperparams = ("lr", "momentum")

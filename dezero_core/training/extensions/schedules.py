@@ -2,6 +2,10 @@
 
 A schedule multiplies the base rate (the optimizer's rate when training starts) by
 ``factor(epoch)``, epochs counted from 1, so it is a pure function of the epoch and resumes exactly.
+
+``MomentumSGD`` and ``Nesterov`` keep the rate inside their velocity (``v = momentum*v - lr*g``, the
+book's form): a new rate applies to new gradients, and the old one fades out of the velocity over
+about ``1/(1 - momentum)`` steps, where PyTorch's SGD would apply it to the whole velocity at once.
 """
 from __future__ import annotations
 
