@@ -51,3 +51,21 @@ def test_load_returns_a_compiled_function_by_default(cnn_file) -> None:
     f = dezero_onnx.load(path)
     f(x)
     assert {"Conv2d", "MaxPooling"} <= {node.op for node in f.graph.nodes}
+
+
+def test_gather_with_an_index_array_and_with_one_index_on_another_axis() -> None:
+    import onnx
+    from onnx import helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [5, 4])
+    outs = [helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in ("rows", "column")]
+    consts = [numpy_helper.from_array(np.array([[0, 4], [2, 2]], np.int64), "ids"),
+              numpy_helper.from_array(np.array(1, np.int64), "one")]
+    nodes = [helper.make_node("Gather", ["x", "ids"], ["rows"], axis=0),
+             helper.make_node("Gather", ["x", "one"], ["column"], axis=1)]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], outs, consts),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    a = np.arange(20, dtype=np.float32).reshape(5, 4)
+    rows, column = dezero_onnx.OnnxFunction(model)(a)
+    np.testing.assert_array_equal(rows.data, a[[[0, 4], [2, 2]]])
+    np.testing.assert_array_equal(column.data, a[:, 1])

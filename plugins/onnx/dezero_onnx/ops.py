@@ -92,11 +92,8 @@ def gather(node: OnnxNode, x: Any, indices: Any) -> Any:
     """``Gather`` along ``axis``: one index array, or one integer (the axis goes away)."""
     axis = int(node.attr("axis", 0)) % x.ndim
     ids = _data(indices)
-    if getattr(ids, "ndim", 0) == 0:
-        key: Any = (slice(None),) * axis + (int(ids),)
-    else:
-        key = (slice(None),) * axis + (ids,)
-    return F.get_item(x, key if axis else key[0] if len(key) == 1 else key)
+    index = int(ids) if getattr(ids, "ndim", 0) == 0 else ids
+    return F.get_item(x, (slice(None),) * axis + (index,))
 
 
 def slice_(node: OnnxNode, x: Any, starts: Any, ends: Any, axes: Any = None, steps: Any = None) -> Any:
