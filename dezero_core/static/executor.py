@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from dezero_core.static.ir import Graph, Node, Value
+from dezero_core.static.symbolic import reads_at_run
 
 Step = Callable[[list], None]
 
@@ -26,14 +27,16 @@ class Executor:
         template: list[Any] = [None]  # slot 0 always holds None (a missing gradient)
         for v in graph.leaves():
             self.slot[v.id] = len(template)
-            template.append(v.source if v.kind == "const" else None)
+            # constants, and arrays held by reference (the same object at every run), stay in the template
+            template.append(v.source if v.kind == "const" or (v.kind == "state" and not reads_at_run(v.source))
+                            else None)
         for node in graph.nodes:
             for v in node.outputs:
                 self.slot[v.id] = len(template)
                 template.append(None)
         self.template = template
         self.input_slots = [self.slot[v.id] for v in graph.inputs]
-        self.param_slots = [(self.slot[v.id], v.source) for v in graph.params]
+        self.param_slots = [(self.slot[v.id], v.source) for v in graph.params if reads_at_run(v.source)]
         self.output_slots = [self.slot[v.id] for v in graph.outputs]
         xp = backend.xp
         self.buffers = [xp.empty(b.shape, dtype=getattr(xp, b.dtype)) for b in graph.buffers]
@@ -49,7 +52,7 @@ class Executor:
         for i, a in zip(self.input_slots, inputs):
             s[i] = a
         for i, holder in self.param_slots:
-            s[i] = getattr(holder, "data", holder)  # parameters by reference: updates are seen
+            s[i] = holder.data  # parameters (Variables) by reference: in-place updates and new arrays are seen
         for step in self.steps:
             step(s)
         return [s[i] for i in self.output_slots]

@@ -27,7 +27,8 @@ _order = itertools.count()
 #: the tracing context (a :class:`dezero_core.static.trace.Trace`) while a Python function is traced
 CURRENT_TRACE: contextvars.ContextVar[Any] = contextvars.ContextVar("dezero_static_trace", default=None)
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STATIC_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(_STATIC_DIR)
 
 
 class SymbolValueError(TypeError):
@@ -39,14 +40,45 @@ class SymbolValueError(TypeError):
 
 
 def user_location() -> str:
-    """``file:line`` of the innermost frame outside dezero_core (the user's line)."""
-    frame = sys._getframe(1)
+    """``file:line`` of the user's line (the innermost frame outside dezero_core), followed by the
+    line of dezero_core that read the value when that is another one: ``model.py:12 (in
+    .../functions/discrete.py:25)``."""
+    return _locate(_frames_from(sys._getframe(1)))
+
+
+def location_in(tb: Any) -> str:
+    """:func:`user_location` for where the exception of traceback ``tb`` was raised."""
+    frames = []
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return _locate(frames[::-1])
+
+
+def _frames_from(frame: Any) -> list:
+    frames = []
     while frame is not None:
-        path = os.path.abspath(frame.f_code.co_filename)
-        if not path.startswith(_PACKAGE_DIR) and "/numpy/" not in path and not path.startswith("<frozen"):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frames.append((frame, frame.f_lineno))
         frame = frame.f_back
-    return "<unknown>"
+    return frames
+
+
+def _locate(frames: list) -> str:
+    """The user's line and the reading line, from innermost-first ``(frame, line)`` pairs."""
+    reader = user = None
+    for frame, line in frames:
+        if user is not None:
+            break
+        path = os.path.abspath(frame.f_code.co_filename)
+        where = f"{frame.f_code.co_filename}:{line}"
+        library = (path.startswith(_STATIC_DIR) or "site-packages" in path
+                   or frame.f_code.co_filename.startswith("<frozen"))
+        if reader is None and not library:
+            reader = where
+        if not path.startswith(_PACKAGE_DIR) and not library:
+            user = where
+    user = user or reader or "<unknown>"
+    return user if reader in (None, user) else f"{user} (in {reader})"
 
 
 class Placeholder:
@@ -279,7 +311,32 @@ def example_of(v: "Value | None") -> Any:
         return getattr(v, "_example", None)
     if v.kind == "const":
         return v.source
-    return getattr(v.source, "data", v.source)
+    return read_source(v.source)
+
+
+class GradHolder:
+    """The gradient a Variable holds, as a graph state read at each run (eager's accumulation into
+    ``grad`` when a traced step does not call ``cleargrads()``)."""
+
+    def __init__(self, holder: Variable) -> None:
+        self.holder = holder
+
+    @property
+    def data(self) -> Any:
+        """The gradient array now."""
+        g = self.holder._grad
+        return g.data if isinstance(g, Variable) else g
+
+
+def reads_at_run(source: Any) -> bool:
+    """Whether a param/state value's ``source`` is a holder whose ``data`` is read at every run (a
+    Variable, a :class:`GradHolder`), rather than an array used as it is."""
+    return isinstance(source, (Variable, GradHolder))
+
+
+def read_source(source: Any) -> Any:
+    """The array a param/state value stands for now."""
+    return source.data if reads_at_run(source) else source
 
 
 def record(kind: str, fn: Any, inputs: Sequence[Value | None], n_out: int, attrs: dict | None = None) -> Node:

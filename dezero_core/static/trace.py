@@ -36,8 +36,11 @@ from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.symbolic import (
     CURRENT_TRACE,
     Symbol,
+    GradHolder,
     SymbolValueError,
     dtype_name,
+    example_of,
+    location_in,
     make_symbol,
     record,
 )
@@ -110,7 +113,7 @@ class Trace:
             holder = v.source
             old = holder._grad
             if old is not None:  # no cleargrads() before: eager adds to the gradient it holds
-                acc = Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=_GradOf(holder))
+                acc = Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=GradHolder(holder))
                 from dezero_core.functions.arithmetic import Add
 
                 g = self.grads._call(Add(), [acc, g])[0]
@@ -123,26 +126,6 @@ class Trace:
         self.effects.append(record("update", optimizer, grads, 0))
         self.optimizers.append(optimizer)
         return True
-
-
-class _GradOf:
-    """The gradient a Variable holds, read at each run (eager's accumulation without cleargrads)."""
-
-    def __init__(self, holder: Variable) -> None:
-        self.holder = holder
-
-    @property
-    def data(self) -> Any:
-        g = self.holder._grad
-        return g.data if isinstance(g, Variable) else g
-
-    @property
-    def shape(self) -> Any:
-        return self.data.shape
-
-    @property
-    def dtype(self) -> Any:
-        return self.data.dtype
 
 
 def _state_arrays(fn: Any) -> list[Any]:
@@ -221,8 +204,6 @@ class Compiled:
         """The traced call's own result: tracing computed it on the real arguments exactly as eager
         mode does (the same random draws, in the same order); what it defers, the gradient writes and
         optimizer updates, runs now."""
-        from dezero_core.static.symbolic import example_of
-
         trace, results = self._trace, self._results or []
         self._trace = self._results = None
         for node in trace.effects if trace is not None else ():
@@ -377,15 +358,19 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
     except SymbolValueError as exc:
         trace.rewind()
         raise GraphBreakError(f"{_name_of(fn)}: graph break at {exc.where}: {exc}", exc.where, str(exc)) from exc
-    except BaseException:
+    except Exception as exc:
         trace.rewind()
-        raise
+        if "Placeholder" not in str(exc):
+            raise
+        # an array library got a symbol where it needs an array, without asking the symbol for a value
+        where = location_in(exc.__traceback__)
+        reason = (f"A function of the array library was called on a symbol ({type(exc).__name__}: {exc}); "
+                  f"only dezero functions accept symbols.")
+        raise GraphBreakError(f"{_name_of(fn)}: graph break at {where}: {reason}", where, reason) from exc
     finally:
         CURRENT_TRACE.reset(token)
     outputs: list[Value] = []
     structure = _flatten(result, outputs)
-    from dezero_core.static.symbolic import example_of
-
     results = [example_of(v) for v in outputs]
     graph = build_graph(outputs, trace.effects, inputs,
                         layer_param_names(fn, *args, *kwargs.values(), *trace.optimizers))
@@ -407,8 +392,13 @@ def _flatten(result: Any, outputs: list[Value]) -> Any:
     if isinstance(result, dict):
         return ("dict", [(k, _flatten(v, outputs)) for k, v in result.items()])
     if isinstance(result, Variable):
-        raise GraphBreakError(f"the traced function returns a Variable it did not compute from its arguments "
-                              f"or parameters ({result!r:.60}): return only results of the traced computation")
+        from dezero_core.static.symbolic import user_location
+
+        where = user_location()
+        raise GraphBreakError(f"the traced function returns a Variable it did not compute in the graph "
+                              f"({result!r:.60}): computed from values it read, or from outside; return only "
+                              f"results of the traced computation", where,
+                              "It returns a Variable computed outside the graph.")
     return ("const", result)
 
 
@@ -428,7 +418,7 @@ def _graph_backend(graph: Graph) -> Any:
     from dezero_core.backend.selection import get_backend
 
     for v in graph.params + graph.consts:
-        data = getattr(v.source, "data", v.source)
+        data = example_of(v)
         if hasattr(data, "dtype"):
             return backend_of(data)
     return get_backend()
