@@ -1,7 +1,7 @@
 """The behaviour hooks: the whole plugin contract for code that reacts to what the framework does.
 
 What a plugin *adds* (a backend, a function, a layer, a dataset...) it declares through entry points
-(see ARCHITECTURE.md). What a plugin *does* while the framework runs, it does by implementing the
+(see docs/architecture.md). What a plugin *does* while the framework runs, it does by implementing the
 hooks below, with ``@dezero_core.hookimpl``, in a module registered under the ``dezero.plugins``
 entry-point group, or in a Trainer extension object (then only for that trainer).
 
