@@ -290,10 +290,17 @@ def value_of(x: Any) -> tuple[Value, Any]:
         return x.data.value, x.data.trace_example
     if isinstance(x, Variable):
         data = x.data
-        kind = "param" if isinstance(x, Parameter) else "state"
+        # one value per Variable in a trace, however often it is used: the gradients of a layer
+        # applied twice add up (symbolic definitions merge them when the graph is built)
+        trace = CURRENT_TRACE.get()
+        v = trace.leaf_values.get(id(x)) if trace is not None else None
+        if v is None:
+            v = Value("param" if isinstance(x, Parameter) else "state", x.name or "", source=x)
+            if trace is not None:
+                trace.leaf_values[id(x)] = v
+        v.shape, v.dtype = tuple(data.shape), dtype_name(data.dtype)
         # a Variable computed eagerly before the graph is a fixed input here: no gradient flows past it
-        v = Value(kind, x.name or "", tuple(data.shape), dtype_name(data.dtype),
-                  requires_grad=x.requires_grad and x.creator is None, source=x)
+        v.requires_grad = x.requires_grad and x.creator is None
         return v, data
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return Value("state", "", tuple(x.shape), dtype_name(x.dtype), source=x), x

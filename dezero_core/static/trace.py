@@ -82,6 +82,7 @@ class Trace:
         self.random_state: Any = None  # the generators' state before the first random node
         self.saved_state: list[tuple[Any, Any]] = []  # (array, copy) of in-place state of impure nodes
         self.optimizers: list[Any] = []
+        self.leaf_values: dict[int, Value] = {}  # id(Variable) -> its value (the trace keeps both alive)
 
     def before_impure(self, fn: Any) -> None:
         """Before an impure node runs on examples: remember what it changes, to rewind it after."""
