@@ -67,10 +67,6 @@ class Executor:
             step = self._set_grad_step(node)
         elif node.kind == "update":
             step = self._update_step(node)
-        elif node.kind in ("cond", "while"):
-            from dezero_core.static.control import control_step
-
-            step = control_step(self, node)
         else:
             raise ValueError(f"the executor cannot run a {node.kind!r} node ({node.op})")
         if node.free_after:

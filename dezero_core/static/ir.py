@@ -27,7 +27,10 @@ Nodes (``Node.kind``):
   ``inputs[0]``;
 - ``"update"``: an effect: ``fn`` is an Optimizer whose ``update()`` runs on the gradients the
   ``set_grad`` nodes before it wrote (``inputs`` lists those gradients: they stay alive until then);
-- ``"cond"`` / ``"while"``: control flow; ``attrs`` holds the branch/body :class:`Graph` s.
+
+Control flow (``dz.cond``, ``dz.while_loop``) is a ``call`` node of a
+:class:`~dezero_core.static.control.Cond` or :class:`~dezero_core.static.control.WhileLoop`, whose
+attributes hold the branches' own graphs (``fn.true_branch.forward_graph``...).
 
 Passes never reorder effect nodes (``set_grad``, ``update``, impure calls) relative to each other,
 and never drop, merge or fold an effect node.
@@ -48,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 VALUE_KINDS = ("input", "param", "state", "const", "node")
-NODE_KINDS = ("call", "backward", "set_grad", "update", "cond", "while")
+NODE_KINDS = ("call", "backward", "set_grad", "update")
 EFFECT_KINDS = ("set_grad", "update")
 
 #: attributes of a Function instance that are eager bookkeeping, not the op's attributes
@@ -103,7 +106,7 @@ class Node:
     @property
     def op(self) -> str:
         """A short, stable op name: the Function's class name (``Add``), ``backward:Add``,
-        ``set_grad``, ``update:Adam``, ``cond``, ``while``."""
+        ``set_grad``, ``update:Adam``."""
         if self.kind == "call":
             return function_name(self.fn)
         if self.kind == "backward":
@@ -124,7 +127,7 @@ class Node:
         in-place state updates (``Function.impure``)."""
         if self.kind in EFFECT_KINDS:
             return True
-        if self.kind in ("call", "cond", "while"):
+        if self.kind == "call":
             return bool(getattr(self.fn, "impure", False)) or bool(self.attrs.get("impure", False))
         return False
 
