@@ -11,7 +11,7 @@ from typing import Any
 
 from dezero_core import functions as F
 from dezero_core.graph.variable import Variable
-from dezero_core.layers.checks import positive_size
+from dezero_core.layers.checks import check_input, positive_size
 from dezero_core.layers.layer import Layer
 from dezero_core.layers.linear import Linear
 
@@ -38,6 +38,8 @@ class _Recurrent(Layer):
     def _pre_activations(self, x: Any) -> tuple[Variable, Variable | None]:
         """``(x2h(x), h2h(h))``, the second None at the first step; checks that ``x`` continues the
         batch of the hidden state (the state of another batch size would broadcast or fail deep)."""
+        if self.x2h.W.data is None:  # named after this layer, not its inner Linear
+            check_input(type(self).__name__, x, 2, "(batch, in_size)")
         ax = self.x2h(x)
         if self.h is None:
             return ax, None

@@ -10,12 +10,12 @@ from dezero_core import Variable, layers as L
 X = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
 
 
-@pytest.mark.parametrize("make,layout", [(lambda: L.Linear(2), r"\(batch, in_size\)"),
-                                         (lambda: L.RNN(2), r"\(batch, in_size\)"),
-                                         (lambda: L.LSTM(2), r"\(batch, in_size\)"),
-                                         (lambda: L.BatchNorm(), r"\(N, C\) or \(N, C, H, W\)")])
+@pytest.mark.parametrize("make,layout", [(lambda: L.Linear(2), r"Linear: x must have shape \(batch, in_size\)"),
+                                         (lambda: L.RNN(2), r"RNN: x must have shape \(batch, in_size\)"),
+                                         (lambda: L.LSTM(2), r"LSTM: x must have shape \(batch, in_size\)"),
+                                         (lambda: L.BatchNorm(), r"BatchNorm: x must have shape \(N, C\) or \(N, C, H, W\)")])
 def test_a_lazy_layer_on_a_1d_input_says_which_shape_it_needs(make, layout) -> None:
-    with pytest.raises(ValueError, match=rf"x must have shape {layout} \(at least 2 dimensions\), got shape \(3,\)"
+    with pytest.raises(ValueError, match=rf"{layout} \(at least 2 dimensions\), got shape \(3,\)"
                                          r"\. For one sample, add a batch axis: x\[None\]"):
         make()(X[0])
 
