@@ -81,3 +81,44 @@ def test_a_saved_graph_with_fused_nodes_loads_and_runs(tmp_path, monkeypatch):
     f.save(tmp_path / "f.dzg")
     loaded = dz.load_compiled(tmp_path / "f.dzg")
     np.testing.assert_array_equal(loaded(**feeds).data, f(**feeds).data)
+
+
+def test_an_lstm_window_with_fused_cell_updates_equals_eager_bit_for_bit():
+    # c = f * c + i * u is a MulAdd; the weights are used at every step, their gradients summed
+    from dezero_core import layers as L
+
+    def training(passes):
+        dz.random.seed(0)
+        lstm, fc = L.LSTM(6, in_size=4), L.Linear(3, in_size=6)
+        model = dz.models.Model()
+        model.lstm, model.fc = lstm, fc
+        optimizer = Adam().setup(model)
+
+        def window(xs, ts, h, c):
+            lstm.h, lstm.c = h, c
+            loss = 0
+            for k in range(xs.shape[0]):
+                loss = loss + F.softmax_cross_entropy(fc(lstm(xs[k])), ts[k])
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            return loss, lstm.h, lstm.c
+
+        return (window if passes is None else dz.compile(window, passes=passes)), model
+
+    rng = np.random.default_rng(4)
+    xs, ts = rng.standard_normal((3, 5, 2, 4)).astype(np.float32), rng.integers(0, 3, (3, 5, 2))
+    results = {}
+    for name, passes in (("eager", None), ("compiled", OURS)):
+        step, model = training(passes)
+        h = c = np.zeros((2, 6), np.float32)
+        losses = []
+        for w in range(3):
+            loss, h, c = step(xs[w], ts[w], h, c)
+            h, c = h.data, c.data
+            losses.append(float(loss.data))
+        results[name] = losses, [p.data.copy() for p in model.params()], step
+    assert results["compiled"][0] == results["eager"][0]
+    for p, q in zip(results["compiled"][1], results["eager"][1]):
+        np.testing.assert_array_equal(p, q)
+    assert "MulAdd" in [n.op for n in results["compiled"][2].graph.nodes]
