@@ -158,7 +158,7 @@ def set_backend(name: str) -> ArrayBackend:
 @contextlib.contextmanager
 def using_backend(name: str) -> Iterator[ArrayBackend]:
     """Use backend ``name`` inside the ``with`` block, in this thread/context only."""
-    token = _scoped.set(get_backend(name))
+    token = _scoped.set(name if isinstance(name, ArrayBackend) else _usable(name, f"using_backend({name!r})"))
     try:
         yield _scoped.get()  # type: ignore[misc]
     finally:

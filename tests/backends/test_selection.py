@@ -45,14 +45,24 @@ print(json.dumps(outcomes))
 '''
 
 
-def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+def run_python(code: str, tmp_path: Path, with_torch: bool = False, **env: str) -> subprocess.CompletedProcess:
     """``code`` in a fresh interpreter that also sees the fake broken distribution."""
     environment = {**os.environ, "PYTHONPATH": str(broken_distribution(tmp_path)), **env}
     for name in ("DEZERO_BACKEND", "DEZERO_DISABLED_PLUGINS", "DEZERO_PLUGIN_ERRORS"):
         if name not in env:
             environment.pop(name, None)
+    if not with_torch:
+        environment.update(without_torch(env.get("DEZERO_DISABLED_PLUGINS", "")))
     return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
                           timeout=120)
+
+
+def without_torch(disabled: str = "") -> dict[str, str]:
+    """DEZERO_DISABLED_PLUGINS adding dezero-torch where it is installed: an error message lists
+    whether each installed backend is usable, and importing torch to say so takes seconds."""
+    torch = [e.dist for e in registry("dezero.backends").entries() if e.name == "torch"]
+    names = [n for n in (disabled, *torch) if n]
+    return {"DEZERO_DISABLED_PLUGINS": ",".join(names)} if names else {}
 
 
 def broken_distribution(tmp_path: Path) -> Path:
@@ -148,7 +158,7 @@ def test_auto_selection_passes_over_a_disabled_and_a_broken_backend(tmp_path: Pa
     out = run_python(code, tmp_path, DEZERO_DISABLED_PLUGINS="dezero-numpy")
     assert out.returncode == 0, out.stderr
     chosen, message = out.stdout.strip().splitlines()
-    usable = [n for n in backend_names() if n != "numpy" and _instance(n).is_available()]
+    usable = [n for n in backend_names() if n not in ("numpy", "torch") and _instance(n).is_available()]
     assert chosen == max(usable, key=lambda n: _instance(n).priority)
     assert "libbroken.so" in message
 
@@ -170,7 +180,7 @@ def test_recognising_an_array_loads_only_its_owner(tmp_path: Path, make: str) ->
     code = (f"import sys, numpy, {owner}, dezero_core as dz\n"
             f"assert dz.Variable({make}).backend.name == {owner!r}\n"
             f"print(sorted(m for m in {sorted(others)} if m in sys.modules))")
-    out = run_python(code, tmp_path, DEZERO_BACKEND=owner)
+    out = run_python(code, tmp_path, with_torch=True, DEZERO_BACKEND=owner)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
@@ -184,3 +194,12 @@ def test_the_suite_fails_with_the_load_error_on_a_named_backend_that_cannot_load
     assert out.returncode != 0
     assert "--dezero-backend: backend 'broken' is installed but fails to load: " in out.stdout + out.stderr
     assert "libbroken.so: cannot open shared object file" in out.stdout + out.stderr
+
+
+def test_the_suite_fails_on_a_wrong_dezero_backend_instead_of_skipping_everything(tmp_path: Path) -> None:
+    environment = {**os.environ, "DEZERO_BACKEND": "nmupy", **without_torch()}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--pyargs",
+                          "dezero_core.testing", "-q", "-k", "test_is_available"],
+                         cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "DEZERO_BACKEND='nmupy' asked for backend 'nmupy', which is not installed" in out.stdout + out.stderr
