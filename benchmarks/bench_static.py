@@ -21,7 +21,10 @@ fusion and memory planning (:data:`PASSES`).
 - ``resnet``: seconds to compile ResNet-50's training step (the first call: the trace runs the step
   once, then the passes): <= 10 s.
 
-    python benchmarks/bench_static.py [--only mlp,lstm,...] [--rounds 7] [--threads 1]
+Runs are timed by this process's CPU time (``--clock wall`` for wall time): on a shared machine
+wall time mostly measures the load of others.
+
+    python benchmarks/bench_static.py [--only mlp,lstm,...] [--rounds 7] [--threads 1] [--clock cpu|wall]
 """
 from __future__ import annotations
 
@@ -55,6 +58,12 @@ Step = Callable[[], Any]
 
 
 # -- timing ------------------------------------------------------------------------------------------
+#: the clock of :func:`interleaved`: this process's CPU time by default (``--clock cpu``). On a shared,
+#: overloaded machine wall time mostly measures who else got the cores; every run here uses one
+#: thread for its arithmetic, so CPU time is its work (``--clock wall`` for wall time)
+CLOCK: Callable[[], float] = time.process_time
+
+
 def interleaved(runs: dict[str, Step], rounds: int, calls: int) -> dict[str, float]:
     """Median seconds per call of each run: ``rounds`` rounds, each run ``calls`` times per round, the
     runs interleaved and their order rotating from round to round. Each runs once first (warm-up)."""
@@ -65,10 +74,10 @@ def interleaved(runs: dict[str, Step], rounds: int, calls: int) -> dict[str, flo
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             run = runs[name]
-            start = time.perf_counter()
+            start = CLOCK()
             for _ in range(calls):
                 run()
-            times[name].append((time.perf_counter() - start) / calls)
+            times[name].append((CLOCK() - start) / calls)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -404,9 +413,14 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads: " + ", ".join(WORKLOADS))
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per workload (medians)")
     parser.add_argument("--threads", default="1", help="BLAS, XLA and PyTorch threads")
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                        help="time the runs by this process's CPU time (default) or by wall time")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     import_torch()  # pins PyTorch's threads where it is installed
-    print(f"numpy {np.__version__}, threads {THREADS}, passes {PASSES}; medians of {args.rounds} interleaved rounds")
+    print(f"numpy {np.__version__}, threads {THREADS}, passes {PASSES}; medians of {args.rounds} interleaved "
+          f"rounds, {args.clock} time")
     for name in args.only.split(","):
         WORKLOADS[name](args.rounds)
 
