@@ -39,6 +39,10 @@ class _Convolution(Layer):
         if self.b is not None:
             self.b.data = init.zeros(backend, (self.out_channels,), dtype)
 
+    def param_shape(self, attr: str) -> tuple[int | None, ...] | None:
+        """``W``'s shape (``in_channels`` None until the first call) and ``b``'s ``(out_channels,)``."""
+        return {"W": self._weight_shape(), "b": (self.out_channels,)}.get(attr)
+
     def _ensure_params(self, x: Any) -> None:
         if self.W.data is None:
             check_input(type(self).__name__, x, 4, "(N, C, H, W)")

@@ -33,6 +33,10 @@ class _Normalization(Layer):
             self.size = x.shape[axis]
             self._init_params(*init.creation_target(self.dtype, x))
 
+    def param_shape(self, attr: str) -> tuple[int | None, ...] | None:
+        """``(size,)`` for ``gamma``, ``beta`` and the running averages (size None until the first call)."""
+        return (self.size,) if attr in ("gamma", "beta", "avg_mean", "avg_var") else None
+
     def extra_repr(self) -> str:
         return f"size={self.size}, eps={self.eps}"
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import dezero_core
-from dezero_core.layers import StateDictError
+from dezero_core.layers import BatchNorm, Conv2d, Deconv2d, StateDictError
 from dezero_core.models import MLP
 
 
@@ -65,3 +65,24 @@ def test_non_strict_loading_still_checks_shapes_of_lazy_layers():
     model = MLP((64, 10))
     with pytest.raises(StateDictError, match="shape mismatch"):
         model.load_state_dict({"l0/b": np.zeros(128, np.float32)}, strict=False)
+
+
+@pytest.mark.parametrize("layer,source,message", [
+    (lambda: Conv2d(8, 3), lambda: Conv2d(4, 3, in_channels=2),
+     r"W is \(8, \?, 3, 3\) in the layer but \(4, 2, 3, 3\) in the state, b is \(8,\) in the layer but \(4,\)"),
+    (lambda: Deconv2d(8, 3), lambda: Deconv2d(4, 3, in_channels=2),
+     r"W is \(\?, 8, 3, 3\) in the layer but \(2, 4, 3, 3\) in the state"),
+    (lambda: BatchNorm(), lambda: _bn_with_matrix_gamma(),
+     r"gamma is \(\?,\) in the layer but \(2, 3\) in the state"),
+])
+def test_lazy_convolutions_and_normalizations_check_shapes_before_their_first_call(layer, source, message):
+    target = layer()
+    with pytest.raises(StateDictError, match=message):
+        target.load_state_dict(source().state_dict())
+    assert created(target) == []
+
+
+def _bn_with_matrix_gamma():
+    bn = BatchNorm(3)
+    bn.gamma.data = np.ones((2, 3), np.float32)
+    return bn
