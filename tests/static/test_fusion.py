@@ -174,3 +174,14 @@ def test_a_value_read_twice_ends_a_chain():
     assert ops(fused) == ["FusedElementwise", "FusedElementwise"]
     assert [n.attrs["fused"] for n in fused.nodes] == [["Sin", "Exp"], ["Tanh", "Add"]]
     np.testing.assert_array_equal(interpret(fused, {"x": x})[0], interpret(graph, {"x": x})[0])
+
+
+def test_a_product_added_to_itself_stays_unfused():
+    feeds = {"a": arr(4, 3), "b": arr(4, 3)}
+    b = Builder()
+    a_, b_ = (b.input(n, feeds[n]) for n in "ab")
+    t = b.call(Mul(), a_, b_)
+    graph = b.finish(b.call(Add(), t, t))
+    fused = fuse_algebraic(clone(graph))
+    assert ops(fused) == ["Mul", "Add"]
+    np.testing.assert_array_equal(interpret(fused, feeds)[0], interpret(graph, feeds)[0])

@@ -140,3 +140,14 @@ def test_planning_lowers_the_peak_memory_of_a_deep_chain():
     activation = 200 * 200 * 8
     assert unplanned >= 12 * activation
     assert planned_peak + 2 * activation <= 0.3 * unplanned  # 3 activations at most, against 12
+
+
+def test_a_node_reading_its_first_input_twice_does_not_overwrite_it():
+    feeds = {"x": arr(4, 3), "b": arr(4, 3)}
+    b = Builder()
+    x, b_ = b.input("x", feeds["x"]), b.input("b", feeds["b"])
+    e = b.call(Exp(), b.call(Sin(), x))
+    graph = b.finish(b.call(MulAdd(), e, b_, e))  # e * b + e: e is read after the product
+    planned = plan_memory(fuse_elementwise(clone(graph)))
+    assert not any(n.inplace for n in planned.nodes)
+    runs_equal(graph, planned, [feeds])

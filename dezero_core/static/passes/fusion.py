@@ -75,7 +75,7 @@ def _producer_sides(add: Node, fn_type: type) -> list[tuple[int, Value, Value, N
     for side in (0, 1):
         t, other = add.inputs[side], add.inputs[1 - side]
         producer = t.producer if t is not None and t.kind == "node" else None
-        if producer is not None and producer.kind == "call" and type(producer.fn) is fn_type:
+        if producer is not None and producer.kind == "call" and type(producer.fn) is fn_type and other is not t:
             found.append((side, t, other, producer))
     return found
 
@@ -129,9 +129,10 @@ def _pair(graph: Graph, uses: _Uses, first: Node, second: Node, side: int, fused
     """
     t = second.inputs[side]
     back1, back2 = uses.backward_of.get(id(first.fn)), uses.backward_of.get(id(second.fn))
-    if (back1 is None) != (back2 is None) and not (back1 is None and back2 is not None
-                                                   and not _grad_slots(back2)[side]):
-        return False
+    if back1 is not None and back2 is None:
+        return False  # a gradient through first without one through second: not a derived backward
+    if back1 is None and back2 is not None and _grad_slots(back2)[side] is not None:
+        return False  # a gradient of the intermediate that no backward consumes
     if not uses.only_read_by(t, [second, back1, back2]) or len(first.outputs) != 1:
         return False
     if back2 is not None:

@@ -108,7 +108,8 @@ def _plan_inplace(graph: Graph, life: _Lifetimes) -> set[int]:
             continue
         first, y = node.inputs[0], node.outputs[0]
         if (_fresh_intermediate(first) and life.end[first.id] == i and first.id not in life.escapes
-                and first.id not in overwritten and first.shape == y.shape and first.dtype == y.dtype):
+                and first.id not in overwritten and first.shape == y.shape and first.dtype == y.dtype
+                and all(v is not first for v in node.inputs[1:])):  # read again after the overwrite
             node.inplace = True
             overwritten.add(first.id)
     return overwritten
