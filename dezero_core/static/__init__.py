@@ -20,6 +20,7 @@ from dezero_core.static.trace import (
     trace,
 )
 from dezero_core.static.ir import Graph, Node, Value
+from dezero_core.static.control import cond, while_loop
 
 
 def __getattr__(name: str) -> object:
@@ -27,10 +28,6 @@ def __getattr__(name: str) -> object:
         from dezero_core.static.save import load_compiled
 
         return load_compiled
-    if name in ("cond", "while_loop"):
-        from dezero_core.static import control
-
-        return getattr(control, name)
     raise AttributeError(f"module 'dezero_core.static' has no attribute {name!r}")
 
 

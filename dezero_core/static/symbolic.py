@@ -148,38 +148,11 @@ class Placeholder:
             f"dz.cond(pred, true_fn, false_fn, *operands) or dz.while_loop(cond_fn, body_fn, init), "
             f"and read values from the compiled function's results.", where)
 
-    def __bool__(self) -> bool:
-        raise self._value_needed("bool()")
-
-    def __float__(self) -> float:
-        raise self._value_needed("float()")
-
-    def __int__(self) -> int:
-        raise self._value_needed("int()")
-
-    def __index__(self) -> int:
-        raise self._value_needed("as an index")
-
-    def __complex__(self) -> complex:
-        raise self._value_needed("complex()")
-
-    def __len__(self) -> int:
-        raise self._value_needed("len()")
-
-    def __iter__(self) -> Any:
-        raise self._value_needed("iteration")
-
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise self._value_needed("conversion to an array")
-
     def __array_ufunc__(self, ufunc: Any, method: str, *args: Any, **kwargs: Any) -> Any:
         raise self._value_needed(f"numpy.{getattr(ufunc, '__name__', ufunc)}")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         raise self._value_needed(f"numpy.{getattr(func, '__name__', func)}")
-
-    def __getitem__(self, key: Any) -> Any:
-        raise self._value_needed("indexing its data")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -198,6 +171,10 @@ def _value_use(what: str) -> Any:
     return method
 
 
+for _name, _what in [("bool", "bool()"), ("float", "float()"), ("int", "int()"), ("index", "as an index"),
+                     ("complex", "complex()"), ("len", "len()"), ("iter", "iteration"),
+                     ("array", "conversion to an array"), ("getitem", "indexing its data")]:
+    setattr(Placeholder, f"__{_name}__", _value_use(_what))
 for _name, _what in [("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("add", "+"), ("radd", "+"),
                      ("sub", "-"), ("rsub", "-"), ("mul", "*"), ("rmul", "*"), ("truediv", "/"),
                      ("rtruediv", "/"), ("pow", "**"), ("matmul", "@"), ("neg", "unary -"), ("abs", "abs()")]:
@@ -217,25 +194,6 @@ class Symbol(Variable):
         """The IR value this symbol stands for."""
         return self.data.value
 
-    def __bool__(self) -> bool:
-        raise self.data._value_needed("bool()")
-
-    def __float__(self) -> float:
-        raise self.data._value_needed("float()")
-
-    def __int__(self) -> int:
-        raise self.data._value_needed("int()")
-
-    def __index__(self) -> int:
-        raise self.data._value_needed("as an index")
-
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise self.data._value_needed("conversion to an array")
-
-    def item(self) -> Any:
-        """Always an error: a symbol has no value."""
-        raise self.data._value_needed("item()")
-
     def backward(self, retain_grad: bool = False, create_graph: bool = False, retain_graph: bool = True) -> None:
         """Inside a traced function: derive the gradients of every parameter from this symbol (at
         compile time), to be written into the parameters' ``grad`` when the compiled function runs."""
@@ -250,6 +208,19 @@ class Symbol(Variable):
 
     def __reduce__(self) -> Any:
         raise TypeError(f"{describe(self.value)} cannot be pickled: save a compiled function with f.save(path)")
+
+
+def _symbol_value_use(what: str) -> Any:
+    def method(self: Symbol, *args: Any, **kwargs: Any) -> Any:
+        raise self.data._value_needed(what)
+
+    method.__name__ = what
+    return method
+
+
+for _name, _what in [("__bool__", "bool()"), ("__float__", "float()"), ("__int__", "int()"), ("__index__", "as an index"),
+                     ("__array__", "conversion to an array"), ("item", "item()")]:
+    setattr(Symbol, _name, _symbol_value_use(_what))
 
 
 def describe(value: Value) -> str:

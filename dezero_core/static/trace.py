@@ -8,8 +8,8 @@ tracing run computes on the real arguments (each node runs as it is recorded, wi
 kernels and random draws), so the first call returns what it computed and then runs the deferred
 effects (gradient writes, optimizer updates). Later calls whose guards match *replay* the graph.
 
-Guards (the key of the graph cache): each array argument's backend type, shape, dtype and (for
-Variables) requires_grad, every other argument's value (Python scalars) or identity (objects),
+Guards (the key of the graph cache): each array argument's backend type, shape, dtype, device
+(where its backend has several) and (for Variables) requires_grad, every other argument's value (Python scalars) or identity (objects),
 the ``train`` and ``enable_backprop`` flags, and each parameter's array type, shape and dtype.
 A miss retraces (at most :data:`CACHE_SIZE` graphs are kept); after :data:`RETRACE_WARNING`
 retraces a warning names the argument that keeps changing.
@@ -165,12 +165,25 @@ def _is_array(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, Variable)
 
 
+_several_devices: dict[type, Any] = {}  # array type -> its backend if that has several devices, else None
+
+
+def _device(data: Any) -> Any:
+    """The device of ``data`` where its backend has more than one (None otherwise: nothing to guard)."""
+    t = type(data)
+    if t not in _several_devices:
+        backend = backend_of(data)
+        _several_devices[t] = backend if len(backend.devices()) > 1 else None
+    backend = _several_devices[t]
+    return None if backend is None else backend.device_of(data)
+
+
 def _arg_key(x: Any) -> Any:
     if isinstance(x, Variable):
         d = x.data
-        return (type(d), tuple(d.shape), d.dtype, x.requires_grad)
+        return (type(d), tuple(d.shape), d.dtype, _device(d), x.requires_grad)
     if _is_array(x):
-        return (type(x), tuple(x.shape), x.dtype)
+        return (type(x), tuple(x.shape), x.dtype, _device(x))
     if isinstance(x, (bool, int, float, str, type(None))):
         return (type(x), x)
     if isinstance(x, (list, tuple)):

@@ -65,9 +65,8 @@ def test_the_first_call_traces_and_later_calls_replay() -> None:
     assert optimizer.t == len(DATA)
 
 
-def test_a_replayed_step_creates_no_variable_and_calls_no_function() -> None:
-    model = MLP((10, 3))
-    optimizer = Adam().setup(model)
+def _compiled_step(model, optimizer_class):
+    optimizer = optimizer_class().setup(model)
 
     @dz.compile
     def step(x, t):
@@ -76,7 +75,11 @@ def test_a_replayed_step_creates_no_variable_and_calls_no_function() -> None:
         loss.backward()
         optimizer.update()
         return loss
+    return step
 
+
+def test_a_replayed_step_creates_no_variable_and_calls_no_function() -> None:
+    step = _compiled_step(MLP((10, 3)), Adam)
     x, t = DATA[0]
     step(x, t)
     calls = []
@@ -94,17 +97,7 @@ def test_a_replayed_step_creates_no_variable_and_calls_no_function() -> None:
 
 
 def test_the_gradient_of_the_input_batch_is_not_computed() -> None:
-    model = MLP((10, 3))
-    optimizer = SGD().setup(model)
-
-    @dz.compile
-    def step(x, t):
-        model.cleargrads()
-        loss = dz.functions.softmax_cross_entropy(model(x), t)
-        loss.backward()
-        optimizer.update()
-        return loss
-
+    step = _compiled_step(MLP((10, 3)), SGD)
     x, t = DATA[0]
     step(Variable(x), t)  # a Variable input requires a gradient in eager mode
     first_linear_backward = [n for n in step.graph.nodes if n.op == "backward:Linear"][-1]
