@@ -97,6 +97,27 @@ def case(name: str, ours, theirs, *drawers, constant=(), grad=True, id=""):
     return Case(name, ours, theirs, lambda rng: [d(rng) for d in drawers], tuple(constant), grad, id)
 
 
+def _random_geometry_cases(seed: int) -> list[Case]:
+    """conv2d, deconv2d and both poolings on one random geometry (kernel, stride, pad per axis, image
+    size): the index arithmetic is where an implementation would part from PyTorch's."""
+    rng = np.random.default_rng(seed)
+    k, s = tuple(int(v) for v in rng.integers(1, 5, 2)), tuple(int(v) for v in rng.integers(1, 4, 2))
+    p = tuple(int(rng.integers(0, kk // 2 + 1)) for kk in k)  # PyTorch's pooling wants pad <= kernel / 2
+    h, w = (int(kk + rng.integers(0, 6)) for kk in k)
+    c_in, c_out = (int(v) for v in rng.integers(1, 4, 2))
+    image, where = u(2, c_in, h, w), f"k{k} s{s} p{p} {h}x{w}"
+    return [
+        case("conv2d", lambda x, W, b: F.conv2d(x, W, b, s, p), lambda x, W, b: TF.conv2d(x, W, b, s, p),
+             image, u(c_out, c_in, *k), u(c_out), id=where),
+        case("deconv2d", lambda x, W, b: F.deconv2d(x, W, b, s, p), lambda x, W, b: TF.conv_transpose2d(x, W, b, s, p),
+             u(2, c_in, h, w), u(c_in, c_out, *k), u(c_out), id=where),
+        case("pooling", lambda x: F.pooling(x, k, s, p), lambda x: TF.max_pool2d(x, k, s, p),
+             distinct(2, c_in, h, w), id=where),
+        case("average_pooling", lambda x: F.average_pooling(x, k, s, p), lambda x: TF.avg_pool2d(x, k, s, p),
+             image, id=where),
+    ]
+
+
 X = u(3, 4)
 POS = u(3, 4, lo=0.3, hi=2.0)
 IMG = u(2, 3, 7, 6)
@@ -210,6 +231,7 @@ CASES = [
     *[case("average_pooling", lambda x, k=k, s=s, p=p: F.average_pooling(x, k, s, p),
            lambda x, k=k, s=s, p=p: TF.avg_pool2d(x, k, s, p, count_include_pad=True), IMG, id=f"k{k} s{s} p{p}")
       for k, s, p in [(2, 2, 0), (3, 1, 1), ((3, 2), (2, 1), (1, 0))]],
+    *[c for geometry in range(16) for c in _random_geometry_cases(geometry)],
     case("im2col", lambda x: F.im2col(x, 3, 2, 1),
          lambda x: TF.unfold(x, 3, padding=1, stride=2).transpose(1, 2).reshape(-1, 27), IMG),
     case("col2im", lambda c: F.col2im(c, (2, 3, 7, 6), 3, 2, 1),
