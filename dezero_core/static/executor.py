@@ -41,6 +41,10 @@ class Executor:
         xp = backend.xp
         self.buffers = [xp.empty(b.shape, dtype=getattr(xp, b.dtype)) for b in graph.buffers]
         self.array_type = type(xp.empty((0,)))
+        self._backward_count: dict[int, int] = {}
+        for node in graph.nodes:
+            if node.kind == "backward":
+                self._backward_count[id(node.fn)] = self._backward_count.get(id(node.fn), 0) + 1
         self.steps: list[Step] = [self._step(node) for node in graph.nodes]
 
     def _s(self, v: Value | None) -> int:
@@ -59,44 +63,49 @@ class Executor:
 
     # -- one closure per node ---------------------------------------------------------------------
     def _step(self, node: Node) -> Step:
+        freed = tuple(self._s(v) for v in node.free_after)  # the memory plan: dropped after the node
         if node.kind == "call":
-            step = self._call_step(node)
-        elif node.kind == "backward":
-            step = self._backward_step(node)
-        elif node.kind == "set_grad":
+            return self._call_step(node, freed)
+        if node.kind == "backward":
+            return self._backward_step(node, freed)
+        if node.kind == "set_grad":
             step = self._set_grad_step(node)
         elif node.kind == "update":
             step = self._update_step(node)
         else:
             raise ValueError(f"the executor cannot run a {node.kind!r} node ({node.op})")
-        if node.free_after:
-            freed = [self._s(v) for v in node.free_after]
-            inner = step
+        if not freed:
+            return step
+        inner = step
 
-            def step(s: list, inner: Step = inner, freed: list = freed) -> None:
-                inner(s)
-                for i in freed:
-                    s[i] = None
+        def step(s: list) -> None:
+            inner(s)
+            for i in freed:
+                s[i] = None
         return step
 
-    def _call_step(self, node: Node) -> Step:
+    def _call_step(self, node: Node, freed: tuple) -> Step:
         fwd, ops = node.fn.forward, self.ops
         asarray, array_type = self.backend.asarray, self.array_type
         ins = [self._s(v) for v in node.inputs]
         outs = [self._s(v) for v in node.outputs]
         buffer = self.buffers[node.out[0]] if node.out and node.out[0] is not None else None
         if node.inplace or buffer is not None:
-            inplace = node.inplace
+            inplace, o = node.inplace, outs[0]
 
             def step(s: list) -> None:
                 args = [s[i] for i in ins]
-                s[outs[0]] = fwd(ops, *args, out=args[0] if inplace else buffer)
+                s[o] = fwd(ops, *args, out=args[0] if inplace else buffer)
+                for i in freed:
+                    s[i] = None
             return step
         if len(outs) != 1:
             def step(s: list) -> None:
                 ys = fwd(ops, *[s[i] for i in ins])
                 for o, y in zip(outs, ys):
                     s[o] = y if type(y) is array_type else asarray(y)
+                for i in freed:
+                    s[i] = None
             return step
         o = outs[0]
         if len(ins) == 1:
@@ -105,38 +114,58 @@ class Executor:
             def step(s: list) -> None:
                 y = fwd(ops, s[a])
                 s[o] = y if type(y) is array_type else asarray(y)
+                for i in freed:
+                    s[i] = None
         elif len(ins) == 2:
             a, b = ins
 
             def step(s: list) -> None:
                 y = fwd(ops, s[a], s[b])
                 s[o] = y if type(y) is array_type else asarray(y)
+                for i in freed:
+                    s[i] = None
         else:
             def step(s: list) -> None:
                 y = fwd(ops, *[s[i] for i in ins])
                 s[o] = y if type(y) is array_type else asarray(y)
+                for i in freed:
+                    s[i] = None
         return step
 
-    def _backward_step(self, node: Node) -> Step:
+    def _backward_step(self, node: Node, freed: tuple) -> Step:
         fn, ops = node.fn, self.ops
         bwd = fn.backward
         n_in, n_out = node.attrs["n_in"], node.attrs["n_out"]
         needs = tuple(node.attrs["needs_grad"])
+        # the Function's backward reads needs_grad from its instance: set it once when this node is its
+        # only backward (the usual case), else before every call
+        shared = self._backward_count.get(id(fn), 0) > 1
+        if not shared:
+            fn.needs_grad = needs
         slots = [self._s(v) for v in node.inputs]
         xs, ys, gys = slots[:n_in], slots[n_in:n_in + n_out], slots[n_in + n_out:]
         picks = [(i, self._s(v)) for i, v in zip([k for k, n in enumerate(needs) if n], node.outputs)]
-        if n_out == 1 and len(picks) == 1:
+        if n_out == 1 and len(picks) == 1 and n_in <= 2 and not shared:
             (pos, o), = picks
             y, gy = ys[0], gys[0]
-
-            def step(s: list) -> None:
-                fn.needs_grad = needs
-                gxs = bwd(ops, tuple([s[i] for i in xs]), s[y], s[gy])
-                s[o] = gxs[pos] if type(gxs) is tuple else gxs
+            a, b = (xs[0], xs[0]) if n_in == 1 else xs
+            if n_in == 1:
+                def step(s: list) -> None:
+                    gxs = bwd(ops, (s[a],), s[y], s[gy])
+                    s[o] = gxs[pos] if type(gxs) is tuple else gxs
+                    for i in freed:
+                        s[i] = None
+            else:
+                def step(s: list) -> None:
+                    gxs = bwd(ops, (s[a], s[b]), s[y], s[gy])
+                    s[o] = gxs[pos] if type(gxs) is tuple else gxs
+                    for i in freed:
+                        s[i] = None
             return step
 
         def step(s: list) -> None:
-            fn.needs_grad = needs
+            if shared:
+                fn.needs_grad = needs
             y = s[ys[0]] if n_out == 1 else tuple([s[i] for i in ys])
             gy = s[gys[0]] if n_out == 1 else tuple([s[i] for i in gys])
             gxs = bwd(ops, tuple([s[i] for i in xs]), y, gy)
@@ -144,6 +173,8 @@ class Executor:
                 gxs = (gxs,)
             for pos, o in picks:
                 s[o] = gxs[pos]
+            for i in freed:
+                s[i] = None
         return step
 
     def _set_grad_step(self, node: Node) -> Step:
