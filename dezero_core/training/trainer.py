@@ -78,8 +78,7 @@ class Trainer:
         self.communicator = _check_communicator(communicator, optimizer)
         self.compile = compile
         self._compiled_step: Any = None
-        self.extensions = [e for e in map(_instantiate, extensions)
-                           if distributed.is_main_process(communicator) or not getattr(e, "main_process_only", False)]
+        self.extensions = [_instantiate(e) for e in extensions]
         self.history: list[dict[str, Any]] = []
         self.epoch = 0  # epochs completed
         self.iteration = 0  # batches completed in the current epoch
@@ -99,8 +98,12 @@ class Trainer:
         glob = get_plugin_manager()
         for plugin in glob.get_plugins():  # process-wide behaviour plugins: called last
             pm.register(plugin, name=glob.get_name(plugin))
+        main = distributed.is_main_process(self.communicator)
         for ext in reversed(self.extensions):  # pluggy calls the last registered first
-            pm.register(ext)
+            # a main_process_only extension stays in self.extensions on every rank, unregistered: the
+            # checkpoint keys of stateful extensions (by position) then agree across ranks
+            if main or not getattr(ext, "main_process_only", False):
+                pm.register(ext)
         return pm
 
     @property

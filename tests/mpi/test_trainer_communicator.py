@@ -45,12 +45,28 @@ def test_an_optimizer_that_does_not_average_through_the_communicator_is_refused(
 
 
 def test_progress_and_plots_run_on_rank_0_only_and_checkpoints_everywhere(tmp_path):
-    def kinds(rank):
+    def registered(rank):
         extensions = [ProgressBar(), PlotReport(tmp_path / "p.png"), Checkpoint(tmp_path / "c")]
-        return [type(e).__name__ for e in trainer(Alone(rank, 2), extensions=extensions).extensions]
+        t = trainer(Alone(rank, 2), extensions=extensions)
+        return [type(e).__name__ for e in t.extensions if t.plugin_manager.is_registered(e)]
 
-    assert kinds(0) == ["ProgressBar", "PlotReport", "Checkpoint"]
-    assert kinds(1) == ["Checkpoint"]  # it must still take part in gathering every rank's state
+    assert registered(0) == ["ProgressBar", "PlotReport", "Checkpoint"]
+    assert registered(1) == ["Checkpoint"]  # it must still take part in gathering every rank's state
+
+
+def test_stateful_extensions_have_the_same_checkpoint_keys_on_every_rank(tmp_path):
+    class Counter:  # stateful, on every rank (as EarlyStopping: ranks that disagree would deadlock)
+        def state_dict(self):
+            return {"n": 1}
+
+        def load_state_dict(self, state):
+            pass
+
+    def keys(rank):
+        extensions = [ProgressBar(), PlotReport(tmp_path / "p.png"), Counter()]
+        return [key for key, _ in trainer(Alone(rank, 2), extensions=extensions)._stateful_extensions()]
+
+    assert keys(0) == keys(1) == ["2:Counter"]
 
 
 def test_only_rank_0_writes_the_checkpoint_with_every_ranks_part(tmp_path):
