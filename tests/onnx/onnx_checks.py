@@ -13,11 +13,16 @@ ort = pytest.importorskip("onnxruntime", reason="the ONNX tests run exported fil
                                                 "(pip install -e 'plugins/onnx[test]')")
 
 
-def run_onnxruntime(path: Any, *arrays: np.ndarray) -> list[np.ndarray]:
-    """The outputs of the ONNX file at ``path`` on ``arrays``, computed by onnxruntime (1 thread)."""
+def onnxruntime_session(path: Any) -> Any:
+    """An onnxruntime session of the ONNX file at ``path`` (CPU, 1 thread)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def run_onnxruntime(path_or_session: Any, *arrays: np.ndarray) -> list[np.ndarray]:
+    """The outputs of an ONNX file (or a session of one) on ``arrays``, computed by onnxruntime."""
+    session = path_or_session if hasattr(path_or_session, "run") else onnxruntime_session(path_or_session)
     names = [i.name for i in session.get_inputs()]
     assert len(names) == len(arrays), f"the file takes inputs {names}, {len(arrays)} given"
     return session.run(None, dict(zip(names, arrays)))

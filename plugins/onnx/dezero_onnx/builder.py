@@ -83,7 +83,7 @@ class OnnxBuilder:
         if key is not None and key in self._consts:
             return self._consts[key]
         name = self.fresh("const")
-        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
+        self.initializers.append(numpy_helper.from_array(np.asarray(array, order="C"), name))
         if key is not None:
             self._consts[key] = name
         return name

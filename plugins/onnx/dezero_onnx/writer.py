@@ -41,7 +41,7 @@ def to_model(program: Program, opset: int, input_names: Sequence[str] | None = N
         graph_inputs.append(_value_info(values[key]))
     for key, (name, array) in program.weights.items():
         values[key] = value(key, name)
-        b.initializers.append(onnx.numpy_helper.from_array(np.array(array, order="C"), name))
+        b.initializers.append(onnx.numpy_helper.from_array(np.asarray(array, order="C"), name))
     for call in program.calls:
         node = Node(call.fn, tuple(values[k] for k in call.inputs), tuple(value(k, "") for k in call.outputs))
         names = converter_for(call.op)(b, node)
@@ -61,10 +61,11 @@ def to_model(program: Program, opset: int, input_names: Sequence[str] | None = N
 
 def checked_bytes(model: onnx.ModelProto) -> bytes:
     """``model`` serialized, once, after ``onnx.checker.check_model(full_check=True)`` passed on it."""
-    if model.ByteSize() >= 2**31:
-        raise ExportError(f"the model is {model.ByteSize() / 2**30:.1f} GiB: one ONNX file holds at most 2 GiB "
-                          f"(external weight files are not supported yet)")
-    data = model.SerializeToString()
+    try:
+        data = model.SerializeToString()
+    except ValueError as exc:  # protobuf refuses a message over 2 GiB
+        raise ExportError(f"the model cannot be written as one ONNX file ({exc}): one file holds at most 2 GiB "
+                          f"(external weight files are not supported yet)") from exc
     onnx.checker.check_model(data, full_check=True)
     return data
 
