@@ -52,7 +52,8 @@ class Trainer:
 
     ``compile`` (default False): each training step (forward, backward, update) is traced once into a
     static graph and replayed (see :func:`dezero_core.compile`); the same results as eager steps. An
-    extension that reads gradients before the update (``dezero_before_update``) keeps steps eager.
+    extension that reads gradients before the update (``dezero_before_update``) keeps steps eager,
+    as does a ``communicator``.
 
     ``communicator`` (see :mod:`dezero_core.training.distributed`; ``dezero_mpi.create_communicator()``)
     makes this one of several processes training one model on their own parts of the data: the
@@ -156,7 +157,9 @@ class Trainer:
             optimizer.update()
             return loss, y
 
-        if self.compile and not inspect_grads:  # an extension reading gradients needs eager steps
+        # an extension reading gradients needs eager steps, and so does a communicator: its gradient
+        # allreduce is not part of a traced graph, so replayed steps would update with local gradients
+        if self.compile and not inspect_grads and self.communicator is None:
             if self._compiled_step is None:
                 from dezero_core.static import compile as compile_step
 

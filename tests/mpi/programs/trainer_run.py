@@ -1,10 +1,12 @@
-"""A Trainer run on N MPI processes, for the failure and resume tests.
+"""A Trainer run on N MPI processes, for the failure, resume and compile tests.
 
 ``mpiexec -n N python trainer_run.py OUT [--epochs E] [--resume] [--raise-on-rank R] [--slow]
-[--checkpoint-every B]``: trains a small classifier on a fixed synthetic set with
-``Trainer(communicator=...)``, checkpointing every B batches (default 1) into OUT/ckpt; rank 0 writes its pid to OUT/pid.<rank> and OUT/ready once epoch 2 has
-begun, and the final weights to OUT/weights.npz. ``--raise-on-rank R`` makes rank R raise in its
-7th batch; ``--slow`` sleeps 20 ms per batch (time for a test to kill it mid-training).
+[--checkpoint-every B] [--compile]``: trains a small classifier on a fixed synthetic set with
+``Trainer(communicator=...)``, checkpointing every B batches (default 1) into OUT/ckpt. Every rank
+writes its pid to OUT/pid.<rank>, rank 0 writes OUT/ready once epoch 2 has begun; the final weights
+go to OUT/weights.npz (rank 0) and OUT/weights.<rank>.npz (the others). ``--raise-on-rank R`` makes
+rank R raise in its 7th batch; ``--slow`` sleeps 20 ms per batch (time for a test to kill it
+mid-training); ``--compile`` passes ``compile=True`` to the Trainer.
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ def main() -> None:
     parser.add_argument("--raise-on-rank", type=int, default=None)
     parser.add_argument("--slow", action="store_true")
     parser.add_argument("--checkpoint-every", type=int, default=1)
+    parser.add_argument("--compile", action="store_true")
     args = parser.parse_args()
     comm = dezero_mpi.create_communicator()
     with open(os.path.join(args.out, f"pid.{comm.rank}"), "w") as f:
@@ -64,12 +67,13 @@ def main() -> None:
         checkpoint = os.path.join(args.out, "ckpt")
         trainer = Trainer(model, F.softmax_cross_entropy, optimizer, DataLoader(train, 4, seed=5 + comm.rank),
                           extensions=[Checkpoint(checkpoint, every_iterations=args.checkpoint_every), Probe(args, comm.rank)],
-                          communicator=comm)
+                          communicator=comm, compile=args.compile)
         if args.resume:
             trainer.load_checkpoint(checkpoint)
         trainer.fit(args.epochs)
+        weights = {k: np.asarray(v) for k, v in model.state_dict().items()}
+        np.savez(os.path.join(args.out, "weights.npz" if comm.rank == 0 else f"weights.{comm.rank}.npz"), **weights)
         if comm.rank == 0:
-            np.savez(os.path.join(args.out, "weights.npz"), **{k: np.asarray(v) for k, v in model.state_dict().items()})
             print("history", trainer.history[-1])
 
 
