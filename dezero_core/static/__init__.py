@@ -11,7 +11,7 @@ The IR is :mod:`dezero_core.static.ir`; passes are :mod:`dezero_core.static.pass
 """
 from dezero_core.static.symbolic import Symbol, SymbolValueError, constant, symbol
 from dezero_core.static.autodiff import grad
-from dezero_core.static.trace import (
+from dezero_core.static.tracing import (
     CompiledFunction,
     GraphBreakError,
     GraphBreakWarning,

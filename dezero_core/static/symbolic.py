@@ -24,7 +24,7 @@ from dezero_core.static.ir import Node, Value
 
 _order = itertools.count()
 
-#: the tracing context (a :class:`dezero_core.static.trace.Trace`) while a Python function is traced
+#: the tracing context (a :class:`dezero_core.static.tracing.Trace`) while a Python function is traced
 CURRENT_TRACE: contextvars.ContextVar[Any] = contextvars.ContextVar("dezero_static_trace", default=None)
 
 _STATIC_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -50,7 +50,7 @@ class SymbolicFunction:
         if arrays:
             backend = backend_of(arrays[0])
         else:
-            from dezero_core.static.trace import _graph_backend
+            from dezero_core.static.tracing import _graph_backend
 
             backend = _graph_backend(self.graph)
         ex = self._executors.get(id(backend))
@@ -62,7 +62,7 @@ class SymbolicFunction:
             return _new_variable(outs[0], False)
         if structure == "tuple":
             return tuple(_new_variable(a, False) for a in outs)
-        from dezero_core.static.trace import _unflatten
+        from dezero_core.static.tracing import _unflatten
 
         return _unflatten(structure, iter(outs))
 

@@ -154,3 +154,32 @@ def test_a_function_returning_several_results_gets_them_back_in_the_same_structu
     assert out["b"][1] == 7
     np.testing.assert_array_equal(out["a"].data, [2.0, 2.0])
     np.testing.assert_array_equal(out["b"][0].data, [2.0, 2.0])
+
+
+def test_a_graph_break_rewinds_random_draws_and_running_averages() -> None:
+    from dezero_core.layers import BatchNorm
+
+    data = batches(2, (6, 5), 3)
+
+    def run(compiled: bool):
+        dz.random.seed(0)
+        model = Sequential(Linear(8, in_size=5), BatchNorm(), lambda x: F.dropout(x, 0.5), Linear(3, in_size=8))
+        optimizer = SGD(0.1).setup(model)
+
+        def step(x, t):
+            model.cleargrads()
+            loss = F.softmax_cross_entropy(model(x), t)
+            loss.backward()
+            optimizer.update()
+            return float(loss.data)  # a graph break, after the dropout and the batch norm ran traced
+
+        f = dz.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", GraphBreakWarning)
+            losses = [f(x, t) for x, t in data]
+        return losses, [np.array(b) for _, b in model.named_buffers()]
+
+    (eager_losses, eager_stats), (losses, stats) = run(False), run(True)
+    assert losses == eager_losses
+    for a, b in zip(eager_stats, stats):
+        np.testing.assert_array_equal(a, b)
