@@ -185,3 +185,15 @@ def test_a_product_added_to_itself_stays_unfused():
     fused = fuse_algebraic(clone(graph))
     assert ops(fused) == ["Mul", "Add"]
     np.testing.assert_array_equal(interpret(fused, feeds)[0], interpret(graph, feeds)[0])
+
+
+def test_a_chain_never_spans_another_kind_of_node():
+    # the sum of two contributions computed apart (as a backward pass interleaves them) stays where
+    # it is: fused at its end it would run later and keep both contributions alive until then
+    x = arr(6)
+    b = Builder()
+    v = b.input("x", x)
+    first = b.call(Sin(), v)
+    total = b.call(Sum(None, False), v)  # another kind of node between the two elementwise calls
+    graph = b.finish(b.call(Add(), first, v), total)
+    assert ops(fuse_elementwise(clone(graph))) == ["Sin", "Sum", "Add"]

@@ -139,17 +139,29 @@ def _broadcast_shape(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
 
 
 def _unfused(xp: Any, program: ElementwiseProgram) -> Any:
-    """The steps one by one with ``xp`` (what the nodes did), constants made arrays once."""
+    """The steps one by one with ``xp`` (what the nodes did), as one generated Python function.
+
+    Each step is one line calling the namespace's function, constants made arrays of the dtype once:
+    on small arrays, where each call costs more than its arithmetic, no interpretation per step is
+    added to the calls the unfused nodes made. The source holds only names made here (``a0``, ``t3``,
+    ``f3``, ``c3_1``), never a string from the program: a loaded graph cannot inject code.
+    """
     dtype = getattr(xp, program.dtype)
-    constants = {i: {j: xp.asarray(a, dtype=dtype) for j, a in enumerate(step.args) if not isinstance(a, str)}
-                 for i, step in enumerate(program.steps)}
-    calls = [(getattr(xp, step.op), step.args, constants[i]) for i, step in enumerate(program.steps)]
-    names = program.inputs
-
-    def run(*xs: Any, out: Any = None) -> tuple[Any, ...]:
-        values = dict(zip(names, xs))
-        for (fn, args, consts), step in zip(calls, program.steps):
-            values[step.result] = fn(*[consts[j] if j in consts else values[a] for j, a in enumerate(args)])
-        return (values[program.outputs[0]],)
-
-    return run
+    local = {name: f"a{i}" for i, name in enumerate(program.inputs)}
+    namespace: dict[str, Any] = {}
+    lines = []
+    for j, step in enumerate(program.steps):
+        namespace[f"f{j}"] = getattr(xp, step.op)
+        args = []
+        for k, arg in enumerate(step.args):
+            if isinstance(arg, str):
+                args.append(local[arg])
+            else:
+                namespace[f"c{j}_{k}"] = xp.asarray(arg, dtype=dtype)
+                args.append(f"c{j}_{k}")
+        local[step.result] = f"t{j}"
+        lines.append(f"    t{j} = f{j}({', '.join(args)})")
+    params = ", ".join([*(f"a{i}" for i in range(len(program.inputs))), "out=None"])
+    source = f"def run({params}):\n" + "\n".join(lines) + f"\n    return ({local[program.outputs[0]]},)\n"
+    exec(compile(source, "<fused elementwise steps>", "exec"), namespace)  # noqa: S102  (see docstring)
+    return namespace["run"]

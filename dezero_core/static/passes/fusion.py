@@ -191,15 +191,26 @@ def fuse_elementwise(graph: Graph) -> Graph:
 
     Fused: calls of the functions in ``_ELEMENTWISE`` that no backward node reads, whose output has
     a fully known shape, the shape of the chain's result, and one float dtype; an intermediate value
-    joins the chain only where its one reader is the next call of the chain.
+    joins the chain only where its one reader is the next call of the chain. A chain never spans
+    another kind of node: fused at its last node, a chain whose calls lie apart (the sums of a
+    gradient's contributions, interleaved with a backward pass) would run later than its parts and
+    hold all their inputs until then.
     """
     uses = _Uses(graph)
-    candidates = [n for n in graph.nodes if _fusable(n, uses)]
+    run_of: dict[int, int] = {}  # candidate -> its run of consecutive candidates in graph order
+    run = 0
+    for node in graph.nodes:
+        if _fusable(node, uses):
+            run_of[id(node)] = run
+        else:
+            run += 1
+    candidates = [n for n in graph.nodes if id(n) in run_of]
     group_of: dict[int, list[Node]] = {id(n): [n] for n in candidates}
     for node in candidates:
         for v in node.inputs:
             producer = v.producer if v is not None and v.kind == "node" else None
-            if producer is None or id(producer) not in group_of or group_of[id(producer)] is group_of[id(node)]:
+            if (producer is None or id(producer) not in group_of or group_of[id(producer)] is group_of[id(node)]
+                    or run_of[id(producer)] != run_of[id(node)]):
                 continue
             if (v.id in uses.outputs or any(r is not node for r in uses.readers.get(v.id, []))
                     or v.dtype != node.outputs[0].dtype or v.shape != node.outputs[0].shape):
