@@ -56,10 +56,11 @@ class TorchBackend(ArrayBackend):
         return array.detach().to("cpu", copy=True).resolve_conj().resolve_neg().numpy()
 
     def from_host(self, host_array: Any, device: Any = None) -> Any:
-        """A tensor holding a copy of ``host_array`` (so that neither side sees the other's writes)."""
+        """A tensor holding a copy of ``host_array`` (so that neither side sees the other's writes), on
+        ``device`` or torch's default device."""
         host = self._numpy.array(host_array, copy=True, order="C")
-        tensor = self._torch.from_numpy(host)
-        return tensor if device is None else tensor.to(device)
+        tensor = self._torch.from_numpy(host)  # shares host's memory: the copy above is the tensor's
+        return tensor.to(device if device is not None else self._torch.get_default_device())
 
     def devices(self) -> list[Any]:
         """The CPU, every CUDA device and Apple's MPS device, those present."""
