@@ -1,6 +1,7 @@
 """``create_multi_node_optimizer``: any optimizer, with gradients averaged over the processes first."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from dezero_mpi.buckets import Bucket, layout_key, make_buckets
@@ -15,6 +16,9 @@ class MultiNodeOptimizer:
     then runs the wrapped update. Its hooks (``WeightDecay``, ``ClipGrad``...) see the averaged
     gradients. Every other attribute (``lr``, ``add_hook``, ``state_dict``...) is the wrapped
     optimizer's, so learning-rate schedules and checkpoints work unchanged.
+
+    Inside ``dezero_core.compile`` it is a graph break: the compiled function runs eagerly (a
+    ``GraphBreakWarning``; an error with ``fullgraph=True``), since the allreduce cannot be replayed.
 
     The model must have been given rank 0's parameters with ``communicator.bcast_data(model)``
     (again after its parameters change): the gradients of different weights do not average to
@@ -37,6 +41,11 @@ class MultiNodeOptimizer:
         target = self.actual_optimizer.target
         if target is None:
             raise RuntimeError("MultiNodeOptimizer.update() before setup(target): call setup(model) first")
+        if _tracing():
+            from dezero_core.static.symbolic import SymbolValueError, user_location
+
+            raise SymbolValueError("MultiNodeOptimizer.update() averages the gradients through MPI, which a static "
+                                   "graph cannot replay: keep it out of compiled functions", user_location())
         named = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
         key = layout_key(named)
         if key != self._key:
@@ -68,6 +77,12 @@ class MultiNodeOptimizer:
 
     def __repr__(self) -> str:
         return f"MultiNodeOptimizer({self.actual_optimizer!r}, {self.communicator!r})"
+
+
+def _tracing() -> bool:
+    """Whether ``dezero_core.compile`` is tracing now (never true before the static package is imported)."""
+    symbolic = sys.modules.get("dezero_core.static.symbolic")
+    return symbolic is not None and symbolic.CURRENT_TRACE.get() is not None
 
 
 def create_multi_node_optimizer(actual_optimizer: Any, communicator: Any) -> MultiNodeOptimizer:
