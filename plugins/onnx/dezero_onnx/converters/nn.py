@@ -1,5 +1,6 @@
 """Converters of the layers' functions: matmul, linear, conv2d, deconv2d, im2col, col2im, pooling,
-normalization (batch_norm, layer_norm) and dropout.
+normalization (batch_norm, layer_norm). Dropout needs none: traced in test mode, as export does,
+it is the identity and records no node.
 
 The window geometry is the book's (Chainer's ``cover_all=False``): ONNX's default floor rounding of
 output sizes, explicit symmetric pads.
@@ -105,25 +106,16 @@ def weighted_pooling(b: OnnxBuilder, node: Node) -> str:
 
 
 def normalization(b: OnnxBuilder, node: Node) -> str:
-    """batch_norm in test mode as ``BatchNormalization``; with batch statistics (layer_norm, or
-    batch_norm traced in training) as the same arithmetic the eager function does."""
+    """batch_norm in test mode (fixed statistics, one per channel) as ``BatchNormalization``; with
+    the batch's statistics (layer_norm) as the arithmetic the eager function does."""
     x, gamma, beta = node.inputs
     fn = node.fn
-    if fn.fixed is not None and fn.axes == (0,) + tuple(range(2, x.ndim)):
+    if fn.fixed is not None:
         mean, var = (host(a).reshape(-1) for a in fn.fixed)
         return b.op("BatchNormalization", x, gamma, beta, b.const(mean, x.dtype), b.const(var, x.dtype),
                     epsilon=float(fn.eps))
     shape = b.ints(fn.param_shape)
-    if fn.fixed is not None:
-        mean, var = (b.const(host(a), x.dtype) for a in fn.fixed)
-        centered = b.op("Sub", x, mean)
-    else:
-        centered = b.op("Sub", x, b.reduce("ReduceMean", x, fn.axes, keepdims=True))
-        var = b.reduce("ReduceMean", b.op("Mul", centered, centered), fn.axes, keepdims=True)
+    centered = b.op("Sub", x, b.reduce("ReduceMean", x, fn.axes, keepdims=True))
+    var = b.reduce("ReduceMean", b.op("Mul", centered, centered), fn.axes, keepdims=True)
     scale = b.op("Div", b.op("Reshape", gamma, shape), b.op("Sqrt", b.op("Add", var, b.scalar(fn.eps, x))))
     return b.op("Add", b.op("Mul", centered, scale), b.op("Reshape", beta, shape))
-
-
-def dropout(b: OnnxBuilder, node: Node) -> str:
-    """Dropout traced in training: its inference form, the identity."""
-    return b.op("Identity", node.inputs[0])
