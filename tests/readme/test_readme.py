@@ -22,6 +22,13 @@ def test_the_readme_setup_makes_its_own_environment_and_ends_with_the_main_job(
     assert setup.endswith("&& dezero train")
 
 
+def test_the_readme_setup_installs_every_test_distribution(readme_commands: tuple[str, str]) -> None:
+    setup, _ = readme_commands
+    dists = sorted(str(d.relative_to(ROOT)) for d in (ROOT / "tests" / "dists").iterdir() if (d / "pyproject.toml").exists())
+    missing = [d for d in dists if f"-e {d} " not in setup + " "]
+    assert not missing, f"README's setup command does not install {missing}, which the tests use"
+
+
 DOCUMENTS = ["README.md", "CONTRIBUTING.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 
 
