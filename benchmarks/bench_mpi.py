@@ -103,6 +103,7 @@ def cost_model(step_s: float, nbytes: float, latency_s: float, gbit_s: float, ra
 
 
 def launch(procs: int, args: argparse.Namespace) -> dict:
+    """One ``mpiexec -n procs`` run of :func:`worker`: its JSON line."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([str(MPIEXEC), "-n", str(procs), sys.executable, __file__, "--worker",
                           "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch)],
@@ -113,6 +114,7 @@ def launch(procs: int, args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
+    """Alternate 1 and N processes, print each launch, the median speed-up and the cost model."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)

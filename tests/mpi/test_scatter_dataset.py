@@ -21,11 +21,13 @@ class Broadcast:
 
 
 def parts(dataset, size, **kwargs):
+    """Every rank's part, rank 0 first (its broadcast feeds the others)."""
     sent = {}
     return [scatter_dataset(dataset, Broadcast(rank, size, sent), **kwargs) for rank in range(size)]
 
 
 def dataset(n):
+    """``n`` samples whose value is 10 x their index, labels index % 3."""
     return Dataset(np.arange(n, dtype=np.float64).reshape(n, 1) * 10, np.arange(n) % 3)
 
 

@@ -30,6 +30,7 @@ class Alone:
 
 
 def trainer(comm, optimizer=None, extensions=(), **kw):
+    """A small classifier's Trainer under ``comm``."""
     model = MLP((4, 2), in_size=3)
     x = np.random.default_rng(0).normal(size=(8, 3))
     optimizer = create_multi_node_optimizer(SGD(), comm) if optimizer is None else optimizer

@@ -16,6 +16,7 @@ from dezero_core.optimizers import SGD
 
 
 def attempt(case: str, action) -> None:
+    """Run ``action`` and append its outcome to this rank's file."""
     try:
         value = action()
         result = "ok" if value is None else repr(value)

@@ -16,6 +16,7 @@ CASES = [(opt, dtype) for opt in ("SGD", "Adam") for dtype in ("float64", "float
 
 
 def data(dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed samples and labels of every step, in ``dtype``."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(STEPS * BATCH, FEATURES)).astype(dtype)
     return x, rng.integers(0, CLASSES, STEPS * BATCH)

@@ -43,6 +43,7 @@ class Probe:
 
 
 def main() -> None:
+    """Train as the options say (see the module docstring)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--epochs", type=int, default=4)
