@@ -178,28 +178,36 @@ def _device(data: Any) -> Any:
     return None if backend is None else backend.device_of(data)
 
 
-def _arg_key(x: Any) -> Any:
+_array_types: set[type] = set()  # types seen to be arrays (have shape and dtype, not Variables)
+
+
+def _arg_key(x: Any, arrays: list[Any]) -> Any:
+    """The guard key of one argument; its arrays (Variables' data included) are appended to ``arrays``
+    in the order the traced graph takes them as inputs."""
+    t = type(x)
+    if t in _array_types:
+        arrays.append(x)
+        return (t, x.shape, x.dtype, _device(x))
     if isinstance(x, Variable):
         d = x.data
-        return (type(d), tuple(d.shape), d.dtype, _device(d), x.requires_grad)
+        arrays.append(d)
+        return (type(d), d.shape, d.dtype, _device(d), x.requires_grad)
     if _is_array(x):
-        return (type(x), tuple(x.shape), x.dtype, _device(x))
+        _array_types.add(t)
+        return _arg_key(x, arrays)
     if isinstance(x, (bool, int, float, str, type(None))):
-        return (type(x), x)
+        return (t, x)
     if isinstance(x, (list, tuple)):
-        return (type(x), tuple(_arg_key(e) for e in x))
+        return (t, tuple([_arg_key(e, arrays) for e in x]))
     return ("id", id(x))
 
 
-def _flat_arrays(args: Sequence[Any]) -> list[Any]:
-    """The array arguments (Variables and arrays, also inside lists/tuples), in order."""
-    out = []
-    for a in args:
-        if isinstance(a, Variable) or _is_array(a):
-            out.append(a)
-        elif isinstance(a, (list, tuple)):
-            out.extend(_flat_arrays(a))
-    return out
+def _call_key(args: tuple, kwargs: dict) -> tuple[Any, list[Any]]:
+    """``(guard key, input arrays)`` of a call: arguments in order, keyword arguments by name."""
+    arrays: list[Any] = []
+    key = tuple([_arg_key(a, arrays) for a in args])
+    named = tuple([(k, _arg_key(kwargs[k], arrays)) for k in sorted(kwargs)]) if kwargs else ()
+    return (key, named, ENABLE_BACKPROP.get(), TRAIN.get()), arrays
 
 
 # -- the compiled function ----------------------------------------------------------------------
@@ -211,7 +219,7 @@ class Compiled:
         self.graph = graph
         self.structure = structure
         self.params = params  # (parameter, (array type, shape, dtype)) guards
-        self._executor: Executor | None = None
+        self._executors: dict[Any, Executor] = {}  # array type of the inputs -> executor
         self._trace, self._results = trace, results
 
     def finish_first_call(self) -> Any:
@@ -227,10 +235,13 @@ class Compiled:
                 node.fn.update()
         return _unflatten(self.structure, iter(results))
 
-    def executor(self, backend: Any) -> Executor:
-        ex = self._executor
-        if ex is None or ex.backend is not backend:
-            ex = self._executor = Executor(self.graph, backend)
+    def executor(self, arrays: list[Any]) -> Executor:
+        """The executor for the backend of the input ``arrays`` (built on first use)."""
+        array_type = type(arrays[0]) if arrays else None
+        ex = self._executors.get(array_type)
+        if ex is None:
+            backend = backend_of(arrays[0]) if arrays else _graph_backend(self.graph)
+            ex = self._executors[array_type] = Executor(self.graph, backend)
         return ex
 
     def params_match(self) -> bool:
@@ -268,8 +279,7 @@ class CompiledFunction:
         raise RuntimeError(f"{self.__name__} has not been traced yet: call it once first")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        key = (tuple([_arg_key(a) for a in args]), tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items())),
-               ENABLE_BACKPROP.get(), TRAIN.get())
+        key, arrays = _call_key(args, kwargs)
         entry = self._cache.get(key)
         if entry is not None and (entry == "eager" or entry.params_match()):
             self._cache.move_to_end(key)
@@ -279,14 +289,11 @@ class CompiledFunction:
                 return entry.finish_first_call()
         if entry == "eager":
             return self.fn(*args, **kwargs)
-        return self._replay(entry, args, kwargs)
-
-    def _replay(self, entry: Compiled, args: tuple, kwargs: dict) -> Any:
-        arrays = [a.data if isinstance(a, Variable) else a for a in _flat_arrays([*args, *kwargs.values()])]
-        graph = entry.graph
-        backend = backend_of(arrays[0]) if arrays else _graph_backend(graph)
-        outs = entry.executor(backend).run(arrays)
-        return _unflatten(entry.structure, iter(outs))
+        outs = entry.executor(arrays).run(arrays)
+        structure = entry.structure
+        if structure[0] == "out":  # the common case: one result
+            return _new_variable(outs[0], False)
+        return _unflatten(structure, iter(outs))
 
     def _retrace(self, key: Any, args: tuple, kwargs: dict) -> Any:
         self._traces += 1
@@ -365,7 +372,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
 
     sym_args = [to_symbol(a, names[i] if i < len(names) and names[i].isidentifier() else f"arg{next(counter)}")
                 for i, a in enumerate(args)]
-    sym_kwargs = {k: to_symbol(v, k) for k, v in kwargs.items()}
+    sym_kwargs = {k: to_symbol(kwargs[k], k) for k in sorted(kwargs)}  # by name, as the guard key orders them
     token = CURRENT_TRACE.set(trace)
     try:
         result = fn(*sym_args, **sym_kwargs)
