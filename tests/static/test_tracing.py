@@ -183,3 +183,9 @@ def test_a_graph_break_rewinds_random_draws_and_running_averages() -> None:
     assert losses == eager_losses
     for a, b in zip(eager_stats, stats):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keyword_arguments_bind_by_name_whatever_their_order() -> None:
+    f = dz.compile(lambda x, y: x - y)
+    assert f(x=np.array(5.0), y=np.array(2.0)).data == 3.0
+    assert f(y=np.array(1.0), x=np.array(7.0)).data == 6.0  # a replay
