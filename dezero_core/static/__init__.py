@@ -16,6 +16,7 @@ from dezero_core.static.tracing import (
     GraphBreakError,
     GraphBreakWarning,
     RetraceWarning,
+    TracedStateWarning,
     compile,
     trace,
 )
@@ -31,6 +32,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'dezero_core.static' has no attribute {name!r}")
 
 
-__all__ = ["CompiledFunction", "Graph", "GraphBreakError", "GraphBreakWarning", "Node", "RetraceWarning",
+__all__ = ["CompiledFunction", "Graph", "GraphBreakError", "GraphBreakWarning", "Node", "RetraceWarning", "TracedStateWarning",
            "Symbol", "SymbolValueError", "Value", "compile", "cond", "constant", "grad", "load_compiled",
            "symbol", "trace", "while_loop"]

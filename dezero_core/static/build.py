@@ -112,15 +112,35 @@ def _name(graph: Graph, param_names: dict[int, str]) -> None:
             del v._example  # type: ignore[attr-defined]
 
 
-def layer_param_names(*objects: Any) -> dict[int, str]:
-    """``id(parameter) -> name`` from every Layer among ``objects`` (and the targets of optimizers)."""
+def layers_of(*objects: Any) -> list[Any]:
+    """The Layers among ``objects``: themselves, a bound method's object, an optimizer's target, and
+    what a function's closure holds (a traced step usually closes over its model and optimizer)."""
     from dezero_core.layers.layer import Layer
 
-    names: dict[int, str] = {}
+    found: list[Any] = []
+    candidates = list(objects)
     for obj in objects:
-        target = getattr(obj, "target", None)
-        for layer in (obj, getattr(obj, "__self__", None), target):
-            if isinstance(layer, Layer):
-                for name, p in layer.named_param_list():
-                    names.setdefault(id(p), name)
+        cells = getattr(obj, "__closure__", None) or ()
+        candidates += [c.cell_contents for c in cells if _filled(c)]
+    for obj in candidates:
+        for layer in (obj, getattr(obj, "__self__", None), getattr(obj, "target", None)):
+            if isinstance(layer, Layer) and all(layer is not f for f in found):
+                found.append(layer)
+    return found
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def layer_param_names(*objects: Any) -> dict[int, str]:
+    """``id(parameter) -> name`` from every Layer :func:`layers_of` finds among ``objects``."""
+    names: dict[int, str] = {}
+    for layer in layers_of(*objects):
+        for name, p in layer.named_param_list():
+            names.setdefault(id(p), name)
     return names

@@ -30,7 +30,7 @@ from dezero_core.backend.selection import backend_of
 from dezero_core.config import ENABLE_BACKPROP, TRAIN
 from dezero_core.graph.variable import Parameter, Variable, _new_variable
 from dezero_core.static.autodiff import Gradients
-from dezero_core.static.build import build_graph, layer_param_names
+from dezero_core.static.build import build_graph, layer_param_names, layers_of
 from dezero_core.static.executor import Executor
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.symbolic import (
@@ -65,6 +65,10 @@ class GraphBreakError(RuntimeError):
 
 class GraphBreakWarning(UserWarning):
     """A traced function read a value: that call (and later ones with the same guards) run eagerly."""
+
+
+class TracedStateWarning(UserWarning):
+    """A traced call left a symbol in a layer's attribute (state replays cannot update): it is cleared."""
 
 
 class RetraceWarning(UserWarning):
@@ -393,10 +397,36 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
     outputs: list[Value] = []
     structure = _flatten(result, outputs)
     results = [example_of(v) for v in outputs]
-    graph = build_graph(outputs, trace.effects, inputs,
-                        layer_param_names(fn, *args, *kwargs.values(), *trace.optimizers))
+    owners = (fn, *args, *kwargs.values(), *trace.optimizers)
+    _clear_traced_state(layers_of(*owners))
+    graph = build_graph(outputs, trace.effects, inputs, layer_param_names(*owners))
     graph.output_structure = structure
     return graph, structure, trace, results
+
+
+def _clear_traced_state(layers: list[Any]) -> None:
+    """Layer attributes left holding symbols (an RNN's hidden state) are set to None, with a warning:
+    a replay runs no Python, so it could not update them, and a symbol must not outlive its trace."""
+    from dezero_core.layers.layer import Layer
+
+    seen: set[int] = set()
+    stack = list(layers)
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        for attr, value in list(vars(layer).items()):
+            if isinstance(value, Symbol):
+                object.__setattr__(layer, attr, None)
+                warnings.warn(f"{type(layer).__name__}.{attr} was set to a value of the traced call: replays do "
+                              f"not update layer state, so it is cleared (None) after each compiled call. Pass "
+                              f"such state in as an argument and return it instead.", TracedStateWarning,
+                              stacklevel=5)
+            elif isinstance(value, Layer):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(v for v in value if isinstance(v, Layer))
 
 
 def _name_of(fn: Any) -> str:
