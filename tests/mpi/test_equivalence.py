@@ -1,7 +1,8 @@
 """N processes with per-rank batch B/N end with the weights of one process with batch B (issue 12).
 
-On numpy the gradients go through MPI as they are; on the array-api-strict test backend (arrays that
-are not host memory to MPI) through the host copies of the backend protocol.
+On numpy the gradients are averaged in a shared-memory window (the processes share this machine),
+or, forced, through MPI_Allreduce on the arrays themselves; on the array-api-strict test backend
+(arrays that are not host memory to MPI) through the host copies of the backend protocol.
 """
 import sys
 
@@ -15,12 +16,13 @@ sys.path.insert(0, str(PROGRAMS))
 import equivalence  # noqa: E402  (the program, imported for its single-process reference)
 
 
-@pytest.fixture(scope="module", params=["numpy", "strict"])
+@pytest.fixture(scope="module", params=[("numpy", "shared-memory"), ("numpy", "host"), ("strict", "host")],
+                ids="-".join)
 def two_ranks(request, tmp_path_factory):
-    backend = request.param
+    backend, transport = request.param
     out = tmp_path_factory.mktemp("equivalence") / "weights.npz"
     run = launch(2, ["python", str(PROGRAMS / "equivalence.py"), str(out)], timeout=60,
-                 env={"DEZERO_BACKEND": backend})
+                 env={"DEZERO_BACKEND": backend, "DEZERO_MPI_TRANSPORT": transport})
     assert run.returncode == 0, run.stderr
     return backend, np.load(out)
 

@@ -32,5 +32,15 @@ def test_the_environment_variable_forces_a_transport(monkeypatch):
     with pytest.raises(TransportError, match="needs GPU arrays"):
         select_transport(np.zeros(3), NoCollectives())
     monkeypatch.setenv(TRANSPORT_ENV, "carrier-pigeon")
-    with pytest.raises(TransportError, match="unknown transport 'carrier-pigeon'.*host, nccl, cuda-aware-mpi"):
+    with pytest.raises(TransportError, match="unknown transport 'carrier-pigeon'.*shared-memory, host, nccl"):
         select_transport(np.zeros(3), NoCollectives())
+
+
+def test_shared_memory_forced_where_it_cannot_work_is_an_error():
+    class Bucket:
+        buffer = np.zeros(3)
+
+    with pytest.raises(TransportError, match="processes on one machine; these are ndarray on several machines"):
+        select_transport(np.zeros(3), NoCollectives(), "shared-memory", Bucket(), one_machine=False)
+    with pytest.raises(TransportError, match="numpy gradients"):
+        select_transport(np.zeros(3), NoCollectives(), "shared-memory", None, one_machine=True)

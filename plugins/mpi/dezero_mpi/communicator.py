@@ -4,13 +4,14 @@ rest of the plugin and the Trainer use (it implements :class:`dezero_core.traini
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import traceback
 import weakref
 from typing import Any, Iterator, Mapping, Sequence
 
 from dezero_mpi.buckets import Bucket, layout_key, make_buckets
-from dezero_mpi.transports import select_transport
+from dezero_mpi.transports import TRANSPORT_ENV, select_transport
 
 
 class ParameterMismatchError(ValueError):
@@ -52,7 +53,8 @@ class MPICommunicator:
         mine = [(name, shape, dtype) for name, _, shape, dtype in layout_key(named)]
         self._check_same(mine)
         for bucket in make_buckets(named):
-            received = self._transport(bucket).bcast(bucket.pack_data(), bucket.backend, root=0)
+            transport = select_transport(bucket.buffer, self.mpi_comm, _for_bcast(self.transport))
+            received = transport.bcast(bucket.pack_data(), bucket.backend, root=0)
             if self.rank != 0:
                 bucket.unpack_data(received)
         self._broadcast[model] = layout_key(named)
@@ -65,16 +67,11 @@ class MPICommunicator:
         """Average the gradients of ``buckets`` over all processes (one collective per bucket)."""
         if self.size == 1:  # the average over one process is its own gradient: nothing to pack or send
             return
-        scale = 1.0 / self.size
         for bucket in buckets:
-            reduced = self._transport(bucket).allreduce_sum(bucket.pack_grads(), bucket.backend)
-            reduced *= scale
-            bucket.unpack_grads(reduced)
-
-    def _transport(self, bucket: Bucket) -> Any:
-        if bucket.transport is None:
-            bucket.transport = select_transport(bucket.buffer, self.mpi_comm, self.transport)
-        return bucket.transport
+            if bucket.transport is None:  # may move the bucket's buffer into shared memory: before packing
+                bucket.transport = select_transport(bucket.buffer, self.mpi_comm, self.transport, bucket,
+                                                    one_machine=self.intra_size == self.size)
+            bucket.unpack_grads(bucket.transport.allreduce_mean(bucket.pack_grads(), bucket.backend))
 
     def _check_same(self, mine: list[tuple[str, tuple[int, ...], str]]) -> None:
         every = self.mpi_comm.allgather(mine)
@@ -139,6 +136,11 @@ class MPICommunicator:
     def __repr__(self) -> str:
         return (f"MPICommunicator(rank={self.rank}, size={self.size}, intra_rank={self.intra_rank}, "
                 f"intra_size={self.intra_size})")
+
+
+def _for_bcast(transport: str | None) -> str | None:
+    """The transport for a broadcast: shared memory averages only, so MPI on host memory instead."""
+    return "host" if (transport or os.environ.get(TRANSPORT_ENV)) == "shared-memory" else transport
 
 
 def create_communicator(mpi_comm: Any = None, transport: str | None = None) -> MPICommunicator:

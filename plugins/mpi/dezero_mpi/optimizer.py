@@ -54,6 +54,8 @@ class MultiNodeOptimizer:
                     "the model's parameters were not broadcast from rank 0 (or changed since): call "
                     "communicator.bcast_data(model) on every process before training, after one forward "
                     "pass when layers create their parameters lazily")
+            for bucket in self._buckets:  # a shared-memory window is released by every process alike
+                getattr(bucket.transport, "free", lambda: None)()
             object.__setattr__(self, "_buckets", make_buckets(named))
             object.__setattr__(self, "_key", key)
         self.communicator.allreduce_buckets(self._buckets)

@@ -1,5 +1,7 @@
-"""How a flat buffer of one backend goes through a collective: the three paths of the issue.
+"""How a flat buffer of one backend goes through a collective.
 
+- :class:`~dezero_mpi.shared_memory.SharedMemoryTransport`: numpy buffers of processes that all run
+  on one machine, averaged in a shared-memory window (no MPI copies).
 - :class:`NcclTransport`: GPU arrays through NCCL (``cupy.cuda.nccl``), device to device.
 - :class:`CudaAwareMPITransport`: GPU arrays handed to an MPI built with CUDA support.
 - :class:`HostTransport`: MPI on host memory. numpy arrays are host memory already and go as they
@@ -7,7 +9,8 @@
   protocol (``to_host``/``from_host``).
 
 :func:`select_transport` picks, for a buffer, the first that applies in that order; a GPU array is
-one that exposes ``__cuda_array_interface__``. ``DEZERO_MPI_TRANSPORT=host|nccl|cuda-aware-mpi``
+one that exposes ``__cuda_array_interface__``. Every transport averages with ``allreduce_mean``.
+``DEZERO_MPI_TRANSPORT=shared-memory|host|nccl|cuda-aware-mpi``
 (or ``create_communicator(transport=...)``) forces one, for benchmarks and for sites that know
 better than the probe.
 """
@@ -20,20 +23,31 @@ from typing import Any
 from dezero_core.backend.protocol import ArrayBackend
 
 TRANSPORT_ENV = "DEZERO_MPI_TRANSPORT"
-NAMES = ("host", "nccl", "cuda-aware-mpi")
+NAMES = ("shared-memory", "host", "nccl", "cuda-aware-mpi")
 
 
 class TransportError(RuntimeError):
     """A transport that was asked for and cannot work here (says why and what to use instead)."""
 
 
-class HostTransport:
+class _MeanOfSum:
+    """``allreduce_mean`` as the sum's collective, then one pass dividing by the number of processes."""
+
+    def allreduce_mean(self, buffer: Any, backend: ArrayBackend) -> Any:
+        """The average of ``buffer`` over all processes."""
+        reduced = self.allreduce_sum(buffer, backend)  # type: ignore[attr-defined]
+        reduced *= 1.0 / self.size  # type: ignore[attr-defined]
+        return reduced
+
+
+class HostTransport(_MeanOfSum):
     """MPI collectives on host memory (every MPI library supports this)."""
 
     name = "host"
 
     def __init__(self, mpi_comm: Any) -> None:
         self.mpi_comm = mpi_comm
+        self.size = mpi_comm.size
 
     def allreduce_sum(self, buffer: Any, backend: ArrayBackend) -> Any:
         """The elementwise sum of ``buffer`` over all processes (in place where it is host memory)."""
@@ -50,13 +64,14 @@ class HostTransport:
         return buffer if host is buffer else backend.from_host(host, backend.device_of(buffer))
 
 
-class CudaAwareMPITransport:
+class CudaAwareMPITransport(_MeanOfSum):
     """MPI collectives directly on GPU memory (MPI libraries built with CUDA support)."""
 
     name = "cuda-aware-mpi"
 
     def __init__(self, mpi_comm: Any) -> None:
         self.mpi_comm = mpi_comm
+        self.size = mpi_comm.size
 
     def allreduce_sum(self, buffer: Any, backend: ArrayBackend) -> Any:
         from mpi4py import MPI
@@ -71,7 +86,7 @@ class CudaAwareMPITransport:
         return buffer
 
 
-class NcclTransport:
+class NcclTransport(_MeanOfSum):
     """NCCL collectives on the current CUDA stream (one NCCL communicator over the MPI processes,
     set up with an id that rank 0 creates and MPI broadcasts, as ChainerMN's pure_nccl does)."""
 
@@ -81,6 +96,7 @@ class NcclTransport:
         from cupy.cuda import nccl
 
         self._nccl = nccl
+        self.size = mpi_comm.size
         uid = nccl.get_unique_id() if mpi_comm.rank == 0 else None
         self.comm = nccl.NcclCommunicator(mpi_comm.size, mpi_comm.bcast(uid, root=0), mpi_comm.rank)
 
@@ -137,14 +153,25 @@ def cuda_aware_mpi() -> bool:
     return False
 
 
-def select_transport(buffer: Any, mpi_comm: Any, forced: str | None = None) -> Any:
+def select_transport(buffer: Any, mpi_comm: Any, forced: str | None = None, bucket: Any = None,
+                     one_machine: bool = False) -> Any:
     """The transport for ``buffer``: ``forced`` (or ``$DEZERO_MPI_TRANSPORT``) if set, else NCCL or
-    CUDA-aware MPI for a GPU array where available, else host memory."""
+    CUDA-aware MPI for a GPU array where available, else shared memory for the numpy ``bucket`` of
+    processes all on ``one_machine``, else host memory through MPI."""
     forced = forced or os.environ.get(TRANSPORT_ENV) or None
     if forced is not None and forced not in NAMES:
         raise TransportError(f"unknown transport {forced!r} (from {TRANSPORT_ENV} or transport=); choose one "
                              f"of {', '.join(NAMES)}")
     on_gpu = hasattr(buffer, "__cuda_array_interface__")
+    shareable = bucket is not None and one_machine and type(buffer).__module__ == "numpy"
+    if forced == "shared-memory" and not shareable:
+        raise TransportError(f"the shared-memory transport averages the numpy gradients of processes on one "
+                             f"machine; these are {type(buffer).__name__}"
+                             f"{'' if one_machine else ' on several machines'}: unset {TRANSPORT_ENV}")
+    if forced in (None, "shared-memory") and shareable:
+        from dezero_mpi.shared_memory import SharedMemoryTransport
+
+        return SharedMemoryTransport(mpi_comm, bucket)
     if forced == "host" or (forced is None and not on_gpu):
         return HostTransport(mpi_comm)
     if not on_gpu:
