@@ -15,7 +15,8 @@ from dezero_core.backend.protocol import ArrayBackend
 
 
 class SharedMemoryTransport:
-    """Averages one bucket's host (numpy) buffer over processes that all run on one machine."""
+    """Averages one bucket's host (numpy) buffer over processes that all run on one machine
+    (broadcasts, which are rare, go through MPI: see ``MPICommunicator.bcast_data``)."""
 
     name = "shared-memory"
 
@@ -33,7 +34,6 @@ class SharedMemoryTransport:
         self.table = numpy.ndarray(buffer=memory, dtype=dtype, shape=(rows, count))
         self.size = size
         self.lo, self.hi = count * rank // size, count * (rank + 1) // size
-        self.mpi_comm = mpi_comm
         self.table[rank] = bucket.buffer
         bucket.buffer = self.table[rank]  # packing writes straight into this process's row
         self.window.Fence()
@@ -49,11 +49,6 @@ class SharedMemoryTransport:
         block *= 1.0 / self.size
         self.window.Fence()  # every block is averaged
         return table[self.size]
-
-    def bcast(self, buffer: Any, backend: ArrayBackend, root: int = 0) -> Any:
-        """Rank ``root``'s ``buffer`` on every process (plain MPI: broadcasts are rare)."""
-        self.mpi_comm.Bcast(buffer, root=root)
-        return buffer
 
     def free(self) -> None:
         """Release the window (collective)."""
