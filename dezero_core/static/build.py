@@ -17,7 +17,7 @@ def build_graph(outputs: Sequence[Value], effects: Iterable[Node] = (), inputs: 
                 param_names: dict[int, str] | None = None) -> Graph:
     """The graph computing ``outputs`` and running ``effects``; ``inputs`` fixes the argument order
     (default: every input value reached, in creation order). ``param_names`` maps ``id(parameter)``
-    to a name (``l1.W``)."""
+    to a name (``l1/W``)."""
     needed: dict[int, Node] = {}
     stack: list[Node] = [v.producer for v in outputs if v.producer is not None] + list(effects)
     leaves: dict[int, Value] = {}

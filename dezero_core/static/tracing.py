@@ -267,10 +267,7 @@ class CompiledFunction:
         self._traces = 0
         self._last_key: Any = None
         self._warned = False
-        try:
-            self._arg_names = list(inspect.signature(fn).parameters)
-        except (TypeError, ValueError):
-            self._arg_names = []
+        self._arg_names = _positional_names(fn)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
@@ -429,6 +426,18 @@ def _clear_traced_state(layers: list[Any]) -> None:
                 stack.extend(v for v in value if isinstance(v, Layer))
 
 
+def _positional_names(fn: Any) -> list[str]:
+    """The names of ``fn``'s positional parameters (a layer's ``forward``'s), for the graph's inputs."""
+    from dezero_core.layers.layer import Layer
+
+    target = fn.forward if isinstance(fn, Layer) else fn
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
 def _name_of(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
@@ -478,15 +487,12 @@ def _graph_backend(graph: Graph) -> Any:
 def trace(fn: Callable, *example_inputs: Any, passes: Any = (), **example_kwargs: Any) -> Graph:
     """The IR graph of ``fn`` (a model, layer or function) on ``example_inputs``, in inference mode
     (test mode, no gradients): each node's ``fn`` is the Function instance (its attributes), its
-    ``op`` a stable name; parameters are ``graph.params`` named by their layer path (``l1.W``).
+    ``op`` a stable name; parameters are ``graph.params`` named by their layer path (``l1/W``).
     ``passes`` (none by default) are run over it. Used by export (ONNX)."""
     from dezero_core.config import no_grad, test_mode
     from dezero_core.static.passes import run_passes
 
-    try:
-        names = list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        names = []
+    names = _positional_names(fn)
     with test_mode(), no_grad():
         graph = _trace(fn, example_inputs, example_kwargs, names)[0]
     return run_passes(graph, passes)

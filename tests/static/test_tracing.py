@@ -204,3 +204,12 @@ def test_layer_state_left_by_a_traced_call_is_cleared_with_a_warning() -> None:
     replayed = f(x).data
     lstm.reset_state()
     np.testing.assert_array_equal(replayed, lstm(x).data)
+
+
+def test_a_compiled_model_names_its_inputs_after_forward() -> None:
+    model = MLP((3, 2))
+    f = dz.compile(model)
+    x = np.ones((1, 4), np.float32)
+    np.testing.assert_array_equal(f(x).data, model(x).data)
+    assert [v.name for v in f.graph.inputs] == ["x"]
+    assert [v.name for v in f.graph.params] == ["l0/W", "l0/b", "l1/W", "l1/b"]

@@ -91,27 +91,30 @@ class Affine(OutForward, Linear):
 
 
 class FusedElementwise(OutForward):
-    """A chain of elementwise steps (an :class:`ElementwiseProgram` without shapes) as one node.
+    """Elementwise steps (an :class:`ElementwiseProgram` without shapes) as one node.
 
-    ``steps`` are ``(result, op, args)`` triples, plain data so that a saved graph holds them. At
-    the first call for a backend and input shapes, the backend's ``fuse_elementwise`` gets the
-    program; where it declines, the steps run one by one, as the unfused nodes did. No backward:
-    the fusion pass fuses only nodes no gradient flows through.
+    ``steps`` are ``(result, op, args)`` triples and ``outputs`` the names the node returns (one
+    array, or a tuple for several): plain data, so that a saved graph holds them. At the first call
+    for a backend and input shapes, the backend's ``fuse_elementwise`` gets the program; where it
+    declines, the steps run one by one, as the unfused nodes did. The steps may include backward
+    nodes' arithmetic (see :func:`dezero_core.static.passes.fusion.fuse_elementwise`); the fused
+    node itself has no backward: gradients are nodes of the graph, not derived through it.
     """
 
     inplace_safe = True
 
-    def __init__(self, inputs: tuple[str, ...], steps: tuple[tuple[str, str, tuple], ...], output: str,
-                 dtype: str) -> None:
+    def __init__(self, inputs: tuple[str, ...], steps: tuple[tuple[str, str, tuple], ...],
+                 outputs: tuple[str, ...], dtype: str) -> None:
         self.inputs_names = inputs
         self.steps = steps
-        self.output = output
+        self.outputs_names = outputs
         self.dtype = dtype
 
     def program(self, shapes: tuple[tuple[int, ...], ...], shape: tuple[int, ...]) -> ElementwiseProgram:
-        """The program for inputs of ``shapes`` and an output of ``shape``."""
+        """The program for inputs of ``shapes`` and outputs of ``shape``."""
         steps = tuple(Step(result, op, tuple(args)) for result, op, args in self.steps)
-        return ElementwiseProgram(tuple(self.inputs_names), shapes, steps, (self.output,), shape, self.dtype)
+        return ElementwiseProgram(tuple(self.inputs_names), shapes, steps, tuple(self.outputs_names), shape,
+                                  self.dtype)
 
     def forward(self, xp, *xs, out=None):
         kernels = self.__dict__.setdefault("_kernels", {})  # per process: never saved or copied
@@ -122,11 +125,12 @@ class FusedElementwise(OutForward):
             shape = tuple(out.shape) if out is not None else _broadcast_shape(shapes)
             program = self.program(shapes, shape)
             kernel = kernels[key] = xp.backend.fuse_elementwise(program) or _unfused(xp, program)
-        return kernel(*xs, out=None if out is None or not takes_out(xp) else (out,))[0]
+        ys = kernel(*xs, out=None if out is None or not takes_out(xp) else (out,))
+        return ys[0] if len(ys) == 1 else ys
 
     def backward(self, xp, xs, y, gy):
-        raise NotImplementedError("FusedElementwise has no backward: the fusion pass fuses only nodes "
-                                  "no gradient flows through")
+        raise NotImplementedError("FusedElementwise has no backward: the fusion pass fuses a forward node "
+                                  "only beside its backward node's own arithmetic, never through it")
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_kernels"}
@@ -162,6 +166,7 @@ def _unfused(xp: Any, program: ElementwiseProgram) -> Any:
         local[step.result] = f"t{j}"
         lines.append(f"    t{j} = f{j}({', '.join(args)})")
     params = ", ".join([*(f"a{i}" for i in range(len(program.inputs))), "out=None"])
-    source = f"def run({params}):\n" + "\n".join(lines) + f"\n    return ({local[program.outputs[0]]},)\n"
+    results = "".join(f"{local[name]}, " for name in program.outputs)
+    source = f"def run({params}):\n" + "\n".join(lines) + f"\n    return ({results})\n"
     exec(compile(source, "<fused elementwise steps>", "exec"), namespace)  # noqa: S102  (see docstring)
     return namespace["run"]

@@ -186,78 +186,114 @@ _ELEMENTWISE: dict[type, Callable[[Any, list], tuple[str, tuple]]] = {
 }
 
 
-def fuse_elementwise(graph: Graph) -> Graph:
-    """Each maximal chain (a tree) of two or more elementwise calls as one :class:`FusedElementwise`.
+#: Function type -> its backward as elementwise steps: ``rule(fn, xs, y, gy, needs, emit)`` returns
+#: the name of each needed input's gradient (in order); ``emit(op, *args)`` adds a step and returns
+#: its result's name. Each is its Function's ``backward`` written out, operation for operation, for
+#: inputs of the output's shape (where the ``sum_to`` of a broadcast is the identity)
+_BACKWARD: dict[type, Callable[..., list[str]]] = {
+    Sin: lambda fn, xs, y, gy, needs, emit: [emit("multiply", gy, emit("cos", xs[0]))],
+    Cos: lambda fn, xs, y, gy, needs, emit: [emit("multiply", emit("negative", gy), emit("sin", xs[0]))],
+    Tanh: lambda fn, xs, y, gy, needs, emit: [emit("multiply", gy, emit("subtract", 1, emit("multiply", y, y)))],
+    Exp: lambda fn, xs, y, gy, needs, emit: [emit("multiply", gy, y)],
+    Log: lambda fn, xs, y, gy, needs, emit: [emit("divide", gy, xs[0])],
+    Sqrt: lambda fn, xs, y, gy, needs, emit: [emit("divide", gy, emit("multiply", 2, y))],
+    Neg: lambda fn, xs, y, gy, needs, emit: [emit("negative", gy)],
+    RSubScalar: lambda fn, xs, y, gy, needs, emit: [emit("negative", gy)],
+    MulScalar: lambda fn, xs, y, gy, needs, emit: [emit("multiply", gy, fn.c)],
+    DivScalar: lambda fn, xs, y, gy, needs, emit: [emit("divide", gy, fn.c)],
+    RDivScalar: lambda fn, xs, y, gy, needs, emit: [emit("divide", emit("multiply", emit("negative", gy), y), xs[0])],
+    Mul: lambda fn, xs, y, gy, needs, emit: [emit("multiply", gy, other)
+                                             for other, needed in zip((xs[1], xs[0]), needs) if needed],
+}
 
-    Fused: calls of the functions in ``_ELEMENTWISE`` that no backward node reads, whose output has
-    a fully known shape, the shape of the chain's result, and one float dtype; an intermediate value
-    joins the chain only where its one reader is the next call of the chain. A chain never spans
-    another kind of node: fused at its last node, a chain whose calls lie apart (the sums of a
-    gradient's contributions, interleaved with a backward pass) would run later than its parts and
-    hold all their inputs until then.
+
+def fuse_elementwise(graph: Graph) -> Graph:
+    """Each run of two or more connected elementwise nodes as one :class:`FusedElementwise`.
+
+    Elementwise nodes: calls of the functions in ``_ELEMENTWISE`` (stateless forwards: fusing one
+    away leaves its backward node nothing to miss) and backward nodes of those in ``_BACKWARD``, all
+    of one float dtype and, values and outputs alike, of one fully known shape. A group is a run of
+    such nodes that follow each other in the graph, each reading a value an earlier one of the group
+    made; whatever the group makes that anything else reads comes out of the fused node. A group
+    never spans another node: fused at its last node, nodes that lie apart (the sums of a gradient's
+    contributions, interleaved with a backward pass) would run later and hold their inputs until then.
     """
     uses = _Uses(graph)
-    run_of: dict[int, int] = {}  # candidate -> its run of consecutive candidates in graph order
-    run = 0
+    groups: list[list[Node]] = []
+    current: list[Node] = []
+    current_form: Any = None
+    made: set[int] = set()  # values made by the current group
     for node in graph.nodes:
-        if _fusable(node, uses):
-            run_of[id(node)] = run
-        else:
-            run += 1
-    candidates = [n for n in graph.nodes if id(n) in run_of]
-    group_of: dict[int, list[Node]] = {id(n): [n] for n in candidates}
-    for node in candidates:
-        for v in node.inputs:
-            producer = v.producer if v is not None and v.kind == "node" else None
-            if (producer is None or id(producer) not in group_of or group_of[id(producer)] is group_of[id(node)]
-                    or run_of[id(producer)] != run_of[id(node)]):
+        form = _elementwise_form(node)
+        joins = (form is not None and form == current_form
+                 and any(v is not None and v.id in made for v in node.inputs))
+        if not joins:
+            groups.append(current)
+            current, current_form, made = [], form, set()
+            if form is None:
                 continue
-            if (v.id in uses.outputs or any(r is not node for r in uses.readers.get(v.id, []))
-                    or v.dtype != node.outputs[0].dtype or v.shape != node.outputs[0].shape):
-                continue
-            merged = group_of[id(producer)] + group_of[id(node)]
-            for member in merged:
-                group_of[id(member)] = merged
-    done: set[int] = set()
-    for node in candidates:
-        group = group_of[id(node)]
-        if id(group[0]) in done or len(group) < 2:
-            continue
-        done.add(id(group[0]))
-        _replace_chain(graph, sorted(group, key=graph.nodes.index))
+        current.append(node)
+        made.update(v.id for v in node.outputs)
+    groups.append(current)
+    for group in groups:
+        if len(group) >= 2:
+            _replace_group(graph, group, uses)
     graph.verify()
     return graph
 
 
-def _fusable(node: Node, uses: _Uses) -> bool:
-    return (node.kind == "call" and type(node.fn) in _ELEMENTWISE and not node.is_effect
-            and id(node.fn) not in uses.backward_of and len(node.outputs) == 1
-            and _known(node.outputs[0]) and node.outputs[0].dtype in FLOAT_DTYPES
-            and all(v is not None and v.dtype == node.outputs[0].dtype for v in node.inputs))
+def _elementwise_form(node: Node) -> tuple | None:
+    """``(shape, dtype)`` of an elementwise node (see :func:`fuse_elementwise`), or None."""
+    if node.is_effect or not node.outputs or any(v is None for v in node.inputs):
+        return None
+    if node.kind == "call" and type(node.fn) in _ELEMENTWISE and len(node.outputs) == 1:
+        y = node.outputs[0]
+        if _known(y) and y.dtype in FLOAT_DTYPES and all(v.dtype == y.dtype and _known(v) for v in node.inputs):
+            return y.shape, y.dtype
+        return None
+    if node.kind == "backward" and type(node.fn) in _BACKWARD and node.attrs.get("n_out") == 1:
+        y = node.outputs[0]
+        if (_known(y) and y.dtype in FLOAT_DTYPES
+                and all(v.shape == y.shape and v.dtype == y.dtype for v in [*node.inputs, *node.outputs])):
+            return y.shape, y.dtype
+    return None
 
 
-def _replace_chain(graph: Graph, chain: list[Node]) -> None:
-    """One FusedElementwise node, at the chain's last node, in place of the chain."""
-    produced = {v.id: f"t{i}" for i, n in enumerate(chain) for v in n.outputs}
+def _replace_group(graph: Graph, group: list[Node], uses: _Uses) -> None:
+    """One FusedElementwise node, at the group's last node, in place of the group."""
+    members = {id(n) for n in group}
+    names: dict[int, str] = {}  # value id -> its name in the program
     external: list[Value] = []
-    names: dict[int, str] = {}
+    steps: list[tuple[str, str, tuple]] = []
 
     def name(v: Value) -> str:
-        if v.id in produced:
-            return produced[v.id]
         if v.id not in names:
             names[v.id] = f"x{len(external)}"
             external.append(v)
         return names[v.id]
 
-    steps = []
-    for n in chain:
-        op, operands = _ELEMENTWISE[type(n.fn)](n.fn, [name(v) for v in n.inputs])
-        steps.append((produced[n.outputs[0].id], op, operands))
-    sink = chain[-1]
-    fn = FusedElementwise(tuple(names[v.id] for v in external), tuple(steps), steps[-1][0], sink.outputs[0].dtype)
-    fused = Node("call", fn, external, list(sink.outputs), {"fused": [n.op for n in chain]})
-    sink.outputs[0].producer = fused
-    graph.nodes[graph.nodes.index(sink)] = fused
-    members = {id(n) for n in chain[:-1]}
-    graph.nodes = [n for n in graph.nodes if id(n) not in members]
+    def emit(op: str, *args: Any) -> str:
+        result = f"t{len(steps)}"
+        steps.append((result, op, args))
+        return result
+
+    for n in group:
+        if n.kind == "call":
+            op, operands = _ELEMENTWISE[type(n.fn)](n.fn, [name(v) for v in n.inputs])
+            names[n.outputs[0].id] = emit(op, *operands)
+        else:
+            n_in = n.attrs["n_in"]
+            xs = [name(v) for v in n.inputs[:n_in]]
+            y, gy = name(n.inputs[n_in]), name(n.inputs[n_in + 1])
+            grads = _BACKWARD[type(n.fn)](n.fn, xs, y, gy, n.attrs["needs_grad"], emit)
+            for v, g in zip(n.outputs, grads):
+                names[v.id] = g
+    outputs = [v for n in group for v in n.outputs
+               if v.id in uses.outputs or any(id(r) not in members for r in uses.readers.get(v.id, []))]
+    fn = FusedElementwise(tuple(names[v.id] for v in external), tuple(steps),
+                          tuple(names[v.id] for v in outputs), group[-1].outputs[0].dtype)
+    fused = Node("call", fn, external, outputs, {"fused": [n.op for n in group]})
+    for index, v in enumerate(outputs):
+        v.producer, v.index = fused, index
+    graph.nodes[graph.nodes.index(group[-1])] = fused
+    graph.nodes = [n for n in graph.nodes if id(n) not in members or n is fused]
