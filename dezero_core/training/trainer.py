@@ -146,9 +146,15 @@ class Trainer:
         batch_end, before_update = self.hook.dezero_batch_end, self.hook.dezero_before_update
         report, inspect_grads = bool(batch_end.get_hookimpls()), bool(before_update.get_hookimpls())
         accuracy_of = None
+        # an extension reading gradients needs eager steps, and so does a communicator: its gradient
+        # allreduce is not part of a traced graph, so replayed steps would update with local gradients
+        compiled = self.compile and not inspect_grads and self.communicator is None
 
         def step(x: Any, t: Any) -> tuple[Any, Any]:
+            nonlocal accuracy_of
             y = model(x)
+            if accuracy_of is None and not compiled:  # first batch: the labels against the outputs, first
+                accuracy_of = self._accuracy_for(self.train_loader, y, t)
             loss = loss_fn(y, t)
             model.cleargrads()
             loss.backward()
@@ -157,9 +163,7 @@ class Trainer:
             optimizer.update()
             return loss, y
 
-        # an extension reading gradients needs eager steps, and so does a communicator: its gradient
-        # allreduce is not part of a traced graph, so replayed steps would update with local gradients
-        if self.compile and not inspect_grads and self.communicator is None:
+        if compiled:  # (traced, the loss checks the labels: before any update too)
             if self._compiled_step is None:
                 from dezero_core.static import compile as compile_step
 
@@ -169,7 +173,7 @@ class Trainer:
             for x, t in self.train_loader:
                 x, t = self._on_backend(x), self._on_backend(t)
                 loss, y = step(x, t)
-                if accuracy_of is None:  # first batch: also checks the labels against the outputs
+                if accuracy_of is None:
                     accuracy_of = self._accuracy_for(self.train_loader, y, t)
                 n = t.shape[0]
                 loss_value = float(loss.data)

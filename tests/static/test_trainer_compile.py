@@ -5,6 +5,7 @@ import json
 import warnings
 
 import numpy as np
+import pytest
 
 import dezero_core as dz
 import dezero_core.functions as F
@@ -47,3 +48,15 @@ def test_dezero_train_compile_gives_the_eager_history(tmp_path) -> None:
     eager = json.loads((tmp_path / "eager" / "history.json").read_text())
     compiled = json.loads((tmp_path / "compiled" / "history.json").read_text())
     assert [r["train_loss"] for r in compiled] == [r["train_loss"] for r in eager]
+
+
+def test_a_compiled_trainer_refuses_bad_labels_before_any_update() -> None:
+    dz.random.seed(0)
+    x = np.zeros((8, 4), np.float32)
+    model = MLP((10,), in_size=4)
+    trainer = Trainer(model, F.softmax_cross_entropy, Adam().setup(model),
+                      DataLoader(Dataset(x, np.array([0, 1, 2, 3, 4, 5, 6, 10])), 8), compile=True)
+    before = model.l0.W.data.copy()
+    with pytest.raises(ValueError, match=r"label 10 .* out of range for 10 classes"):
+        trainer.fit(1)
+    np.testing.assert_array_equal(model.l0.W.data, before)
