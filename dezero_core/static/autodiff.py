@@ -112,7 +112,7 @@ class Gradients:
         """Record ``fn(*inputs)`` (running it on the examples when they are known)."""
         examples = [self.example(v) for v in inputs]
         fn.needs_grad = tuple(v.requires_grad for v in inputs)
-        node = record("call", fn, inputs, 1)
+        node = record("call", fn, inputs)
         ys = run_forward(fn, examples) if all(e is not None for e in examples) else None
         return output_values(node, ys, False, 1 if ys is None else len(ys))
 
@@ -128,7 +128,7 @@ class Gradients:
         if gx_examples is not None:  # a backward may give None for an input it cannot differentiate
             needs = tuple(n and gx_examples[i] is not None for i, n in enumerate(needs))
         back = record("backward", node.fn, [*xs, *ys, *gys],
-                      sum(needs), {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs})
+                      {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs})
         picked = [gx_examples[i] for i, n in enumerate(needs) if n] if gx_examples is not None else None
         outs = output_values(back, picked, False, sum(needs))
         result: list[Value | None] = []

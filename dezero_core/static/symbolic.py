@@ -317,13 +317,10 @@ def read_source(source: Any) -> Any:
     return source.data if reads_at_run(source) else source
 
 
-def record(kind: str, fn: Any, inputs: Sequence[Value | None], n_out: int, attrs: dict | None = None) -> Node:
+def record(kind: str, fn: Any, inputs: Sequence[Value | None], attrs: dict | None = None) -> Node:
     """A new node (not yet placed in any graph; the builder orders nodes by creation)."""
     node = Node(kind, fn, list(inputs), [], dict(attrs or {}))
     node._seq = next(_order)  # type: ignore[attr-defined]
-    trace = CURRENT_TRACE.get()
-    if trace is not None:
-        trace.nodes.append(node)
     return node
 
 
@@ -360,7 +357,7 @@ def symbolic_call(fn: Any, inputs: tuple) -> Any:
     examples = [e if e is not None else (v.source if v.kind == "const" else None) for v, e in pairs]
     requires = any(v.requires_grad for v in values) and ENABLE_BACKPROP.get()
     fn.needs_grad = tuple(v.requires_grad for v in values)
-    node = record("call", fn, values, 0)
+    node = record("call", fn, values)
     known = all(e is not None for e in examples) and any(hasattr(e, "dtype") for e in examples)
     ys = None
     if known:

@@ -80,7 +80,6 @@ class Trace:
     """What one tracing run records beyond the nodes the outputs reach: effects, state to rewind."""
 
     def __init__(self) -> None:
-        self.nodes: list[Node] = []
         self.effects: list[Node] = []
         self.grads = Gradients()
         self.random_state: Any = None  # the generators' state before the first random node
@@ -122,13 +121,13 @@ class Trace:
                 from dezero_core.functions.arithmetic import Add
 
                 g = self.grads._call(Add(), [acc, g])[0]
-            node = record("set_grad", holder, [g], 0)
+            node = record("set_grad", holder, [g])
             self.effects.append(node)
 
     def update(self, optimizer: Any) -> bool:
         """``optimizer.update()`` while tracing: an update node (run at replay, not now)."""
         grads = [n.inputs[0] for n in self.effects if n.kind == "set_grad"]
-        self.effects.append(record("update", optimizer, grads, 0))
+        self.effects.append(record("update", optimizer, grads))
         self.optimizers.append(optimizer)
         return True
 

@@ -204,6 +204,10 @@ _BACKWARD: dict[type, Callable[..., list[str]]] = {
     RDivScalar: lambda fn, xs, y, gy, needs, emit: [emit("divide", emit("multiply", emit("negative", gy), y), xs[0])],
     Mul: lambda fn, xs, y, gy, needs, emit: [emit("multiply", gy, other)
                                              for other, needed in zip((xs[1], xs[0]), needs) if needed],
+    # the gradient passes through: the same array (a program output that is an input is copied)
+    AddScalar: lambda fn, xs, y, gy, needs, emit: [gy],
+    Add: lambda fn, xs, y, gy, needs, emit: [gy for needed in needs if needed],
+    Sub: lambda fn, xs, y, gy, needs, emit: [g for g, needed in zip((gy, emit("negative", gy)), needs) if needed],
 }
 
 
@@ -211,30 +215,23 @@ def fuse_elementwise(graph: Graph) -> Graph:
     """Each run of two or more connected elementwise nodes as one :class:`FusedElementwise`.
 
     Elementwise nodes: calls of the functions in ``_ELEMENTWISE`` (stateless forwards: fusing one
-    away leaves its backward node nothing to miss) and backward nodes of those in ``_BACKWARD``, all
-    of one float dtype and, values and outputs alike, of one fully known shape. A group is a run of
-    such nodes that follow each other in the graph, each reading a value an earlier one of the group
-    made; whatever the group makes that anything else reads comes out of the fused node. A group
-    never spans another node: fused at its last node, nodes that lie apart (the sums of a gradient's
-    contributions, interleaved with a backward pass) would run later and hold their inputs until then.
+    away leaves its backward node nothing to miss) and backward nodes of those in ``_BACKWARD``, each
+    with outputs of one fully known shape and float dtype (a backward node's inputs too). A group is
+    a run of such nodes of one shape and dtype that follow each other in the graph; whatever the
+    group makes that anything else reads comes out of the fused node. A group never spans another
+    node: fused at its last node, nodes that lie apart (the sums of a gradient's contributions,
+    interleaved with a backward pass) would run later and hold their inputs until then.
     """
     uses = _Uses(graph)
-    groups: list[list[Node]] = []
-    current: list[Node] = []
+    groups: list[list[Node]] = [[]]
     current_form: Any = None
-    made: set[int] = set()  # values made by the current group
     for node in graph.nodes:
         form = _elementwise_form(node)
-        joins = (form is not None and form == current_form
-                 and any(v is not None and v.id in made for v in node.inputs))
-        if not joins:
-            groups.append(current)
-            current, current_form, made = [], form, set()
-            if form is None:
-                continue
-        current.append(node)
-        made.update(v.id for v in node.outputs)
-    groups.append(current)
+        if form is None or form != current_form:
+            groups.append([])
+            current_form = form
+        if form is not None:
+            groups[-1].append(node)
     for group in groups:
         if len(group) >= 2:
             _replace_group(graph, group, uses)
@@ -290,6 +287,10 @@ def _replace_group(graph: Graph, group: list[Node], uses: _Uses) -> None:
                 names[v.id] = g
     outputs = [v for n in group for v in n.outputs
                if v.id in uses.outputs or any(id(r) not in members for r in uses.readers.get(v.id, []))]
+    inputs = {names[v.id] for v in external}
+    for v in outputs:  # an output that is an input would alias it: fused outputs are fresh arrays
+        if names[v.id] in inputs:
+            names[v.id] = emit("multiply", names[v.id], 1)
     fn = FusedElementwise(tuple(names[v.id] for v in external), tuple(steps),
                           tuple(names[v.id] for v in outputs), group[-1].outputs[0].dtype)
     fused = Node("call", fn, external, outputs, {"fused": [n.op for n in group]})
