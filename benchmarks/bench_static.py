@@ -215,7 +215,9 @@ def lstm_window(model: LSTMLM, optimizer: Adam, xs: Any, ts: Any, h: Any, c: Any
     model.cleargrads()
     loss.backward()
     optimizer.update()
-    return loss, model.lstm.h, model.lstm.c
+    h, c = model.lstm.h, model.lstm.c
+    model.lstm.reset_state()  # the state goes out as results: a replay updates no layer attribute
+    return loss, h, c
 
 
 def bench_lstm(rounds: int, vocab: int = 100, hidden: int = 32, batch: int = 8, bptt: int = 35) -> None:

@@ -157,22 +157,51 @@ def test_an_elementwise_chain_becomes_one_node_with_equal_values(size, monkeypat
     assert isinstance(kernels[0], numpy_fusion.BlockedKernel) == (size >= numpy_fusion.MIN_SIZE)
 
 
-def test_a_chain_that_a_backward_reads_stays_unfused():
+def test_a_forward_chain_that_backward_nodes_read_keeps_what_they_read():
     feeds = {"a": arr(4, 3), "b": arr(4, 3), "c": arr(4, 3)}
-    graph = mul_add_graph(feeds)  # Tanh's backward reads its output, Mul's its inputs
-    assert ops(fuse_elementwise(clone(graph))) == ops(graph)
+    graph = mul_add_graph(feeds)  # Mul, Add, Tanh, Sum; Tanh's backward reads its output
+    before = interpret(graph, feeds)
+    fused = fuse_elementwise(clone(graph))
+    first = fused.nodes[0]
+    assert first.op == "FusedElementwise" and first.attrs["fused"] == ["Mul", "Add", "Tanh"]
+    assert len(first.outputs) == 3  # each read by a backward node (Add's and Tanh's, Mul's reads a and b)
+    for got, want in zip(interpret(fused, feeds), before):
+        np.testing.assert_array_equal(got, want)
 
 
-def test_a_value_read_twice_ends_a_chain():
+def test_backward_nodes_of_elementwise_functions_fuse_bit_for_bit():
+    from dezero_core.functions.arithmetic import DivScalar, Neg, RDivScalar, RSubScalar
+    from dezero_core.functions.elementwise import Cos, Log
+    from dezero_core.functions.math import Sqrt
+
+    x0 = RNG.uniform(0.5, 2.0, (5, 4)).astype(np.float32)
+    w0 = RNG.uniform(0.5, 2.0, (5, 4)).astype(np.float32)
+    b = Builder()
+    v, w = b.input("x", x0, requires_grad=True), b.input("w", w0, requires_grad=True)
+    for fn in [MulScalar(1.5), Sin(), AddScalar(2.0), Sqrt(), Log(), AddScalar(3.0), Cos(), Exp(), Neg(),
+               RSubScalar(4.0), RDivScalar(2.0), DivScalar(3.0), Tanh()]:
+        v = b.call(fn, v)
+    v = b.call(Mul(), v, w)
+    loss = b.call(Sum(None, False), v)
+    grads = b.backward(loss)
+    graph = b.finish(loss, grads[b.graph.inputs[0].id], grads[w.id])
+    before = interpret(graph, {"x": x0, "w": w0})
+    fused = fuse_elementwise(clone(graph))
+    assert [n.op for n in fused.nodes] == ["FusedElementwise", "Sum", "backward:Sum", "FusedElementwise"]
+    assert fused.nodes[-1].attrs["fused"][:2] == ["backward:Mul", "backward:Tanh"]
+    for got, want in zip(interpret(fused, {"x": x0, "w": w0}), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_value_read_twice_in_a_group_stays_inside_it():
     x = arr(6)
     b = Builder()
     v = b.input("x", x)
-    s = b.call(Sin(), v)
-    e = b.call(Exp(), s)
+    e = b.call(Exp(), b.call(Sin(), v))
     graph = b.finish(b.call(Add(), b.call(Tanh(), e), e))  # e feeds Tanh and Add
     fused = fuse_elementwise(clone(graph))
-    assert ops(fused) == ["FusedElementwise", "FusedElementwise"]
-    assert [n.attrs["fused"] for n in fused.nodes] == [["Sin", "Exp"], ["Tanh", "Add"]]
+    assert ops(fused) == ["FusedElementwise"] and len(fused.nodes[0].outputs) == 1
+    assert fused.nodes[0].attrs["fused"] == ["Sin", "Exp", "Tanh", "Add"]
     np.testing.assert_array_equal(interpret(fused, {"x": x})[0], interpret(graph, {"x": x})[0])
 
 

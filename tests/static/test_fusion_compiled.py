@@ -83,6 +83,7 @@ def test_a_saved_graph_with_fused_nodes_loads_and_runs(tmp_path, monkeypatch):
     np.testing.assert_array_equal(loaded(**feeds).data, f(**feeds).data)
 
 
+@pytest.mark.filterwarnings("ignore:LSTM.:UserWarning")  # the state is passed in and returned, as advised
 def test_an_lstm_window_with_fused_cell_updates_equals_eager_bit_for_bit():
     # c = f * c + i * u is a MulAdd; the weights are used at every step, their gradients summed
     from dezero_core import layers as L
