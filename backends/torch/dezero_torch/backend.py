@@ -109,6 +109,23 @@ class TorchBackend(ArrayBackend):
         if flat is not target:
             target.copy_(flat)
 
+    def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
+               pad_value: float = 0.0) -> Any:
+        """The windows of ``x`` as a view through ``Tensor.unfold`` (no copy beyond the padding)."""
+        if ph or pw:
+            x = self._torch.nn.functional.pad(x, (pw, pw, ph, ph), value=pad_value)
+        return x.unfold(2, kh, sy).unfold(3, kw, sx).permute(0, 1, 4, 5, 2, 3)
+
+    def col2im(self, col: Any, img_shape: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int) -> Any:
+        """``col`` summed back into an image by ``torch.nn.functional.fold`` (floats; the portable
+        default otherwise)."""
+        if not col.is_floating_point():
+            return super().col2im(col, img_shape, kh, kw, sy, sx, ph, pw)
+        n, c, _, _, oh, ow = col.shape
+        h, w = img_shape[2], img_shape[3]
+        return self._torch.nn.functional.fold(col.reshape(n, c * kh * kw, oh * ow), (h, w), (kh, kw),
+                                              padding=(ph, pw), stride=(sy, sx)).reshape(n, c, h, w)
+
     def erf(self, x: Any) -> Any:
         """torch's own error function."""
         return self._torch.special.erf(x)
