@@ -2,7 +2,8 @@
 
 A checkpoint is a safetensors file (:mod:`dezero_core.fileformats.safetensors`): the arrays of the
 state as numbers, and in its metadata the rest of the state as JSON (dicts, lists, tuples, strings,
-numbers, None; each array replaced by ``{"__array__": name}``) with the SHA-256 of the array data.
+numbers, None; each array replaced by ``{"__array__": name}``) with one SHA-256 over the array data
+and that JSON, so damage to either part is found on load.
 Neither part can carry code or objects: loading a checkpoint never runs anything, whoever wrote it.
 The file is written through :func:`~dezero_core.serialization.atomic_write`, so a crash or a full
 disk while writing leaves the previous checkpoint as it was.
@@ -48,7 +49,7 @@ def save_checkpoint(path: "str | os.PathLike[str]", state: Any, keep_previous: b
     arrays: dict[str, Any] = {}
     structure = json.dumps(_encode(state, "", arrays))
     items = encode_arrays(arrays)
-    metadata = {"format": KIND, "version": FORMAT, "state": structure, "sha256": _digest(items)}
+    metadata = {"format": KIND, "version": FORMAT, "state": structure, "sha256": _digest(items, structure)}
     existed = os.path.exists(name)
     try:
         if keep_previous and existed:
@@ -121,20 +122,25 @@ def _decode_file(blob: bytes) -> Any:
     if metadata.get("version") != FORMAT:
         raise FileFormatError(f"is a checkpoint of format {metadata.get('version')!r}, which this version "
                               f"of dezero-core does not read (it reads {FORMAT} and 1)")
-    if _digest(items) != metadata.get("sha256"):
-        raise FileFormatError("is damaged: the SHA-256 of its arrays does not match the one it records")
+    text = metadata.get("state")
+    if not isinstance(text, str):
+        raise FileFormatError("is damaged: it has no state description")
+    if _digest(items, text) != metadata.get("sha256"):
+        raise FileFormatError("is damaged: the SHA-256 of its arrays and state does not match the one it records")
     try:
-        structure = json.loads(metadata["state"])
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise FileFormatError(f"has a damaged state description ({exc})") from None
-    return _decode(structure, items)
+        return _decode(json.loads(text), items)
+    except FileFormatError:
+        raise
+    except (ValueError, TypeError) as exc:  # (JSONDecodeError is a ValueError) a structure _encode never writes
+        raise FileFormatError(f"has a damaged state description ({type(exc).__name__}: {exc})") from None
 
 
-def _digest(items: dict[str, Any]) -> str:
-    """The SHA-256 of the arrays' bytes, in the file's order."""
+def _digest(items: dict[str, Any], structure: str) -> str:
+    """The SHA-256 of the arrays' bytes, in the file's order, then of the state's JSON."""
     digest = hashlib.sha256()
     for item in items.values():
         digest.update(item.data)
+    digest.update(structure.encode())
     return digest.hexdigest()
 
 

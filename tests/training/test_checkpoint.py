@@ -37,7 +37,7 @@ def test_flipped_byte_is_detected_by_the_checksum(tmp_path):
     blob = bytearray((tmp_path / "c").read_bytes())
     blob[-5] ^= 0xFF
     (tmp_path / "c").write_bytes(bytes(blob))
-    with pytest.raises(CheckpointError, match="damaged: the SHA-256 of its arrays does not match"):
+    with pytest.raises(CheckpointError, match="damaged: the SHA-256 of its arrays and state does not match"):
         load_checkpoint(tmp_path / "c")
 
 
