@@ -64,7 +64,13 @@ def fetch_batch(dataset: Any, index: Any) -> tuple[Any, Any]:
     """
     if not isinstance(dataset, (list, tuple)):
         return dataset[index]
-    batch = collate([_pair(dataset, i) for i in positions(index)])
+    return collate_pairs(dataset, index)
+
+
+def collate_pairs(samples: Any, index: Any) -> tuple[Any, Any]:
+    """The ``(x, t)`` batch of the samples at ``index`` (see :func:`positions`) of ``samples``, an
+    object with ``len`` and ``[i]`` giving one ``(x, t)`` pair: read one sample at a time, collated."""
+    batch = collate([_pair(samples, i) for i in positions(index)])
     return batch[0], batch[1]
 
 

@@ -20,6 +20,7 @@ from dezero_core.backend.protocol import RandomGenerator
 from dezero_core.data import DataLoader as _CoreDataLoader
 from dezero_core.data import Dataset as _CoreDataset
 from dezero_core.data import SeqDataLoader as _CoreSeqDataLoader
+from dezero_core.data.collate import collate_pairs
 
 __all__ = ["DataLoader", "SeqDataLoader"]
 
@@ -47,7 +48,8 @@ class NumpyGlobalGenerator(RandomGenerator):
 
 
 class _Gathered:
-    """A dataset of ``(x, t)`` samples served a batch at a time: ``np.array`` of each sample's parts."""
+    """A dataset of ``(x, t)`` samples served a batch at a time, read sample by sample and collated
+    as the book's ``np.array([...])`` of each part does (dezero_core's :func:`collate_pairs`)."""
 
     def __init__(self, samples: Any) -> None:
         self.samples = samples
@@ -55,11 +57,8 @@ class _Gathered:
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: Any) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(index, slice):
-            index = range(*index.indices(len(self)))
-        batch = [self.samples[int(i)] for i in index]
-        return np.array([sample[0] for sample in batch]), np.array([sample[1] for sample in batch])
+    def __getitem__(self, index: Any) -> tuple[Any, Any]:
+        return collate_pairs(self.samples, index)
 
 
 def _batchable(dataset: Any) -> Any:
