@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from dezero_core.backend.selection import backend_of
+from dezero_core.data.arrays import is_array
 from dezero_core.graph.transfer import move_array
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.optimizers.blocks import blocks_of
@@ -149,11 +150,14 @@ class Optimizer:
         another optimizer or another model raises and changes nothing.
         """
         params = self.check_state_dict(state)
+        # the copies first: a copy that fails must leave the hyperparameters and step count as they were
+        slots_by_name = {name: {key: copy_like(a, params[name].data) for key, a in slots.items()}
+                         for name, slots in state["state"].items()}
+        t = int(state["t"])
         for key, value in state["hyperparams"].items():
             setattr(self, key, value)
-        self.t = int(state["t"])
-        self.state = {name: {key: copy_like(a, params[name].data) for key, a in slots.items()}
-                      for name, slots in state["state"].items()}
+        self.t = t
+        self.state = slots_by_name
 
     def check_state_dict(self, state: Mapping[str, Any]) -> dict[str, Parameter]:
         """Raise ValueError unless ``state`` is a state of this optimizer class for the target's
@@ -186,6 +190,9 @@ class Optimizer:
                 raise ValueError(f"{me}.load_state_dict: the state of {name!r} has slots {sorted(slots)}, "
                                  f"this optimizer keeps {sorted(fresh)}")
             for key, value in slots.items():
+                if not is_array(value):
+                    raise ValueError(f"{me}.load_state_dict: {name!r}'s {key} is a {type(value).__name__}, "
+                                     f"not an array (a damaged or hand-made state)")
                 if tuple(value.shape) != tuple(fresh[key].shape):
                     raise ValueError(f"{me}.load_state_dict: {name!r}'s {key} has shape {tuple(value.shape)}, "
                                      f"the parameter needs {tuple(fresh[key].shape)}")

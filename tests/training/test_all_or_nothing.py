@@ -70,3 +70,35 @@ def test_a_gradient_of_the_wrong_shape_is_refused_before_any_update():
         optimizer.update()
     np.testing.assert_array_equal(model.l0.W.data, W)
     assert optimizer.t == 0
+
+
+def _momentum_after_one_step():
+    model = MLP((3,), in_size=2)
+    optimizer = MomentumSGD(lr=0.1, momentum=0.9).setup(model)
+    F.sum(model(np.ones((1, 2), np.float32))).backward()
+    optimizer.update()
+    return optimizer
+
+
+def test_an_optimizer_state_whose_slot_is_not_an_array_is_refused_naming_it():
+    optimizer = _momentum_after_one_step()
+    state = optimizer.state_dict()
+    state = {**state, "t": 50, "hyperparams": {"lr": 0.5, "momentum": 0.3},
+             "state": {name: {"v": slots["v"].tolist()} for name, slots in state["state"].items()}}
+    with pytest.raises(ValueError, match=r"MomentumSGD.load_state_dict: 'l0/W''s v is a list, not an array"):
+        optimizer.load_state_dict(state)
+    assert (optimizer.t, optimizer.lr, optimizer.momentum) == (1, 0.1, 0.9)
+
+
+def test_an_optimizer_state_that_fails_to_copy_leaves_the_step_count_and_rates(monkeypatch):
+    # the copies onto the parameters' backend used to run after lr, momentum and t were assigned
+    optimizer = _momentum_after_one_step()
+    state = {**optimizer.state_dict(), "t": 50, "hyperparams": {"lr": 0.5, "momentum": 0.3}}
+
+    def refuse(array, like):
+        raise MemoryError("no room for the copy")
+
+    monkeypatch.setattr("dezero_core.optimizers.optimizer.copy_like", refuse)
+    with pytest.raises(MemoryError):
+        optimizer.load_state_dict(state)
+    assert (optimizer.t, optimizer.lr, optimizer.momentum) == (1, 0.1, 0.9)
