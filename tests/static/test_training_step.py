@@ -102,3 +102,23 @@ def test_the_gradient_of_the_input_batch_is_not_computed() -> None:
     step(Variable(x), t)  # a Variable input requires a gradient in eager mode
     first_linear_backward = [n for n in step.graph.nodes if n.op == "backward:Linear"][-1]
     assert first_linear_backward.attrs["needs_grad"] == (False, True, True)
+
+
+def test_training_through_a_function_without_backward_names_it() -> None:
+    class Clamp(dz.Function):
+        def forward(self, xp, x):
+            return xp.clip(x, -1.0, 1.0)
+
+    model = MLP((4, 3))
+    optimizer = SGD().setup(model)
+
+    @dz.compile
+    def step(x, t):
+        model.cleargrads()
+        loss = dz.functions.softmax_cross_entropy(Clamp()(model(x)), t)
+        loss.backward()
+        optimizer.update()
+        return loss
+
+    with pytest.raises(TypeError, match=r"Clamp has no array-level backward.*backward\(xp, xs, y, gy\)"):
+        step(*DATA[0])
