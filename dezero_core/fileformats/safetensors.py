@@ -54,7 +54,7 @@ def read(blob: "bytes | memoryview") -> tuple[dict[str, str], dict[str, ArrayByt
                               f"but the file has {len(view) - 8} after the length")
     try:
         header = json.loads(bytes(view[8:8 + size]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # (a forged header nests deep)
         raise FileFormatError(f"has a damaged header (not JSON: {exc})") from None
     if not isinstance(header, dict):
         raise FileFormatError("has a damaged header (not a JSON object)")

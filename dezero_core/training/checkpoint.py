@@ -131,7 +131,7 @@ def _decode_file(blob: bytes) -> Any:
         return _decode(json.loads(text), items)
     except FileFormatError:
         raise
-    except (ValueError, TypeError) as exc:  # (JSONDecodeError is a ValueError) a structure _encode never writes
+    except (ValueError, TypeError, RecursionError) as exc:  # a structure _encode never writes (or nested deep)
         raise FileFormatError(f"has a damaged state description ({type(exc).__name__}: {exc})") from None
 
 

@@ -55,3 +55,9 @@ def test_a_forged_structure_is_a_checkpoint_error_naming_the_file(checkpoint: Pa
     rewrite_state(checkpoint, state, recompute_digest=True)
     with pytest.raises(CheckpointError, match=r"run\.ckpt has a damaged state description"):
         load_checkpoint(checkpoint)
+
+
+def test_a_deeply_nested_state_is_a_checkpoint_error(checkpoint: Path) -> None:
+    rewrite_state(checkpoint, "[" * 100_000 + "]" * 100_000, recompute_digest=True)
+    with pytest.raises(CheckpointError, match=r"run\.ckpt has a damaged state description \(RecursionError"):
+        load_checkpoint(checkpoint)

@@ -73,6 +73,8 @@ def test_compressed_npz_loads(tmp_path):
     (bytes(range(256)) * 4, "is truncated or not a safetensors file"),
     (b"\x05\x00\x00\x00\x00\x00\x00\x00{bad}", "has a damaged header .not JSON"),
     (b"PK\x03\x04 and then nothing", "is a damaged or truncated zip archive"),
+    # a forged header nested deeper than the JSON parser recurses (was a bare RecursionError)
+    ((400_000).to_bytes(8, "little") + b"[" * 200_000 + b"]" * 200_000, "has a damaged header .not JSON"),
 ])
 def test_a_damaged_file_is_named_with_what_is_wrong(tmp_path, content, fault):
     (tmp_path / "w.npz").write_bytes(content)
