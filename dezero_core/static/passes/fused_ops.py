@@ -1,9 +1,10 @@
 """The Functions the fusion passes put in place of several nodes, and the ``out=`` protocol.
 
-Each is an ordinary :class:`~dezero_core.Function` (a forward and an array-level backward), so the
-executor, saving and printing treat a fused node like any other. Their forwards compute exactly the
-unfused steps, in the same order (the same rounding); their backwards compute what the unfused
-backward nodes computed, which the tests check against the unfused graph.
+Each is an ordinary :class:`~dezero_core.Function`, so the executor, saving and printing treat a
+fused node like any other. Their forwards compute exactly the unfused steps, in the same order (the
+same rounding); the backwards of :class:`MulAdd` and :class:`Affine` compute what the unfused
+backward nodes computed, which the tests check against the unfused graph. :class:`FusedElementwise`
+has none: backward arithmetic it fuses is part of its steps.
 
 ``forward(..., out=array)`` writes the result into ``out`` where the backend's functions take
 output arguments (:func:`takes_out`) and returns it; elsewhere ``out`` is ignored and a fresh array

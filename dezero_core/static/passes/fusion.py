@@ -2,13 +2,16 @@
 
 - :func:`fuse_algebraic`: ``a * b + c`` as one :class:`MulAdd`; ``x @ W + b`` (a ``Linear`` call, or
   a ``MatMul`` followed by the addition of a bias) and a ReLU after it as one :class:`Affine`.
-- :func:`fuse_elementwise`: chains of elementwise calls as one :class:`FusedElementwise`, which the
-  backend computes in one kernel where it measures faster (``ArrayBackend.fuse_elementwise``).
+- :func:`fuse_elementwise`: runs of elementwise nodes, forward calls and the backward nodes of
+  elementwise functions alike, as one :class:`FusedElementwise`, which the backend computes in one
+  kernel where it measures faster (``ArrayBackend.fuse_elementwise``) and a generated function of
+  the same steps elsewhere.
 
 Both run after the backward was derived. A forward pair whose backward nodes are in the graph is
 fused together with them: the two backward nodes become the fused Function's backward, and the
-gradient of the intermediate disappears with the intermediate. An elementwise chain is fused only
-where no backward node reads its nodes (inference graphs, or gradients nobody asked for).
+gradient of the intermediate disappears with the intermediate. An elementwise run keeps as outputs
+whatever is read outside it, the forward values a backward node needs included; a backward node in
+a run is its Function's backward written out as elementwise steps (``_BACKWARD``).
 """
 from __future__ import annotations
 
