@@ -32,8 +32,9 @@ class OnnxNode:
         """The attribute ``name`` (``default`` when the node does not set it)."""
         return self.attrs.get(name, default)
 
-    def const(self, i: int) -> np.ndarray | None:
-        """Input ``i`` as a host array, when the file gives it as a constant (None when absent)."""
+    def const(self, i: int) -> np.ndarray:
+        """Input ``i`` as a host array; a LoadError unless the file gives it as a constant (callers
+        test an optional input for absence, a None argument, before asking for its value)."""
         if i not in self.consts:
             raise LoadError(f"{self.op_type} node {self.name!r}: input {i} must be a constant (an initializer) "
                             f"for dezero_onnx.load; this file computes it")
