@@ -27,6 +27,8 @@ def write(f: IO[bytes], arrays: Mapping[str, ArrayBytes], metadata: Mapping[str,
         header["__metadata__"] = dict(metadata)
     offset = 0
     for name, item in arrays.items():
+        if name == "__metadata__":  # the format's reserved key: the file would not read back
+            raise ValueError("an array cannot be named '__metadata__' (safetensors reserves the name); rename it")
         size = len(item.data)
         header[name] = {"dtype": DTYPES[item.dtype].safetensors, "shape": list(item.shape),
                         "data_offsets": [offset, offset + size]}

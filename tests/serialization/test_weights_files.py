@@ -127,3 +127,10 @@ def test_integer_and_string_arrays_cannot_be_saved_as_objects(tmp_path):
     with pytest.raises(TypeError, match="cannot save 'a': dtype 'str32' cannot be stored"):
         save_arrays(tmp_path / "w", {"a": np.array(["x"])})
     assert not (tmp_path / "w").exists()
+
+
+def test_an_array_named_like_the_formats_metadata_is_refused_before_writing(tmp_path):
+    # it used to be written, and the file then failed to load ("damaged metadata")
+    with pytest.raises(ValueError, match=r"cannot be named '__metadata__'.*rename it"):
+        save_arrays(tmp_path / "w", {"__metadata__": np.ones(2)})
+    assert not (tmp_path / "w").exists()
