@@ -33,8 +33,12 @@ def collate(samples: Sequence[Any]) -> Any:
     if not samples:
         raise ValueError("cannot collate an empty list of samples")
     first = samples[0]
-    if first is None:
+    nones = sum(s is None for s in samples)
+    if nones == len(samples):  # unlabelled samples: (x, None) pairs give (batch of x, None)
         return None
+    if nones:  # (dropping the labels, or an object array of them, would be silently wrong)
+        raise ValueError(f"{nones} of the {len(samples)} samples of this batch hold None where the others hold "
+                         f"a value (a missing label?); give every sample a label, or none of them")
     if isinstance(first, tuple):
         widths = {len(s) if isinstance(s, tuple) else None for s in samples}
         if widths != {len(first)}:

@@ -67,3 +67,17 @@ def test_samples_that_cannot_be_batched_say_what_to_do() -> None:
     loader = DataLoader([("a.png", 0), ("b.png", 1)], 2, shuffle=False)
     with pytest.raises(TypeError, match="cannot batch samples of type str .*convert it with a transform"):
         next(iter(loader))
+
+
+@pytest.mark.parametrize("labels", [(None, 1, 2), (0, None, 2)])
+def test_a_batch_where_some_samples_lack_a_label_is_refused(labels) -> None:
+    # with the first label None the batch's labels were dropped (None); with a later one, an object array
+    data = [(np.full(2, i, dtype=np.float32), t) for i, t in enumerate(labels)]
+    with pytest.raises(ValueError, match=r"1 of the 3 samples of this batch hold None where the others hold a value"):
+        next(DataLoader(data, 3, shuffle=False))
+
+
+def test_unlabelled_pairs_give_a_none_label_batch() -> None:
+    x, t = next(DataLoader([(np.full(2, i, dtype=np.float32), None) for i in range(3)], 3, shuffle=False))
+    assert t is None
+    np.testing.assert_array_equal(x, [[0, 0], [1, 1], [2, 2]])
