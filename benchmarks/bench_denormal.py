@@ -26,6 +26,7 @@ import bench_mlp  # pins BLAS threads (--threads) before numpy loads
 import numpy as np
 
 import dezero_core as dz
+from dezero_numpy.denormals import unsupported_reason
 
 SIZES = (100, 10)
 IMPLEMENTATIONS = ("dezero_core", "hand-written numpy")
@@ -49,8 +50,8 @@ def main() -> None:
     parser.add_argument("--threads", default="1", help="BLAS threads (read by bench_mlp at import)")
     args = parser.parse_args()
 
-    if not dz.set_flush_denormal(False, "numpy"):
-        raise SystemExit("the numpy backend cannot flush denormals on this platform: nothing to compare")
+    if unsupported_reason() is not None:
+        raise SystemExit(f"nothing to compare: {unsupported_reason()}")
     x, t, _, _, description = bench_mlp.load_data()
     print(f"data: {description}")
     print(f"numpy {np.__version__}, BLAS threads {bench_mlp.THREADS}, MLP 784-{'-'.join(map(str, SIZES))}, "

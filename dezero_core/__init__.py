@@ -32,13 +32,11 @@ __all__ = [
     "flushing_denormals",
     "functions",
     "get_backend",
-    "get_flush_denormal",
     "hookimpl",
     "get_config",
     "is_training",
     "no_grad",
     "set_backend",
-    "set_flush_denormal",
     "test_mode",
     "using_backend",
     "using_config",
@@ -48,8 +46,6 @@ __all__ = [
 _LAZY = {
     "hookimpl": "dezero_core.hookspecs",
     "flushing_denormals": "dezero_core.backend.denormals",
-    "get_flush_denormal": "dezero_core.backend.denormals",
-    "set_flush_denormal": "dezero_core.backend.denormals",
     # Define-and-Run (static graphs)
     "symbol": "dezero_core.static",
     "constant": "dezero_core.static",

@@ -7,8 +7,9 @@ array-API-only defaults for everything that can be written portably.
 """
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 from dezero_core.backend import host_io, special, windows
 
@@ -185,35 +186,22 @@ class ArrayBackend:
         """A new random generator; the same seed gives the same stream."""
         raise NotImplementedError
 
-    def set_flush_denormal(self, enabled: bool) -> bool:
-        """Flush denormal floats to zero (``enabled``) or compute them exactly; whether supported.
+    def compute_scope(self, flush_denormals: bool = True) -> ContextManager[bool]:
+        """A ``with`` block in which this backend computes with denormal floats flushed to zero
+        (``flush_denormals``) or kept exact; it yields whether the backend did that, and on leaving
+        (also by an exception) restores exactly the mode it found. Blocks nest.
 
-        The contract of ``torch.set_flush_denormal``: True when the backend did it, False when it
-        cannot (the default: nothing changes). On CPUs the mode is per thread: it applies to the
-        calling thread (and, on Linux, to threads it starts afterwards). Denormals cost ~100x on
-        x86; :func:`dezero_core.flushing_denormals` sets this for a block and restores it.
+        The Trainer holds one around ``fit``/``evaluate``, and optimizers around every 16th update:
+        float32 denormals (below 1.2e-38) cost ~100x on x86, and Adam's moments of gradients that are
+        always zero decay into them and stay. On a CPU the mode belongs to the calling thread.
+
+        The default does nothing and yields False (a GPU's flushing is fixed when its kernels are
+        compiled); a backend that implemented the earlier optional ``set_flush_denormal(enabled) ->
+        bool`` and ``get_flush_denormal() -> bool`` pair gets a scope made of them.
         """
-        return False
-
-    def get_flush_denormal(self) -> bool:
-        """Whether denormals are flushed now (on CPUs: in the calling thread); False if unsupported."""
-        return False
-
-    def begin_flush_denormal(self) -> Any:
-        """Flush denormals until :meth:`end_flush_denormal`; returns what that needs to restore the
-        previous mode exactly, or None when nothing changed (flushing already, or unsupported).
-
-        For scopes entered on every step (an optimizer update): a backend may do it with fewer calls
-        than reading and setting the mode, and restore a partial mode it found (x86's FTZ without DAZ).
-        """
-        if self.get_flush_denormal() or not self.set_flush_denormal(True):
-            return None
-        return False
-
-    def end_flush_denormal(self, previous: Any) -> None:
-        """Restore the mode :meth:`begin_flush_denormal` changed (``previous``: what it returned)."""
-        if previous is not None:
-            self.set_flush_denormal(previous)
+        if hasattr(self, "set_flush_denormal"):
+            return _legacy_flush_scope(self, flush_denormals)
+        return contextlib.nullcontext(False)
 
     # -- the namespace functions compute with -------------------------------------------------------
     def fast_functions(self) -> dict[str, Any]:
@@ -293,3 +281,16 @@ class ArrayBackend:
 def prod(shape: Sequence[int]) -> int:
     """The number of elements of an array of ``shape``."""
     return math.prod(shape)
+
+
+@contextlib.contextmanager
+def _legacy_flush_scope(backend: Any, flush: bool) -> Iterator[bool]:
+    """:meth:`ArrayBackend.compute_scope` of a backend written against the earlier protocol, which
+    had it set and read the mode (``set_flush_denormal`` returning whether it is supported)."""
+    previous = backend.get_flush_denormal()
+    supported = backend.set_flush_denormal(flush)
+    try:
+        yield supported
+    finally:
+        if supported:
+            backend.set_flush_denormal(previous)

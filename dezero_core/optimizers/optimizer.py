@@ -36,12 +36,13 @@ class Optimizer:
     #: True when ``update_one`` only combines arrays element by element (no norms, no reshapes): the
     #: update may then run on cache-sized row blocks of large parameters (see :mod:`.blocks`)
     elementwise: bool = False
-    #: every :data:`FLUSH_EVERY`-th update runs with float denormals flushed to zero, where the backend
-    #: can (the thread's mode is restored after): moments of gradients that are always zero decay into
-    #: denormals and stay there (0.9 x the smallest rounds back to it), where CPU arithmetic is ~100x
-    #: slower, slowing every epoch after the first (``bench_denormal.py``). One flushed update turns
-    #: them into zeros, which stay zero; switching the mode on every update would cost ~2% of a small
-    #: MLP's step. False keeps IEEE results below 1.2e-38.
+    #: every :data:`FLUSH_EVERY`-th update runs in the backend's ``compute_scope()``: denormal floats
+    #: flushed to zero where the backend can, the thread's mode restored after. Moments of gradients
+    #: that are always zero decay into denormals and stay there (0.9 x the smallest rounds back to
+    #: it), where CPU arithmetic is ~100x slower, slowing every epoch after the first
+    #: (``bench_denormal.py``). One flushed update turns them into zeros, which stay zero; switching
+    #: the mode on every update would cost ~2% of a small MLP's step. False keeps IEEE results below
+    #: 1.2e-38.
     flush_denormal: bool = True
     FLUSH_EVERY = 16
 
@@ -77,14 +78,11 @@ class Optimizer:
             named = [(name, p) for name, p in named if p._grad is not None]
         self.t += 1
         self.begin_step()
-        flush = named and self.flush_denormal and self.t % self.FLUSH_EVERY == 1
-        backend = backend_of(named[0][1].data) if flush else None
-        previous = None if backend is None else backend.begin_flush_denormal()
-        try:
+        if named and self.flush_denormal and self.t % self.FLUSH_EVERY == 1:
+            with backend_of(named[0][1].data).compute_scope(flush_denormals=True):
+                self._update_all(named)
+        else:
             self._update_all(named)
-        finally:
-            if previous is not None:
-                backend.end_flush_denormal(previous)
 
     def _update_all(self, named: list[tuple[str, Parameter]]) -> None:
         update_one, state, init_state = self.update_one, self.state, self.init_state

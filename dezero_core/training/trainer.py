@@ -15,7 +15,6 @@ import pluggy
 
 from dezero_core import hookspecs
 from dezero_core import random as dz_random
-from dezero_core.backend.denormals import flushing_denormals
 from dezero_core.backend.protocol import ArrayBackend
 from dezero_core.backend.selection import backend_of, get_backend, using_backend
 from dezero_core.config import no_grad, using_config
@@ -42,13 +41,14 @@ class Trainer:
     :mod:`dezero_core.hookspecs` (or names registered under ``dezero.extensions``), called in the
     order given, then the modules of the ``dezero.plugins`` group.
 
-    ``flush_denormal`` (default True): ``fit`` and ``evaluate`` flush denormal floats to zero on the
-    backend (see :func:`dezero_core.flushing_denormals`; CPU backends, in the calling thread) and
-    restore the thread's previous mode when they return. Training drives values into the denormals
-    (Adam's moments of weights whose gradient is always zero decay there and stay), and arithmetic on
-    them is ~100x slower on x86: without flushing, an MLP's epochs after the first run ~1.6x slower.
-    TensorFlow flushes by default and PyTorch offers ``torch.set_flush_denormal``; False leaves the
-    mode as it is, for results exact below float32's normal range (1.2e-38).
+    ``flush_denormal`` (default True): ``fit`` and ``evaluate`` run in the backend's compute scope
+    (:meth:`~dezero_core.backend.protocol.ArrayBackend.compute_scope`): denormal floats are flushed to
+    zero (CPU backends, in the calling thread) and the thread's previous mode is restored when they
+    return. Training drives values into the denormals (Adam's moments of weights whose gradient is
+    always zero decay there and stay), and arithmetic on them is ~100x slower on x86: without
+    flushing, an MLP's epochs after the first run ~1.6x slower. TensorFlow flushes by default and
+    PyTorch offers ``torch.set_flush_denormal``; False leaves the mode as it is, for results exact
+    below float32's normal range (1.2e-38).
 
     ``compile`` (default False): each training step (forward, backward, update) is traced once into a
     static graph and replayed (see :func:`dezero_core.compile`); the same results as eager steps. An
@@ -125,7 +125,7 @@ class Trainer:
         hook = self.hook
         hook.dezero_fit_start(trainer=self, epochs=max(epochs - self.epoch, 0))
         try:
-            with using_backend(self.backend.name), self._denormal_mode():
+            with using_backend(self.backend.name), self._compute_scope():
                 while self.epoch < epochs and not self.stop_training:
                     epoch = self.epoch + 1
                     hook.dezero_epoch_start(trainer=self, epoch=epoch)
@@ -193,7 +193,7 @@ class Trainer:
         recording the graph and with layers in test behaviour (no dropout...)."""
         sums = _Sums()
         accuracy_of = None
-        with using_backend(self.backend.name), self._denormal_mode(), no_grad(), using_config("train", False):
+        with using_backend(self.backend.name), self._compute_scope(), no_grad(), using_config("train", False):
             if getattr(loader, "iteration", 0):
                 loader.reset()
             for x, t in loader:
@@ -218,9 +218,10 @@ class Trainer:
             return move_array(batch, self.backend.name)
         return batch
 
-    def _denormal_mode(self) -> ContextManager[Any]:
-        """Flushing denormals on the trainer's backend, or nothing when ``flush_denormal`` is off."""
-        return flushing_denormals(backend=self.backend) if self.flush_denormal else contextlib.nullcontext()
+    def _compute_scope(self) -> ContextManager[Any]:
+        """The backend's compute scope (denormals flushed), or nothing when ``flush_denormal`` is off:
+        the thread's mode is then the caller's."""
+        return self.backend.compute_scope() if self.flush_denormal else contextlib.nullcontext()
 
     def _accuracy_for(self, loader: Any, y: Any, t: Any) -> Any:
         """The accuracy function for this model and labels (False when they are not a classification),

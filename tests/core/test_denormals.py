@@ -1,5 +1,6 @@
-"""Flush-to-zero of denormals: what flushing does to float32 arithmetic, and that every way of
-setting it restores the thread's previous mode (numpy backend; strict as a backend without support)."""
+"""Flush-to-zero of denormals through the backend's compute scope: what flushing does to float32
+arithmetic, and that every scope restores the thread's previous mode (numpy backend; strict as a
+backend without support; a backend written against the earlier set/get protocol)."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import dezero_core as dz
-from dezero_core.backend import backend_names, get_backend
+from dezero_core.backend import ArrayBackend, backend_names, get_backend
 
 #: float32 1e-39, a denormal, built from its bits: a conversion from a Python float would itself
 #: be flushed if a test ran it in flushing mode
@@ -40,43 +41,38 @@ def flushed() -> bool:
 
 @pytest.fixture
 def numpy_backend() -> Iterator[Any]:
-    """The numpy backend with flushing off in this thread, and off again after the test."""
-    backend = get_backend("numpy")
+    """The numpy backend, with this thread computing exactly during the test and its mode restored after."""
     from dezero_numpy import denormals
 
     if denormals.unsupported_reason() is not None:
         pytest.skip(denormals.unsupported_reason())
-    backend.set_flush_denormal(False)
-    yield backend
-    backend.set_flush_denormal(False)
+    backend = get_backend("numpy")
+    with backend.compute_scope(flush_denormals=False):
+        yield backend
 
 
-def test_denormals_are_exact_by_default(numpy_backend: Any) -> None:
-    assert numpy_backend.get_flush_denormal() is False
+def test_the_exact_mode_keeps_denormals_and_is_reported(numpy_backend: Any) -> None:
+    from dezero_numpy.denormals import is_flushing
+
     assert exact()
+    assert is_flushing() is False
 
 
-def test_set_flush_denormal_flushes_float32_denormals_and_reports_support(numpy_backend: Any) -> None:
-    assert dz.set_flush_denormal(True, "numpy") is True
-    assert dz.get_flush_denormal("numpy") is True
-    assert flushed()
-    assert dz.set_flush_denormal(False, "numpy") is True
-    assert dz.get_flush_denormal("numpy") is False
-    assert exact()
+def test_compute_scope_flushes_float32_denormals_and_restores_exact_arithmetic_after(numpy_backend: Any) -> None:
+    from dezero_numpy.denormals import is_flushing
 
-
-def test_set_flush_denormal_acts_on_the_current_backend(numpy_backend: Any) -> None:
-    with dz.using_backend("numpy"):
-        assert dz.set_flush_denormal(True) is True
-        assert dz.get_flush_denormal() is True
-    assert flushed()
-
-
-def test_flushing_denormals_flushes_inside_and_restores_exact_arithmetic_after(numpy_backend: Any) -> None:
-    with dz.flushing_denormals(backend="numpy") as supported:
+    with numpy_backend.compute_scope() as supported:
         assert supported is True
         assert flushed()
-    assert numpy_backend.get_flush_denormal() is False
+        assert is_flushing() is True
+    assert is_flushing() is False
+    assert exact()
+
+
+def test_flushing_denormals_flushes_on_the_current_backend(numpy_backend: Any) -> None:
+    with dz.using_backend("numpy"), dz.flushing_denormals() as supported:
+        assert supported is True
+        assert flushed()
     assert exact()
 
 
@@ -84,25 +80,39 @@ def test_flushing_denormals_restores_the_mode_when_the_block_raises(numpy_backen
     with pytest.raises(KeyError, match="inside"):
         with dz.flushing_denormals(backend="numpy"):
             raise KeyError("inside")
-    assert numpy_backend.get_flush_denormal() is False
     assert exact()
 
 
-def test_flushing_denormals_off_inside_a_flushing_thread_restores_flushing(numpy_backend: Any) -> None:
-    numpy_backend.set_flush_denormal(True)
-    with dz.flushing_denormals(False, backend="numpy"):
-        assert exact()
-    assert numpy_backend.get_flush_denormal() is True
-    assert flushed()
+def test_an_exact_block_inside_a_flushing_one_restores_flushing(numpy_backend: Any) -> None:
+    with dz.flushing_denormals(backend="numpy"):
+        with dz.flushing_denormals(False, backend="numpy") as supported:
+            assert supported is True
+            assert exact()
+        assert flushed()
+        with numpy_backend.compute_scope():  # nested in a flushing block: nothing to change or restore
+            assert flushed()
+        assert flushed()
+    assert exact()
+
+
+def test_flushing_denormals_as_a_decorator_flushes_each_call(numpy_backend: Any) -> None:
+    @dz.flushing_denormals(backend="numpy")
+    def probe() -> bool:
+        return flushed()
+
+    assert probe() and probe()
+    assert exact()
 
 
 def test_flushing_is_per_thread(numpy_backend: Any) -> None:
+    from dezero_numpy.denormals import is_flushing
+
     started, go, seen = threading.Event(), threading.Event(), []
 
     def other_thread() -> None:
         started.set()
         go.wait()
-        seen.append(numpy_backend.get_flush_denormal())
+        seen.append((is_flushing(), exact()))
 
     thread = threading.Thread(target=other_thread)
     thread.start()
@@ -110,18 +120,49 @@ def test_flushing_is_per_thread(numpy_backend: Any) -> None:
     with dz.flushing_denormals(backend="numpy"):
         go.set()  # the thread was running before this one started flushing
         thread.join()
-    assert seen == [False]
+    assert seen == [(False, True)]
 
 
 @pytest.mark.skipif("strict" not in backend_names(), reason="needs the strict test backend (dezero-strict)")
-def test_a_backend_without_support_returns_false_and_changes_nothing() -> None:
-    strict, numpy_backend = get_backend("strict"), get_backend("numpy")
-    assert strict.set_flush_denormal(True) is False
-    assert strict.get_flush_denormal() is False
-    with dz.flushing_denormals(backend=strict) as supported:
+def test_a_backend_without_support_yields_false_and_changes_nothing(numpy_backend: Any) -> None:
+    with dz.flushing_denormals(backend="strict") as supported:
         assert supported is False
-        assert numpy_backend.get_flush_denormal() is False
         assert exact()  # the same thread computes, and it was not switched
+
+
+class LegacyBackend(ArrayBackend):
+    """A backend written against the protocol before ``compute_scope``: it sets and reads the mode."""
+
+    name = "legacy"
+
+    def __init__(self, supported: bool) -> None:
+        super().__init__()
+        self.supported, self.mode, self.calls = supported, False, []
+
+    def set_flush_denormal(self, enabled: bool) -> bool:
+        self.calls.append(enabled)
+        if self.supported:
+            self.mode = enabled
+        return self.supported
+
+    def get_flush_denormal(self) -> bool:
+        return self.mode
+
+
+def test_a_backend_with_the_earlier_set_get_pair_gets_a_scope_of_them() -> None:
+    legacy = LegacyBackend(supported=True)
+    with pytest.raises(KeyError):
+        with dz.flushing_denormals(backend=legacy) as supported:
+            assert supported is True and legacy.mode is True
+            raise KeyError("inside")
+    assert legacy.mode is False and legacy.calls == [True, False]
+
+
+def test_a_backend_whose_earlier_set_refuses_is_left_alone() -> None:
+    legacy = LegacyBackend(supported=False)
+    with legacy.compute_scope() as supported:
+        assert supported is False
+    assert legacy.calls == [True]  # asked once, nothing to restore
 
 
 @pytest.mark.parametrize("platform, machine", [("darwin", "arm64"), ("win32", "AMD64"), ("linux", "riscv64")])
@@ -135,13 +176,13 @@ def test_the_numpy_backend_reports_other_platforms_unsupported(monkeypatch: pyte
     assert mode is None and (platform in reason or machine in reason)
 
 
-def test_where_unsupported_the_numpy_backend_returns_false_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_where_unsupported_the_numpy_scope_yields_false_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
     from dezero_numpy import denormals
 
     monkeypatch.setattr(denormals, "_MODE", None)
-    assert get_backend("numpy").set_flush_denormal(True) is False
-    assert get_backend("numpy").get_flush_denormal() is False
-    assert exact()
+    with get_backend("numpy").compute_scope() as supported:
+        assert supported is False
+        assert denormals.is_flushing() is False
 
 
 @pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="FTZ without DAZ is an x86 mode")
@@ -156,7 +197,7 @@ def test_a_partial_mode_is_restored_whole(numpy_backend: Any) -> None:
     denormals._MODE.restore(tuple(mode))
     found = tuple(denormals._MODE._read())
     with dz.flushing_denormals(backend="numpy"):
-        assert numpy_backend.get_flush_denormal() is True
+        assert denormals.is_flushing() is True
     assert tuple(denormals._MODE._read()) == found
 
     from dezero_core.layers import Linear

@@ -1,11 +1,12 @@
-"""Optimizer updates run with denormals flushed (where the backend can) and leave the thread as it was.
+"""Every 16th optimizer update runs in the backend's compute scope: denormals flushed (where the
+backend can), the thread left as it was.
 
 Adam's first moment of a gradient that is always zero decays by beta1 per step into the float32
 denormals and stays there; flushed, it reaches zero.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -28,21 +29,22 @@ class Recording(SGD):
     seen: list[bool]
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
-        self.seen.append(get_backend("numpy").get_flush_denormal())
+        from dezero_numpy.denormals import is_flushing
+
+        self.seen.append(is_flushing())
         super().update_one(data, grad, state)
 
 
 @pytest.fixture
-def numpy_exact() -> Iterator[Any]:
-    """The numpy backend, not flushing in this thread before and after the test."""
+def numpy_exact() -> Iterator[Callable[[], bool]]:
+    """Whether this thread flushes, with the numpy backend computing exactly in it during the test
+    (its mode restored after)."""
     from dezero_numpy import denormals
 
     if denormals.unsupported_reason() is not None:
         pytest.skip(denormals.unsupported_reason())
-    backend = get_backend("numpy")
-    backend.set_flush_denormal(False)
-    yield backend
-    backend.set_flush_denormal(False)
+    with get_backend("numpy").compute_scope(flush_denormals=False):
+        yield denormals.is_flushing
 
 
 def _step(optimizer: Any, model: Layer) -> None:
@@ -51,7 +53,7 @@ def _step(optimizer: Any, model: Layer) -> None:
 
 
 @pytest.mark.parametrize("flush", [None, True, False])
-def test_updates_flush_by_default_or_when_asked_and_restore_the_thread(numpy_exact: Any, flush: bool | None) -> None:
+def test_updates_flush_by_default_or_when_asked_and_restore_the_thread(numpy_exact: Callable[[], bool], flush: bool | None) -> None:
     model = One()
     optimizer = Recording(0.1).setup(model)
     if flush is not None:
@@ -59,20 +61,20 @@ def test_updates_flush_by_default_or_when_asked_and_restore_the_thread(numpy_exa
     optimizer.seen = []
     _step(optimizer, model)
     assert optimizer.seen == [flush is not False]
-    assert numpy_exact.get_flush_denormal() is False
+    assert numpy_exact() is False
 
 
-def test_a_flushing_thread_still_flushes_after_an_update(numpy_exact: Any) -> None:
+def test_a_flushing_thread_still_flushes_after_an_update(numpy_exact: Callable[[], bool]) -> None:
     model = One()
     optimizer = Recording(0.1).setup(model)
     optimizer.seen = []
     with dz.flushing_denormals(backend="numpy"):
         _step(optimizer, model)
-        assert numpy_exact.get_flush_denormal() is True
+        assert numpy_exact() is True
     assert optimizer.seen == [True]
 
 
-def test_adams_moment_of_a_zero_gradient_reaches_zero_instead_of_a_denormal(numpy_exact: Any) -> None:
+def test_adams_moment_of_a_zero_gradient_reaches_zero_instead_of_a_denormal(numpy_exact: Callable[[], bool]) -> None:
     tiny = np.finfo(np.float32).tiny
     results = {}
     for flush in (True, False):
@@ -97,7 +99,7 @@ def test_a_backend_without_flushing_updates_as_usual() -> None:
     assert get_backend("strict").to_host(model.p.data).tolist() == [0.5, 0.5, 0.5]
 
 
-def test_every_sixteenth_update_flushes(numpy_exact: Any) -> None:
+def test_every_sixteenth_update_flushes(numpy_exact: Callable[[], bool]) -> None:
     # one flushed update turns stuck denormals into zeros; switching the mode on every update would
     # cost more than it saves on a small model
     model = One()

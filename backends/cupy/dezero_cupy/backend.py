@@ -85,11 +85,6 @@ class CupyBackend(ArrayBackend):
 
         return CupyRandomGenerator(self.xp, seed)
 
-    def set_flush_denormal(self, enabled: bool) -> bool:
-        """Unsupported (returns False, changes nothing): a GPU has no mode a thread could set; whether a
-        CUDA kernel flushes denormals is fixed when it is compiled (NVRTC/nvcc's ``--ftz`` flag)."""
-        return False
-
     # -- extras the array API lacks --------------------------------------------------------------
     # An array of this backend exists only after _load ran (get_backend and backend_of probe
     # first), so these may use what _load imported.

@@ -105,30 +105,13 @@ class NumpyBackend(ArrayBackend):
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self.xp.add.at(target, index, values)
 
-    def set_flush_denormal(self, enabled: bool) -> bool:
-        """Flush denormals on this CPU thread (see :mod:`dezero_numpy.denormals`); False where
-        unsupported (not Linux/glibc on x86_64 or aarch64)."""
+    def compute_scope(self, flush_denormals: bool = True) -> Any:
+        """Flush denormals on this CPU thread for the block, restoring its whole mode after (see
+        :mod:`dezero_numpy.denormals`); yields False where unsupported (not Linux/glibc on x86_64 or
+        aarch64)."""
         from dezero_numpy import denormals  # loads libm: not at module import
 
-        return denormals.set_flush_denormal(enabled)
-
-    def get_flush_denormal(self) -> bool:
-        """Whether this CPU thread flushes denormals."""
-        from dezero_numpy import denormals
-
-        return denormals.get_flush_denormal()
-
-    def begin_flush_denormal(self) -> Any:
-        """Flush denormals on this thread: one read and one write of the mode, saved whole."""
-        from dezero_numpy import denormals
-
-        return denormals.begin_flush_denormal()
-
-    def end_flush_denormal(self, previous: Any) -> None:
-        """Write back the whole mode :meth:`begin_flush_denormal` found."""
-        from dezero_numpy import denormals
-
-        denormals.end_flush_denormal(previous)
+        return denormals.compute_scope(flush_denormals)
 
     def im2col(self, x: Any, kh: int, kw: int, sy: int, sx: int, ph: int, pw: int,
                pad_value: float = 0.0) -> Any:

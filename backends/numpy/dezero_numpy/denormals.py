@@ -16,9 +16,11 @@ inputs and results alike); anywhere else :func:`unsupported_reason` says why and
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
+from typing import Iterator
 
 #: per architecture, glibc's ``femode_t`` as 32-bit words: (words, index of the word, its flush bits)
 #: - x86_64: ``{unsigned short control_word; unsigned short reserved; unsigned int mxcsr}``;
@@ -43,32 +45,29 @@ class _FloatMode:
             raise OSError("fegetmode failed to read the floating-point mode")
         return mode
 
-    def get(self) -> bool:
-        return self._read()[self._index] & self._mask == self._mask
-
-    def begin(self) -> tuple[int, ...] | None:
-        """Set the flush bits; the previous mode's words to restore, or None if they were all set."""
-        mode = self._read()
-        word = mode[self._index]
-        if word & self._mask == self._mask:
-            return None
-        previous = tuple(mode)
-        mode[self._index] = word | self._mask
+    def _write(self, mode: ctypes.Array) -> None:
         if self._set(mode) != 0:
             raise OSError(f"fesetmode refused the floating-point mode {list(mode)}")
+
+    def flushing(self) -> bool:
+        return self._read()[self._index] & self._mask == self._mask
+
+    def switch(self, flush: bool) -> tuple[int, ...] | None:
+        """Set (``flush``) or clear every flush bit; the mode's words before, to :meth:`restore`, or
+        None when the bits were so already (one read, and a write only where something changes)."""
+        mode = self._read()
+        word = mode[self._index]
+        wanted = word | self._mask if flush else word & ~self._mask
+        if wanted == word:
+            return None
+        previous = tuple(mode)
+        mode[self._index] = wanted
+        self._write(mode)
         return previous
 
     def restore(self, previous: tuple[int, ...]) -> None:
-        """Write back the mode words :meth:`begin` saved, exactly."""
-        if self._set(self._mode_type(*previous)) != 0:
-            raise OSError(f"fesetmode refused the floating-point mode {list(previous)}")
-
-    def set(self, enabled: bool) -> None:
-        mode = self._read()
-        word = mode[self._index]
-        mode[self._index] = word | self._mask if enabled else word & ~self._mask
-        if self._set(mode) != 0:
-            raise OSError(f"fesetmode refused the floating-point mode {list(mode)}")
+        """Write back exactly the words :meth:`switch` found (x86's FTZ without DAZ stays so)."""
+        self._write(self._mode_type(*previous))
 
 
 def _load() -> tuple[_FloatMode | None, str | None]:
@@ -99,26 +98,21 @@ def unsupported_reason() -> str | None:
     return _UNSUPPORTED
 
 
-def set_flush_denormal(enabled: bool) -> bool:
-    """Flush denormals to zero on this thread (``enabled``) or stop; False, changing nothing, where
-    unsupported."""
+@contextlib.contextmanager
+def compute_scope(flush_denormals: bool = True) -> Iterator[bool]:
+    """Flush denormals on this thread (or, ``flush_denormals=False``, keep them exact) inside the
+    block, then restore the mode found; yields False, changing nothing, where unsupported."""
     if _MODE is None:
-        return False
-    _MODE.set(bool(enabled))
-    return True
+        yield False
+        return
+    previous = _MODE.switch(flush_denormals)
+    try:
+        yield True
+    finally:
+        if previous is not None:
+            _MODE.restore(previous)
 
 
-def get_flush_denormal() -> bool:
-    """Whether this thread flushes denormals (all the flush bits set; False where unsupported)."""
-    return _MODE is not None and _MODE.get()
-
-
-def begin_flush_denormal() -> tuple[int, ...] | None:
-    """Flush denormals on this thread; the mode to restore, or None (flushing already, or unsupported)."""
-    return None if _MODE is None else _MODE.begin()
-
-
-def end_flush_denormal(previous: tuple[int, ...] | None) -> None:
-    """Restore the mode :func:`begin_flush_denormal` saved (nothing for None)."""
-    if previous is not None and _MODE is not None:
-        _MODE.restore(previous)
+def is_flushing() -> bool:
+    """Whether this thread flushes denormals now (every flush bit set; False where unsupported)."""
+    return _MODE is not None and _MODE.flushing()
