@@ -149,7 +149,8 @@ def _train(args: argparse.Namespace, comm: Any = None) -> int:
     extensions += [PlotReport(report, title=f"{args.model} on {args.dataset} ({backend.name})"),
                    Checkpoint(checkpoint, every_iterations=args.checkpoint_every),
                    RunConfig({"model": args.model, "hidden": args.hidden, "dataset": args.dataset, "n_out": n_out,
-                              "input_shape": [int(n) for n in x0.shape[1:]], "input_dtype": str(x0.dtype)})]
+                              "input_shape": [int(n) for n in x0.shape[1:]],
+                              "input_dtype": str(x0.dtype).rsplit(".", 1)[-1]})]  # (torch's str is torch.float32)
     trainer_cls = registry("dezero.trainers").get("Trainer")
     # seeded, the test loader draws nothing from the global generator: lazy layers initialise from the
     # same random stream whether they are created by the first batch or by --mpi's broadcast
@@ -263,11 +264,30 @@ class RunConfig:
 
 
 def run_config(state: dict[str, Any]) -> dict[str, Any] | None:
-    """The :class:`RunConfig` a checkpoint's state holds (None for a checkpoint written without one)."""
+    """The :class:`RunConfig` a checkpoint's state holds (None for a checkpoint written without one);
+    a ValueError naming the field when it is damaged (a checkpoint is a file nobody has to trust)."""
     for key, value in state.get("extensions", {}).items():
         if key.endswith(":" + RunConfig.__name__):
+            _check_run_config(value)
             return value
     return None
+
+
+def _check_run_config(config: Any) -> None:
+    from dezero_core.backend.host_io import DTYPES
+
+    def natural(n: Any) -> bool:
+        return isinstance(n, int) and not isinstance(n, bool) and n > 0
+
+    checks = {"model": lambda v: isinstance(v, str), "hidden": lambda v: isinstance(v, str),
+              "n_out": natural, "input_shape": lambda v: isinstance(v, list) and all(natural(n) for n in v),
+              "input_dtype": lambda v: v in DTYPES}
+    if not isinstance(config, dict):
+        raise ValueError(f"the checkpoint's run configuration is damaged: a {type(config).__name__}, not a dict")
+    bad = [f"{key}={config.get(key, '(missing)')!r}" for key, ok in checks.items() if key not in config or not ok(config[key])]
+    if bad:
+        raise ValueError(f"the checkpoint's run configuration is damaged: {', '.join(bad)} (written by 'dezero "
+                         f"train' it names a model, its hidden sizes, output size, input shape and dtype)")
 
 
 def build_model(config: dict[str, Any]) -> Any:

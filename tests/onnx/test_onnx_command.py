@@ -55,3 +55,15 @@ def test_export_of_a_missing_checkpoint_is_a_one_line_error(tmp_path, capsys) ->
 def test_dezero_lists_the_plugin_subcommand(capsys) -> None:
     assert main([]) == 2
     assert "export the model of a 'dezero train' checkpoint as an ONNX file" in capsys.readouterr().out
+
+
+def test_export_of_a_checkpoint_with_a_damaged_configuration_names_the_fields(tmp_path, capsys) -> None:
+    # a missing input shape was a KeyError traceback, an unknown dtype an AttributeError from numpy
+    from dezero_core.training.checkpoint import save_checkpoint
+
+    config = {"model": "MLP", "hidden": "8", "dataset": "Digits", "n_out": 3, "input_dtype": "nothing"}
+    save_checkpoint(tmp_path / "forged.dzc", {"model": {}, "extensions": {"3:RunConfig": config}})
+    assert main(["export", str(tmp_path / "forged.dzc"), "-o", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "run configuration is damaged: input_shape='(missing)', input_dtype='nothing'" in err
+    assert not (tmp_path / "m.onnx").exists()
