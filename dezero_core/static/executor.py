@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.symbolic import reads_at_run
+from dezero_core.static.update import PreparedUpdate
 
 Step = Callable[[list], None]
 
@@ -185,7 +186,9 @@ class Executor:
         return step
 
     def _update_step(self, node: Node) -> Step:
-        update = node.fn.update
+        # the parameters the set_grad nodes before this update give a gradient (see PreparedUpdate)
+        fed = [n.fn for n in self.graph.nodes[:self.graph.nodes.index(node)] if n.kind == "set_grad"]
+        update = PreparedUpdate(node.fn, fed)
 
         def step(s: list) -> None:
             update()

@@ -1,0 +1,125 @@
+"""The replayed ``update`` node (PreparedUpdate) advances the optimizer exactly as eager ``update()``."""
+from __future__ import annotations
+
+import numpy as np
+
+import dezero_core as dz
+import dezero_core.functions as F
+from dezero_core.models import MLP
+from dezero_core.optimizers import Adam, MomentumSGD
+from dezero_core.optimizers.hooks import ClipGrad, WeightDecay
+
+from static_helpers import assert_same_training, batches, train
+
+DATA = batches(40, (8, 5), 3)
+
+
+def _stepper(model, optimizer, compiled):
+    def step(x, t):
+        model.cleargrads()
+        loss = F.softmax_cross_entropy(model(x), t)
+        loss.backward()
+        optimizer.update()
+        return loss
+    return dz.compile(step) if compiled else step
+
+
+def test_forty_adam_steps_equal_eager_across_the_denormal_flushing_steps() -> None:
+    make_model = lambda: MLP((10, 3))  # noqa: E731
+    eager = train(make_model, lambda m: Adam().setup(m), DATA, compiled=False)
+    compiled = train(make_model, lambda m: Adam().setup(m), DATA, compiled=True)
+    assert compiled[2].t == 40
+    assert_same_training(eager, compiled)
+
+
+def test_replays_skip_the_full_update_except_on_flushing_steps() -> None:
+    dz.random.seed(0)
+    model = MLP((10, 3))
+    optimizer = Adam().setup(model)
+    full = []
+    check = optimizer.check_update  # only the full update() checks the parameters
+    optimizer.check_update = lambda named: (full.append(optimizer.t + 1), check(named))[1]
+    step = _stepper(model, optimizer, compiled=True)
+    for x, t in DATA[:20]:
+        step(x, t)
+    assert optimizer.t == 20
+    # the traced call, the first replay (it prepares) and the flushing step 17
+    assert full == [1, 2, 1 + optimizer.FLUSH_EVERY]
+
+
+def _run_with_changes(compiled: bool) -> tuple:
+    """Adam steps with a hook added, the state reloaded and a parameter's array replaced on the way."""
+    dz.random.seed(0)
+    model = MLP((10, 3))
+    optimizer = Adam().setup(model)
+    step = _stepper(model, optimizer, compiled)
+    losses = []
+    for i, (x, t) in enumerate(DATA[:24]):
+        if i == 5:
+            optimizer.add_hook(WeightDecay(1e-2))
+        if i == 8:
+            optimizer.hooks.clear()
+        if i == 11:
+            saved = optimizer.state_dict()
+            optimizer.load_state_dict(saved)
+            for slots in optimizer.state.values():
+                slots["m"] *= 0.5
+        if i == 14:
+            layer = model.layers[0]
+            layer.W.data = layer.W.data * 0.9  # a new array of the same shape and dtype
+        if i == 18:
+            optimizer.add_hook(ClipGrad(0.1))
+        losses.append(float(step(x, t).data))
+    return losses, model, optimizer
+
+
+def test_hooks_reloaded_state_and_replaced_arrays_are_seen_as_in_eager_mode() -> None:
+    assert_same_training(_run_with_changes(False), _run_with_changes(True))
+
+
+def test_a_gradient_from_outside_the_graph_is_applied_as_in_eager_mode() -> None:
+    """A parameter the step does not use, holding a gradient: eager update() applies it every step."""
+
+    def run(compiled: bool) -> tuple:
+        dz.random.seed(0)
+        model = MLP((10, 3))
+        model(DATA[0][0])
+        extra = dz.Parameter(np.ones((2, 2), np.float32), name="extra")
+        model.extra = extra
+        optimizer = MomentumSGD(0.1).setup(model)
+
+        def step(x, t):
+            for layer in model.layers:
+                layer.cleargrads()
+            loss = F.softmax_cross_entropy(model(x), t)
+            loss.backward()
+            optimizer.update()
+            return loss
+        run_step = dz.compile(step) if compiled else step
+        losses = []
+        for i, (x, t) in enumerate(DATA[:6]):
+            extra.grad = np.full((2, 2), 0.5, np.float32) if i % 2 else None
+            losses.append(float(run_step(x, t).data))
+        return losses, model, optimizer
+
+    eager, compiled = run(False), run(True)
+    assert_same_training(eager, compiled)
+    assert not np.array_equal(compiled[1].extra.data, np.ones((2, 2), np.float32))
+
+
+def test_a_read_only_array_put_in_after_preparing_is_refused_before_anything_changes() -> None:
+    dz.random.seed(0)
+    model = MLP((10, 3))
+    optimizer = Adam().setup(model)
+    step = _stepper(model, optimizer, compiled=True)
+    for x, t in DATA[:3]:
+        step(x, t)
+    frozen = model.layers[1].W.data.copy()
+    frozen.flags.writeable = False
+    model.layers[1].W.data = frozen
+    before = {name: p.data.copy() for name, p in model.named_params()}
+    with np.testing.assert_raises_regex(ValueError, r"'l1/W' is read-only.*nothing was updated"):
+        step(*DATA[3])
+    assert optimizer.t == 3
+    for name, p in model.named_params():
+        np.testing.assert_array_equal(p.data, before[name], err_msg=name)
