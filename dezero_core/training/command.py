@@ -183,8 +183,10 @@ def _train(args: argparse.Namespace, comm: Any = None) -> int:
                          f"pass a larger --epochs")
     if not main:
         return 0
-    with open(os.path.join(args.out, HISTORY), "w") as f:
-        json.dump(trainer.history, f, indent=1)
+    from dezero_core.serialization import atomic_write
+
+    history = json.dumps(trainer.history, indent=1).encode()
+    atomic_write(os.path.join(args.out, HISTORY), lambda f: f.write(history))  # (an interrupted write keeps the last)
     last = trainer.history[-1]
     metric = (f"test accuracy {last['test_accuracy']:.4f}" if "test_accuracy" in last
               else f"test loss {last['test_loss']:.4g}")
