@@ -123,3 +123,31 @@ def test_a_read_only_array_put_in_after_preparing_is_refused_before_anything_cha
     assert optimizer.t == 3
     for name, p in model.named_params():
         np.testing.assert_array_equal(p.data, before[name], err_msg=name)
+
+
+def _denormal_training(compiled: bool) -> tuple[tuple, list]:
+    """(losses, model, optimizer) and the first moment of ``l0/W``'s row 0 after each step, of Adam
+    steps where the first input column is 0, so ``l0/W``'s row 0 gets a gradient of exactly 0,
+    and its first moment is set to a float32 just above the denormals before every step: a step that
+    flushes denormals leaves it 0, any other leaves 0.9 of it, a denormal."""
+    dz.random.seed(0)
+    model = MLP((3,))
+    optimizer = Adam().setup(model)
+    step = _stepper(model, optimizer, compiled)
+    losses, moments = [], []
+    for x, t in DATA[:2 * optimizer.FLUSH_EVERY + 1]:  # the last step is a flushing one
+        x = x.copy()
+        x[:, 0] = 0
+        if "l0/W" in optimizer.state:
+            optimizer.state["l0/W"]["m"][0] = np.float32(1.2e-38)
+        losses.append(float(step(x, t).data))
+        moments.append(optimizer.state["l0/W"]["m"][0].copy())
+    return (losses, model, optimizer), moments
+
+
+def test_the_denormal_flushing_steps_are_the_eager_ones() -> None:
+    """Replays flush on exactly the steps eager update() flushes on (whatever its rule is)."""
+    (eager, eager_moments), (compiled, compiled_moments) = _denormal_training(False), _denormal_training(True)
+    assert_same_training(eager, compiled)
+    np.testing.assert_array_equal(np.array(eager_moments), np.array(compiled_moments))
+    assert np.all(eager_moments[-1] == 0) and np.all(eager_moments[-2] != 0)  # the test sees a flush
