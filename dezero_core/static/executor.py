@@ -12,7 +12,6 @@ from typing import Any, Callable, Sequence
 
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.symbolic import reads_at_run
-from dezero_core.static.update import PreparedUpdate
 
 Step = Callable[[list], None]
 
@@ -186,9 +185,7 @@ class Executor:
         return step
 
     def _update_step(self, node: Node) -> Step:
-        # the parameters the set_grad nodes before this update give a gradient (see PreparedUpdate)
-        fed = [n.fn for n in self.graph.nodes[:self.graph.nodes.index(node)] if n.kind == "set_grad"]
-        update = PreparedUpdate(node.fn, fed)
+        update = node.fn.update
 
         def step(s: list) -> None:
             update()
