@@ -24,21 +24,21 @@ if TYPE_CHECKING:
     from dezero_core.functions.discrete import (
         argmax, argmin, equal, greater, greater_equal, less, less_equal, not_equal, one_hot,
     )
-    from dezero_core.functions.elementwise import cos, exp, log, sin, tanh
+    from dezero_core.functions.elementwise import (
+        abs, clip, cos, erf, exp, log, maximum, minimum, sin, sqrt, tanh, where,
+    )
     from dezero_core.functions.linalg import matmul
     from dezero_core.functions.losses import (
         binary_cross_entropy, cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
     )
-    from dezero_core.functions.math import abs, clip, erf, maximum, minimum, sqrt, where
     from dezero_core.functions.metrics import accuracy
-    from dezero_core.functions.reduction import sum
+    from dezero_core.functions.indexing import get_item
+    from dezero_core.functions.joining import concat, pad, split, stack
+    from dezero_core.functions.reductions import average, logsumexp, max, mean, min, std, sum, var
     from dezero_core.functions.shape import (
-        broadcast_to, get_item, matrix_transpose, permute_dims, reshape, sum_to, transpose,
+        broadcast_to, expand_dims, flatten, matrix_transpose, permute_dims, reshape, squeeze, sum_to, transpose,
+        unsqueeze,
     )
-    from dezero_core.functions.shape_ops import (
-        concat, expand_dims, flatten, pad, split, squeeze, stack, unsqueeze,
-    )
-    from dezero_core.functions.statistics import average, logsumexp, max, mean, min, std, var
     from dezero_core.functions.conv import col2im, conv2d, deconv2d, im2col
     from dezero_core.functions.noise import dropout
     from dezero_core.functions.embedding import embed_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dezero_core.functions.math import select
+from dezero_core.functions.elementwise import select
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable

@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from dezero_core.backend.selection import backend_of
-from dezero_core.functions.shape import get_item
+from dezero_core.functions.indexing import get_item
 from dezero_core.functions.validation import data_of, is_integral, require_float
 from dezero_core.graph.variable import Variable
 from dezero_core.functions.spec import Arg, checked

@@ -14,9 +14,9 @@ from dezero_core.functions.arithmetic import (
     rsub_scalar, sub,
 )
 from dezero_core.functions.linalg import matmul
-from dezero_core.functions.reduction import sum as sum_
-from dezero_core.functions.shape import get_item, reshape as reshape_, transpose as transpose_
-from dezero_core.functions.statistics import max as max_, min as min_
+from dezero_core.functions.indexing import get_item
+from dezero_core.functions.reductions import max as max_, min as min_, sum as sum_
+from dezero_core.functions.shape import reshape as reshape_, transpose as transpose_
 from dezero_core.graph.variable import Variable
 
 _SCALARS = (int, float, bool)

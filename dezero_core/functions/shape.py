@@ -1,12 +1,15 @@
-"""Functions that move elements without computing with them: reshape, transpose, broadcast, index."""
+"""Functions that change the shape or the order of axes, not the elements: reshape, transpose
+(permute_dims, matrix_transpose), broadcast_to, sum_to, expand_dims (unsqueeze), squeeze, flatten.
+"""
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
-from dezero_core.functions.validation import integer
+from dezero_core.functions.validation import axis_in, integer
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
-from dezero_core.functions.spec import Arg, Sample, checked
+from dezero_core.functions.spec import Arg, checked
 
 
 class Reshape(Function):
@@ -54,48 +57,6 @@ class SumTo(Function):
 
     def backward(self, xp, xs, y, gy):
         return xp.broadcast_to(gy, xs[0].shape)
-
-
-class GetItem(Function):
-    def __init__(self, key: Any) -> None:
-        self.key = key
-
-    def forward(self, xp, x):
-        key = self.key
-        if len(key) == 1 and x.ndim > 1 and _is_index_array(xp, key[0]):
-            # rows of x picked by an index array (embeddings): the array API spells it take()
-            rows = xp.take(x, xp.reshape(key[0], (-1,)), axis=0)
-            return xp.reshape(rows, tuple(key[0].shape) + tuple(x.shape[1:]))
-        return x[key]
-
-    def backward(self, xp, xs, y, gy):
-        if isinstance(gy, Variable):  # create_graph: the scatter itself must be differentiable
-            return GetItemGrad(self.key, xs[0].shape)(gy)
-        return _scatter(xp, self.key, xs[0].shape, gy)
-
-
-class GetItemGrad(Function):
-    """The gradient of ``x[key]``: ``gy`` scatter-added into zeros of ``x``'s shape."""
-
-    def __init__(self, key: Any, shape: tuple[int, ...]) -> None:
-        self.key = key
-        self.shape = shape
-
-    def forward(self, xp, gy):
-        return _scatter(xp, self.key, self.shape, gy)
-
-    def backward(self, xp, xs, y, ggx):
-        return get_item(ggx, self.key)
-
-
-def _is_index_array(xp: Any, k: Any) -> bool:
-    return hasattr(k, "dtype") and hasattr(k, "shape") and xp.isdtype(k.dtype, "integral")
-
-
-def _scatter(xp: Any, key: Any, shape: tuple[int, ...], gy: Any) -> Any:
-    gx = xp.zeros(shape, dtype=gy.dtype, device=getattr(gy, "device", None))
-    xp.scatter_add(gx, key, gy)
-    return gx
 
 
 def _shape_arg(fn: str, shape: Sequence[int] | int) -> tuple[int, ...]:
@@ -156,14 +117,54 @@ def sum_to(x: Any, shape: Sequence[int]) -> Variable:
     return SumTo(shape)(x)
 
 
-@checked(Sample((Arg((3, 4)), 1)), Sample((Arg((3, 4)), (slice(None), slice(1, 3)))),
-         Sample((Arg((3, 4)), (Ellipsis, 2))), Sample((Arg((3, 4)), Arg((2, 3), 0, 3, dtype="int64"))),
-         Sample((Arg((5,)), Arg((4,), 0, 5, dtype="int64"))), double_grad=True)
-def get_item(x: Any, key: Any) -> Variable:
-    """``x[key]``; the gradient scatter-adds, so repeated indices accumulate."""
-    key = tuple(k.data if isinstance(k, Variable) else k for k in (key if isinstance(key, tuple) else (key,)))
-    if not any(k is Ellipsis or hasattr(k, "shape") for k in key):
-        # numpy reads x[1] as x[1, ...]; the array API asks for the ellipsis: spell it out
-        # (not beside index arrays, which the array API allows only with integers)
-        key += (Ellipsis,)
-    return GetItem(key)(x)
+# expand_dims, squeeze and flatten are reshape with a computed shape: their gradient is reshape's
+def _axes(axis: int | Sequence[int]) -> tuple[int, ...]:
+    return (axis,) if isinstance(axis, int) else tuple(axis)
+
+
+@checked((Arg((2, 3)), 0), (Arg((2, 3)), -1), (Arg((2, 3)), (0, 3)), double_grad=True)
+def expand_dims(x: Any, axis: int | Sequence[int] = 0) -> Variable:
+    """Insert size-1 axes at ``axis`` (positions in the result; an int or a sequence of ints)."""
+    axes = _axes(axis)
+    ndim = x.ndim + len(axes)
+    positions = {axis_in("expand_dims", a, ndim) for a in axes}
+    if len(positions) != len(axes):
+        raise ValueError(f"expand_dims: axis={axis} names the same position twice")
+    dims = iter(x.shape)
+    return reshape(x, tuple(1 if i in positions else next(dims) for i in range(ndim)))
+
+
+@checked((Arg((2, 3)), 1), double_grad=True)
+def unsqueeze(x: Any, axis: int) -> Variable:
+    """PyTorch's name for :func:`expand_dims` with one axis."""
+    return expand_dims(x, axis)
+
+
+@checked((Arg((2, 1, 3, 1)),), (Arg((2, 1, 3)), 1), (Arg((1, 3, 1)), (0, -1)), double_grad=True)
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
+    """Remove the size-1 axes named by ``axis`` (every size-1 axis when None)."""
+    if axis is None:
+        drop = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        drop = {axis_in("squeeze", a, x.ndim) for a in _axes(axis)}
+        for a in sorted(drop):
+            if x.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} has size {x.shape[a]} in shape {tuple(x.shape)}; "
+                                 f"only size-1 axes can be removed")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in drop))
+
+
+@checked((Arg((2, 3, 4)),), (Arg((2, 3, 4, 5)), 1, 2), (Arg((2, 3, 4)), 0), double_grad=True)
+def flatten(x: Any, start_axis: int = 1, end_axis: int = -1) -> Variable:
+    """Merge the axes ``start_axis..end_axis`` (inclusive) into one.
+
+    The defaults keep the batch axis, as the book's ``flatten`` (``(N, ...)`` becomes ``(N, -1)``);
+    ``flatten(x, 0)`` gives a 1-D array, as ``torch.flatten(x)``.
+    """
+    start = axis_in("flatten", start_axis, x.ndim, "start_axis")
+    end = axis_in("flatten", end_axis, x.ndim, "end_axis")
+    if start > end:
+        raise ValueError(f"flatten: start_axis={start_axis} comes after end_axis={end_axis} "
+                         f"for shape {tuple(x.shape)}")
+    shape = tuple(x.shape)
+    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])

@@ -162,3 +162,11 @@ def integer(value: Any) -> int:
         return operator.index(value)
     except TypeError:
         raise TypeError(f"expected an int, got {value!r} of type {type(value).__name__}") from None
+
+
+def axis_in(fn: str, axis: int, ndim: int, what: str = "axis") -> int:
+    """``axis`` as a non-negative index into ``ndim`` dimensions, or a ValueError naming the range."""
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{fn}: {what}={axis} is out of range for {ndim} dimensions "
+                         f"(valid: {-ndim}..{ndim - 1})")
+    return axis % ndim

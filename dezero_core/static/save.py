@@ -129,8 +129,19 @@ def save_compiled(graph: Graph, path: "str | os.PathLike[str]") -> None:
 
 
 # -- loading --------------------------------------------------------------------------------------
+#: Built-in classes that moved when dezero_core.functions was grouped by concept: files saved before
+#: name them by their old module, and still load.
+_MOVED = {f"dezero_core.functions.{old}:{name}": f"dezero_core.functions.{new}:{name}"
+          for old, new, names in (("math", "elementwise", "Abs Clip Erf Maximum Minimum Sqrt Where"),
+                                  ("reduction", "reductions", "Sum"),
+                                  ("statistics", "reductions", "LogSumExp Max Mean Min Var"),
+                                  ("shape", "indexing", "GetItem GetItemGrad"),
+                                  ("shape_ops", "joining", "Concat Pad Split Stack"))
+          for name in names.split()}
+
+
 def _import(target: str, path: str) -> Any:
-    module, _, qualname = target.partition(":")
+    module, _, qualname = _MOVED.get(target, target).partition(":")
     try:
         obj = importlib.import_module(module)
         for part in qualname.split("."):

@@ -15,7 +15,7 @@ from dezero_core.functions.affine import Linear
 from dezero_core.functions.arithmetic import Add, AddScalar, Mul, MulScalar
 from dezero_core.functions.elementwise import Exp, Sin, Tanh
 from dezero_core.functions.linalg import MatMul
-from dezero_core.functions.reduction import Sum
+from dezero_core.functions.reductions import Sum
 from dezero_core.static.passes import fused_ops
 from dezero_core.testing.harness import numerical_gradients
 from dezero_core.static.passes.fusion import fuse_algebraic, fuse_elementwise
@@ -171,8 +171,7 @@ def test_a_forward_chain_that_backward_nodes_read_keeps_what_they_read():
 
 def test_backward_nodes_of_elementwise_functions_fuse_bit_for_bit():
     from dezero_core.functions.arithmetic import DivScalar, Neg, RDivScalar, RSubScalar
-    from dezero_core.functions.elementwise import Cos, Log
-    from dezero_core.functions.math import Sqrt
+    from dezero_core.functions.elementwise import Cos, Log, Sqrt
 
     x0 = RNG.uniform(0.5, 2.0, (5, 4)).astype(np.float32)
     w0 = RNG.uniform(0.5, 2.0, (5, 4)).astype(np.float32)

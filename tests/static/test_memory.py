@@ -9,7 +9,7 @@ import numpy as np
 
 from dezero_core.functions.arithmetic import Add, Mul
 from dezero_core.functions.elementwise import Exp, Sin, Tanh
-from dezero_core.functions.reduction import Sum
+from dezero_core.functions.reductions import Sum
 from dezero_core.functions.shape import Reshape
 from dezero_core.static.passes.fused_ops import Affine, MulAdd
 from dezero_core.static.passes.fusion import fuse_algebraic, fuse_elementwise

@@ -16,7 +16,7 @@ from typing import Any
 
 from dezero_core.backend.elementwise import ElementwiseProgram, Step
 from dezero_core.functions.affine import Linear
-from dezero_core.functions.math import select
+from dezero_core.functions.elementwise import select
 from dezero_core.graph.function import Function
 
 _takes_out: dict[int, bool] = {}

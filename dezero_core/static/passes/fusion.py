@@ -22,9 +22,8 @@ from dezero_core.functions.affine import Linear
 from dezero_core.functions.arithmetic import (
     Add, AddScalar, Div, DivScalar, Mul, MulScalar, Neg, RDivScalar, RSubScalar, Sub,
 )
-from dezero_core.functions.elementwise import Cos, Exp, Log, Sin, Tanh
+from dezero_core.functions.elementwise import Abs, Cos, Exp, Log, Maximum, Sin, Sqrt, Tanh
 from dezero_core.functions.linalg import MatMul
-from dezero_core.functions.math import Abs, Maximum, Sqrt
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.passes.fused_ops import Affine, FusedElementwise, MulAdd
 

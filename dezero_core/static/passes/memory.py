@@ -19,13 +19,12 @@ next run.
 """
 from __future__ import annotations
 
-from dezero_core.functions import activations, arithmetic, elementwise, losses, math
+from dezero_core.functions import activations, arithmetic, elementwise, losses
 from dezero_core.functions.affine import Linear
 from dezero_core.functions.conv import Col2im, Conv2d, Conv2dGradW, Deconv2d
 from dezero_core.functions.linalg import MatMul
 from dezero_core.functions.pool import MaxPooling, WeightedPooling, WeightedPoolingGrad
-from dezero_core.functions.reduction import Sum
-from dezero_core.functions.statistics import LogSumExp, Max, Mean, Min, Var
+from dezero_core.functions.reductions import LogSumExp, Max, Mean, Min, Sum, Var
 from dezero_core.graph.function import Function
 from dezero_core.static.ir import Buffer, Graph, Node, Value
 from dezero_core.static.passes.fused_ops import OutForward
@@ -41,7 +40,7 @@ def _functions_of(*modules: object) -> tuple[type, ...]:
 #: im2col (views), dropout (its input itself in test mode), and any type not listed (a plugin's)
 FRESH: tuple[type, ...] = (
     OutForward, Linear, MatMul, Sum, Mean, Max, Min, Var, LogSumExp, Conv2d, Deconv2d, Conv2dGradW, Col2im,
-    MaxPooling, WeightedPooling, WeightedPoolingGrad, *_functions_of(activations, arithmetic, elementwise, losses, math))
+    MaxPooling, WeightedPooling, WeightedPoolingGrad, *_functions_of(activations, arithmetic, elementwise, losses))
 
 
 def plan_memory(graph: Graph) -> Graph:

@@ -32,14 +32,13 @@ from dezero_core.functions import (
 from dezero_core import functions as _F
 from dezero_core.functions.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
 from dezero_core.functions.affine import Linear
-from dezero_core.functions.elementwise import Cos, Exp, Log, Sin, Tanh
+from dezero_core.functions.elementwise import Clip, Cos, Exp, Log, Sin, Tanh
+from dezero_core.functions.indexing import GetItem, GetItemGrad
 from dezero_core.functions.linalg import MatMul
 from dezero_core.functions.losses import MeanSquaredError, SoftmaxCrossEntropy
-from dezero_core.functions.math import Clip
 from dezero_core.functions.normalization import Normalization as BatchNorm
-from dezero_core.functions.reduction import Sum
-from dezero_core.functions.shape import BroadcastTo, GetItem, GetItemGrad, Reshape, SumTo, Transpose
-from dezero_core.functions.statistics import Max, Min
+from dezero_core.functions.reductions import Max, Min, Sum
+from dezero_core.functions.shape import BroadcastTo, Reshape, SumTo, Transpose
 
 from dezero import cuda
 from dezero.core import Function, Variable, add, as_array, as_variable, div, mul, neg, pow, rsub, sub

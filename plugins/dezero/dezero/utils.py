@@ -16,7 +16,7 @@ from dezero_core.backend.selection import backend_of
 from dezero_core.config import no_grad
 from dezero_core.functions import logsumexp as _logsumexp
 from dezero_core.functions.conv_utils import get_conv_outsize, get_deconv_outsize, pair
-from dezero_core.functions.reduction import restore_reduced
+from dezero_core.functions.reductions import restore_reduced
 from dezero_core.graph.variable import Variable
 from dezero_core.graphviz import get_dot_graph
 from dezero_core.graphviz import plot_dot_graph as _plot_dot_graph

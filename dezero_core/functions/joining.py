@@ -1,84 +1,22 @@
-"""Shape functions beyond reshape/transpose: expand_dims (unsqueeze), squeeze, flatten, concat,
-stack, split, pad.
+"""Joining and cutting arrays: concat, stack, split, and pad (a constant border around one array).
 
-The ones that only change the shape are :func:`~dezero_core.functions.shape.reshape` with a
-computed shape, so their gradient is reshape's. concat/stack/split/pad move data and have their
-own backward, written with slicing and ``xp.concat`` so that it is differentiable again.
+They move data and have their own backward, written with slicing and ``xp.concat`` so that it is
+differentiable again.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from dezero_core.functions.shape import reshape
+from dezero_core.functions.validation import axis_in
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
 from dezero_core.functions.spec import Arg, Sample, checked
 
 
-def _axis_in(fn: str, axis: int, ndim: int, what: str = "axis") -> int:
-    """``axis`` as a non-negative index into ``ndim`` dimensions, or a ValueError naming the range."""
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{fn}: {what}={axis} is out of range for {ndim} dimensions "
-                         f"(valid: {-ndim}..{ndim - 1})")
-    return axis % ndim
-
-
-def _axes(axis: int | Sequence[int]) -> tuple[int, ...]:
-    return (axis,) if isinstance(axis, int) else tuple(axis)
-
-
 def _along(axis: int, index: Any) -> tuple[Any, ...]:
     """The key that selects ``index`` (an int or a slice) along ``axis`` and everything elsewhere."""
     return (slice(None),) * axis + (index, Ellipsis)
-
-
-@checked((Arg((2, 3)), 0), (Arg((2, 3)), -1), (Arg((2, 3)), (0, 3)), double_grad=True)
-def expand_dims(x: Any, axis: int | Sequence[int] = 0) -> Variable:
-    """Insert size-1 axes at ``axis`` (positions in the result; an int or a sequence of ints)."""
-    axes = _axes(axis)
-    ndim = x.ndim + len(axes)
-    positions = {_axis_in("expand_dims", a, ndim) for a in axes}
-    if len(positions) != len(axes):
-        raise ValueError(f"expand_dims: axis={axis} names the same position twice")
-    dims = iter(x.shape)
-    return reshape(x, tuple(1 if i in positions else next(dims) for i in range(ndim)))
-
-
-@checked((Arg((2, 3)), 1), double_grad=True)
-def unsqueeze(x: Any, axis: int) -> Variable:
-    """PyTorch's name for :func:`expand_dims` with one axis."""
-    return expand_dims(x, axis)
-
-
-@checked((Arg((2, 1, 3, 1)),), (Arg((2, 1, 3)), 1), (Arg((1, 3, 1)), (0, -1)), double_grad=True)
-def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
-    """Remove the size-1 axes named by ``axis`` (every size-1 axis when None)."""
-    if axis is None:
-        drop = {i for i, n in enumerate(x.shape) if n == 1}
-    else:
-        drop = {_axis_in("squeeze", a, x.ndim) for a in _axes(axis)}
-        for a in sorted(drop):
-            if x.shape[a] != 1:
-                raise ValueError(f"squeeze: axis {a} has size {x.shape[a]} in shape {tuple(x.shape)}; "
-                                 f"only size-1 axes can be removed")
-    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in drop))
-
-
-@checked((Arg((2, 3, 4)),), (Arg((2, 3, 4, 5)), 1, 2), (Arg((2, 3, 4)), 0), double_grad=True)
-def flatten(x: Any, start_axis: int = 1, end_axis: int = -1) -> Variable:
-    """Merge the axes ``start_axis..end_axis`` (inclusive) into one.
-
-    The defaults keep the batch axis, as the book's ``flatten`` (``(N, ...)`` becomes ``(N, -1)``);
-    ``flatten(x, 0)`` gives a 1-D array, as ``torch.flatten(x)``.
-    """
-    start = _axis_in("flatten", start_axis, x.ndim, "start_axis")
-    end = _axis_in("flatten", end_axis, x.ndim, "end_axis")
-    if start > end:
-        raise ValueError(f"flatten: start_axis={start_axis} comes after end_axis={end_axis} "
-                         f"for shape {tuple(x.shape)}")
-    shape = tuple(x.shape)
-    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
 class Concat(Function):
@@ -192,7 +130,7 @@ def concat(arrays: Sequence[Any], axis: int | None = 0) -> Variable:
     arrays = _sequence("concat", arrays)
     if axis is None:
         arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
-    axis = _axis_in("concat", axis, arrays[0].ndim)
+    axis = axis_in("concat", axis, arrays[0].ndim)
     _same_shapes("concat", arrays, axis)
     return Concat(axis)(*arrays)
 
@@ -202,7 +140,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Variable:
     """Join same-shaped arrays along a new ``axis`` (``arrays`` as for :func:`concat`)."""
     arrays = _sequence("stack", arrays)
     _same_shapes("stack", arrays, None)
-    return Stack(_axis_in("stack", axis, arrays[0].ndim + 1))(*arrays)
+    return Stack(axis_in("stack", axis, arrays[0].ndim + 1))(*arrays)
 
 
 @checked((Arg((6, 2)), 3), (Arg((2, 5)), [1, 3], 1), (Arg((2, 5)), [4], -1), double_grad=True)
@@ -212,7 +150,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tu
     ``split(x, 3)`` on 6 rows gives rows 0-1, 2-3, 4-5; ``split(x, [1, 3])`` gives ``x[:1]``,
     ``x[1:3]``, ``x[3:]`` (numpy's convention).
     """
-    axis = _axis_in("split", axis, x.ndim)
+    axis = axis_in("split", axis, x.ndim)
     size = x.shape[axis]
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
