@@ -7,7 +7,8 @@ fusion and memory planning (:data:`PASSES`).
 
 - ``mlp``: MLP 784-100-10, batch 32, float32, one Adam training step: compiled <= 0.75x our eager
   step and <= 0.8x ``jax.jit`` of the same step (jax, when importable: benchmark-only); hand-written
-  numpy for reference.
+  numpy for reference. Beside them, parts of the compiled step: its replay without the guards, an
+  Adam ``update()`` alone and its backend kernels alone (where the step's time goes).
 - ``lstm``: LSTM language model (vocabulary 100, embedding and hidden 32, batch 8), 35-step
   truncated backprop, Adam: compiled <= 0.4x eager.
 - ``chain``: 1000 tiny elementwise functions (sin, * 1.0001 alternately, float32[10]), forward +
@@ -48,6 +49,7 @@ from dezero_core import layers as L  # noqa: E402
 from dezero_core.models import Model  # noqa: E402
 from dezero_core.optimizers import Adam  # noqa: E402
 from dezero_core.static.passes import DEFAULT_PASSES, pass_names  # noqa: E402
+from dezero_core.backend.selection import backend_of  # noqa: E402
 
 OURS = ("fuse_algebraic", "fuse_elementwise", "plan_memory")
 #: the default pipeline (whichever of its passes are installed) and this issue's passes, in order
@@ -176,10 +178,11 @@ def jax_mlp_step(weights: list, x: np.ndarray, t: np.ndarray) -> Step | None:
 
 
 def bench_mlp(rounds: int) -> None:
-    steps, _, jax_step = mlp_steps((100, 10), 32)
+    steps, models, jax_step = mlp_steps((100, 10), 32)
     run = jax_step()
     if run is not None:
         steps["jax.jit"] = run
+    steps.update(compiled_parts(steps["dezero_core compiled"], models["dezero_core eager"]))
     seconds = interleaved(steps, rounds, 50)
     report("MLP 784-100-10, batch 32, float32, Adam: one training step", seconds, "dezero_core eager")
     compiled = seconds["dezero_core compiled"]
@@ -188,6 +191,42 @@ def bench_mlp(rounds: int) -> None:
         print("  jax.jit: skipped (jax is not importable; pip install jax to compare)")
     else:
         verdict("compiled / jax.jit", compiled / seconds["jax.jit"], 0.8)
+    # the guards (~12 us, timed inside the loop) are no figure here: a difference of two medians of the
+    # whole step, within the noise of a shared machine
+    print(f"  the update node: {seconds[UPDATE_ONLY] * 1e6:.1f} us, of which Python outside the backend's "
+          f"kernels {(seconds[UPDATE_ONLY] - seconds[KERNELS_ONLY]) * 1e6:.1f} us")
+
+
+REPLAY_ONLY = "  compiled: its replay without guards"
+UPDATE_ONLY = "  an Adam optimizer.update() alone"
+KERNELS_ONLY = "  its backend kernels alone"
+
+
+def compiled_parts(step: Step, model: Any) -> dict[str, Step]:
+    """Parts of the compiled step ``step`` (a lambda over a CompiledFunction and its batch), timed beside
+    it: its executor's replay without the guards, and an Adam update of ``model``'s parameters (from
+    the gradients they hold) with and without its Python (the backend's kernel on each parameter)."""
+    compiled = step.__defaults__[0]
+    batch = {name: cell.cell_contents for name, cell in zip(step.__code__.co_freevars, step.__closure__)}
+    x, t = batch["x"], batch["t"]
+    step()
+    step()  # traced, then replayed: the executor is built
+    entry = next(e for e in compiled._cache.values() if not isinstance(e, str))
+    executor = entry.executor([x, t])
+    optimizer = Adam(lr=LR).setup(model)
+    optimizer.flush_denormal = False  # every update alike (the flushing ones are one in 16)
+    optimizer.update()
+    named = model.named_param_list()
+    kernel = backend_of(x).optimizer_kernel("adam")
+
+    def kernels() -> None:
+        step_size = optimizer.step_size()
+        for name, p in named:
+            slots = optimizer.state[name]
+            kernel(p.data, p.grad.data, slots["m"], slots["v"], optimizer.beta1, optimizer.beta2, step_size,
+                   optimizer.eps)
+
+    return {REPLAY_ONLY: lambda: executor.run([x, t]), UPDATE_ONLY: optimizer.update, KERNELS_ONLY: kernels}
 
 
 # -- LSTM language model ------------------------------------------------------------------------------
