@@ -4,8 +4,10 @@ One file in the weights format of the project (safetensors: numbers only, never 
 (parameters, constants, array attributes of the functions) as tensors, and the IR as JSON in the
 file's metadata. A function is saved as its class's ``module:qualname`` plus its attributes (plain
 data, tuples, arrays, and plain objects holding those); loading imports the class and sets the
-attributes, nothing else runs. A class that cannot be imported (a plugin that is not installed) is
-an error that names it. Graphs that write into a live model (gradient writes, optimizer updates)
+attributes, nothing else runs. Only classes of dezero_core and of packages that register dezero
+plugins are imported (a forged file cannot make the loader import anything else), and a function's
+class must be a ``Function``. A class that cannot be imported (a plugin that is not installed) is an
+error that names it. Graphs that write into a live model (gradient writes, optimizer updates)
 are not saved: save the forward (``dz.static.trace(model, x)``, or a compiled inference function).
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import os
 from typing import Any
 
+from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.static.ir import Buffer, Graph, Node, Value, function_attrs
 
@@ -49,9 +52,11 @@ class _Writer:
             return {"dict": {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}}
         if isinstance(value, slice):
             return {"slice": [value.start, value.stop, value.step]}
+        if value is Ellipsis:  # basic indexing keys (x[0] is get_item with (0, ...))
+            return {"ellipsis": True}
         if type(value).__module__ == "builtins" or not hasattr(value, "__dict__") or callable(value):
             raise TypeError(f"cannot save {where}: a {type(value).__name__} is not data (save supports "
-                            f"numbers, strings, tuples, lists, dicts, slices, arrays and plain objects of those)")
+                            f"numbers, strings, tuples, lists, dicts, slices, Ellipsis, arrays and plain objects of those)")
         cls = type(value)
         return {"object": f"{cls.__module__}:{cls.__qualname__}",
                 "attrs": {k: self.encode(v, f"{where}.{k}") for k, v in vars(value).items()}}
@@ -140,16 +145,35 @@ _MOVED = {f"dezero_core.functions.{old}:{name}": f"dezero_core.functions.{new}:{
           for name in names.split()}
 
 
-def _import(target: str, path: str) -> Any:
+def _import(target: str, path: str, base: type | None = None) -> type:
+    """The class ``module:qualname`` names, from dezero_core or a package that registers dezero entry
+    points, and a subclass of ``base`` when given. A file is not trusted: it must not make the loader
+    import an arbitrary module (importing runs the module's code) or build an arbitrary object."""
     module, _, qualname = _MOVED.get(target, target).partition(":")
+    package = module.split(".")[0]
+    if package not in _trusted_packages():
+        raise GraphFileError(f"{path}: the graph needs {target}, but {package} is neither dezero_core nor an "
+                             f"installed package that registers dezero plugins. Install the distribution (plugin) "
+                             f"that provides {package}; nothing else is imported from a graph file (importing a "
+                             f"module runs its code, and a file may be forged)")
     try:
         obj = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
         raise GraphFileError(f"{path}: the graph needs {target}, which cannot be imported ({type(exc).__name__}: "
-                             f"{exc}). Install the distribution (plugin) that provides {module.split('.')[0]}.") from None
+                             f"{exc}). Install the distribution (plugin) that provides {package}.") from None
+    if not isinstance(obj, type) or (base is not None and not issubclass(obj, base)):
+        kind = f"a {base.__name__} class" if base is not None else "a class"
+        raise GraphFileError(f"{path}: the graph names {target!r}, which is not {kind}")
     return obj
+
+
+def _trusted_packages() -> set[str]:
+    """dezero_core and the top-level packages behind any installed ``dezero.*`` entry point."""
+    from dezero_core.discovery.metadata import installed_entry_points
+
+    return {"dezero_core"} | {ep.value.split(":")[0].split(".")[0] for ep in installed_entry_points("dezero.")}
 
 
 class _Reader:
@@ -172,6 +196,8 @@ class _Reader:
             return {k: self.decode(v) for k, v in value["dict"].items()}
         if "slice" in value:
             return slice(*value["slice"])
+        if "ellipsis" in value:
+            return Ellipsis
         if "object" in value:
             cls = _import(value["object"], self.path)
             obj = cls.__new__(cls)
@@ -200,7 +226,7 @@ def graph_from_json(description: dict, arrays: dict[str, Any], path: str = "<gra
         (params if v.kind in ("param", "state") else consts).append(v)
     functions = []
     for f in description["functions"]:
-        cls = _import(f["target"], path)
+        cls = _import(f["target"], path, Function)
         fn = cls.__new__(cls)
         fn.__dict__.update(r.decode(f["attrs"]))
         functions.append(fn)

@@ -130,3 +130,44 @@ def test_a_training_step_is_not_saved_but_its_forward_is(tmp_path) -> None:
 
     save_compiled(graph, tmp_path / "fwd.dzg")
     assert dz.load_compiled(tmp_path / "fwd.dzg")(np.ones((1, 3), np.float32)).shape == (1, 2)
+
+
+def _forge(tmp_path, f, old: str, new: str) -> str:
+    """The file ``f`` saves, with ``old`` replaced by ``new`` in its graph description."""
+    from dezero_core.fileformats import safetensors
+    from dezero_core.serialization import load_arrays, read_bytes, save_arrays
+
+    f.save(tmp_path / "g.dzg")
+    metadata, _ = safetensors.read(read_bytes(str(tmp_path / "g.dzg")))
+    assert old in metadata["graph"]
+    metadata["graph"] = metadata["graph"].replace(old, new)
+    save_arrays(tmp_path / "forged.dzg", load_arrays(tmp_path / "g.dzg"), metadata)
+    return str(tmp_path / "forged.dzg")
+
+
+def test_a_forged_graph_cannot_make_the_loader_import_another_module(tmp_path) -> None:
+    import sys
+
+    x = dz.symbol("x", (2,), "float64")
+    path = _forge(tmp_path, dz.compile(F.sin(x)), "dezero_core.functions.elementwise:Sin", "antigravity:geohash")
+    with pytest.raises(GraphFileError, match="needs antigravity:geohash, but antigravity is neither dezero_core nor an installed package that registers"):
+        dz.load_compiled(path)
+    assert "antigravity" not in sys.modules  # (importing it would open a web browser)
+
+
+def test_a_forged_graph_naming_a_class_that_is_not_a_function_is_refused(tmp_path) -> None:
+    x = dz.symbol("x", (2,), "float64")
+    path = _forge(tmp_path, dz.compile(F.sin(x)), "dezero_core.functions.elementwise:Sin",
+                  "dezero_core.graph.variable:Variable")
+    with pytest.raises(GraphFileError, match="'dezero_core.graph.variable:Variable', which is not a Function class"):
+        dz.load_compiled(path)
+
+
+def test_basic_indexing_saves_and_loads(tmp_path) -> None:
+    x = dz.symbol("x", (3, 2), "float64")
+    f = dz.compile(x[1] * 2 + x[0:2].sum())
+    f.save(tmp_path / "g.dzg")
+    g = dz.load_compiled(tmp_path / "g.dzg")
+    xv = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(g(x=xv).data, xv[1] * 2 + xv[0:2].sum())
+    np.testing.assert_array_equal(g(x=xv).data, f(x=xv).data)
