@@ -178,19 +178,18 @@ class Clip(Function):
 
 
 class Where(Function):
-    """``where(condition, a, b)``; the condition is a constant attribute, not an input."""
+    """``where(condition, a, b)``, with the inputs in the order ``(a, b, condition)``: a Python scalar
+    ``a`` or ``b`` then takes the other's dtype, as in eager's other binary functions (not the
+    condition's). The condition is an input (a mask computed in the graph) and gets no gradient."""
 
-    def __init__(self, condition: Any) -> None:
-        self.condition = condition
-
-    def forward(self, xp, a, b):
-        return xp.where(self.condition, a, b)
+    def forward(self, xp, a, b, condition):
+        return xp.where(condition, a, b)
 
     def backward(self, xp, xs, y, gy):
-        a, b = xs
-        ga = xp.sum_to(select(xp, self.condition, gy), a.shape) if self.needs_grad[0] else None
-        gb = xp.sum_to(xp.where(self.condition, 0, gy), b.shape) if self.needs_grad[1] else None
-        return ga, gb
+        a, b, condition = xs
+        ga = xp.sum_to(select(xp, condition, gy), a.shape) if self.needs_grad[0] else None
+        gb = xp.sum_to(xp.where(condition, 0, gy), b.shape) if self.needs_grad[1] else None
+        return ga, gb, None
 
 
 @checked((POSITIVE,), double_grad=True)
@@ -271,4 +270,7 @@ def where(condition: Any, x1: Any, x2: Any) -> Variable:
                         f"such as x > 0")
     require_float("where", x1, "x1")
     require_float("where", x2, "x2")
-    return Where(cond)(x1, x2)
+    if isinstance(x1, (int, float)) and isinstance(x2, (int, float)):
+        raise TypeError(f"where: x1 or x2 must be an array or a Variable, got two Python scalars ({x1!r}, "
+                        f"{x2!r}); the result takes its dtype from the array")
+    return Where()(x1, x2, condition)

@@ -23,7 +23,7 @@ class GetItem(Function):
     def backward(self, xp, xs, y, gy):
         if isinstance(gy, Variable):  # create_graph: the scatter itself must be differentiable
             return GetItemGrad(self.key, xs[0].shape)(gy)
-        return _scatter(xp, self.key, xs[0].shape, gy)
+        return scatter_add_into_zeros(xp, self.key, xs[0].shape, gy)
 
 
 class GetItemGrad(Function):
@@ -34,7 +34,7 @@ class GetItemGrad(Function):
         self.shape = shape
 
     def forward(self, xp, gy):
-        return _scatter(xp, self.key, self.shape, gy)
+        return scatter_add_into_zeros(xp, self.key, self.shape, gy)
 
     def backward(self, xp, xs, y, ggx):
         return get_item(ggx, self.key)
@@ -44,7 +44,9 @@ def _is_index_array(xp: Any, k: Any) -> bool:
     return hasattr(k, "dtype") and hasattr(k, "shape") and xp.isdtype(k.dtype, "integral")
 
 
-def _scatter(xp: Any, key: Any, shape: tuple[int, ...], gy: Any) -> Any:
+def scatter_add_into_zeros(xp: Any, key: Any, shape: tuple[int, ...], gy: Any) -> Any:
+    """Zeros of ``shape`` (``gy``'s dtype and device) with ``gy`` added at ``key``: repeated indices
+    accumulate (the gradient of an indexing)."""
     gx = xp.zeros(shape, dtype=gy.dtype, device=getattr(gy, "device", None))
     xp.scatter_add(gx, key, gy)
     return gx

@@ -4,9 +4,10 @@ For the first sample each function declares (``@checked``), in float32, one func
 sample's arrays computes the outputs and the gradients of ``sum_k sum(w_k * y_k)`` (fixed random
 weights ``w_k``) w.r.t. the differentiable inputs. It runs eagerly, then through ``dz.compile``
 twice: the tracing call and a replay of the graph (with the default passes), both on the backend
-under test. Random functions are reseeded before each run, so the three draw the same numbers. A
-function that reads its inputs' values in Python (argmax, accuracy...) cannot be traced: its check
-is skipped with the line that reads them, and the summary lists it.
+under test. Random functions are reseeded before each run, so the three draw the same numbers.
+Every function must trace without a graph break: integer and boolean results (argmax, one_hot,
+the comparisons, accuracy) are graph nodes too, and a function that reads its inputs' values in
+Python fails here, naming the line that reads them.
 """
 from __future__ import annotations
 
@@ -41,18 +42,23 @@ def _program(case: Case, backend: Any, host: list[Any], dtype: str) -> tuple[Any
     # the differentiable inputs are the compiled function's arguments (Variables: they need a
     # gradient); the other arrays (labels, masks, running averages) are captured, as a model's are
     paths = list(case.differentiable)
+    # a function of integer inputs only (one_hot) computes from its arguments: they are the inputs
+    others = [] if paths else [p for p, a in harness.leaves(host) if isinstance(a, np.ndarray)]
     arrays = [Variable(backend.from_host(harness.at(host, p))) for p in paths]
-    fixed = {p: backend.from_host(a) for p, a in harness.leaves(host) if isinstance(a, np.ndarray) and p not in paths}
+    arrays += [backend.from_host(harness.at(host, p)) for p in others]
+    fixed = {p: backend.from_host(a) for p, a in harness.leaves(host)
+             if isinstance(a, np.ndarray) and p not in paths and p not in others}
 
     def fn(*given: Any) -> tuple[list[Any], list[Any]]:
         import dezero_core
 
-        by_path = {**fixed, **dict(zip(paths, given))}
+        by_path = {**fixed, **dict(zip(paths + others, given))}
         args = harness.map_leaves(host, lambda p, a: by_path[p] if p in by_path else a)
         out = case.fn(*args, **case.sample.kwargs)  # (reseeded around each call: a replay runs no Python)
         outputs = list(out) if isinstance(out, (tuple, list)) else [out]
         total = weighted_sum(outputs)
-        gs = dezero_core.grad(total, list(given)) if (total is not None and given) else []
+        wrt = list(given[:len(paths)])
+        gs = dezero_core.grad(total, wrt) if (total is not None and wrt) else []
         return outputs, list(gs)
 
     def weighted_sum(outputs: list[Any]) -> Any:
@@ -66,8 +72,8 @@ def _program(case: Case, backend: Any, host: list[Any], dtype: str) -> tuple[Any
         return total
 
     def eager(*given: Any) -> tuple[list[Any], list[Any]]:
-        variables = [Variable(a.data) for a in given]
-        by_path = {**fixed, **dict(zip(paths, variables))}
+        variables = [Variable(a.data) for a in given[:len(paths)]]
+        by_path = {**fixed, **dict(zip(paths + others, [*variables, *given[len(paths):]]))}
         args = harness.map_leaves(host, lambda p, a: by_path[p] if p in by_path else a)
         with harness.reseeded(case.check):
             out = case.fn(*args, **case.sample.kwargs)
@@ -97,7 +103,8 @@ def test_compiled_equals_eager(dezero_backend: Any, dtype: str, case: Case) -> N
                 with harness.reseeded(case.check):
                     runs.append(compiled(*arrays))
         except GraphBreakError as exc:
-            pytest.skip(f"{case.name} cannot be compiled: it reads its inputs' values ({exc.where})")
+            pytest.fail(f"{case.name} breaks the graph: it reads its inputs' values at {exc.where}. Compute "
+                        f"it in a Function's forward (array level), which a trace records as a node")
     rtol = 1e-6 if dtype == "float32" else 1e-13
     for which, (outs, grads) in zip(("traced", "replayed"), runs):
         assert len(outs) == len(want_out)
