@@ -66,6 +66,18 @@ class Branch:
                          if isinstance(v.source, Variable) and v.requires_grad]
         self._executors: dict[tuple[int, int], Any] = {}
 
+    #: what running a branch needs (a saved graph keeps these; a loop's condition has no backward);
+    #: the symbols it was traced on and the captured Variables only serve while it is defined
+    RUN_STATE = ("what", "out_shapes", "forward_graph", "backward_graph", "grad_positions", "n_grads")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k in self.RUN_STATE}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.inputs, self.outputs, self.captured = [], [], []
+        self._executors = {}
+
     def derive_backward(self, captured: Sequence[Variable]) -> None:
         """The vector-Jacobian product's graph: gradients of the inputs, then of ``captured``."""
         from dezero_core.functions.arithmetic import Add
@@ -158,7 +170,7 @@ def _no_higher_order(xp: Any, name: str) -> None:
 
 class Cond(Function):
     """``true_branch(*xs)`` if ``pred`` else ``false_branch(*xs)``; the gradient flows through the
-    branch taken (``taken`` remembers it between forward and backward)."""
+    branch taken (``_taken`` remembers it between forward and backward)."""
 
     def __init__(self, true_branch: Branch, false_branch: Branch, n_operands: int) -> None:
         self.true_branch = true_branch
@@ -167,20 +179,20 @@ class Cond(Function):
         self.n_outputs = len(true_branch.out_shapes)
 
     def forward(self, xp: Any, pred: Any, *xs: Any) -> Any:
-        self.taken = bool(pred)
-        ys = (self.true_branch if self.taken else self.false_branch).forward(xs[:self.n_operands])
+        self._taken = bool(pred)
+        ys = (self.true_branch if self._taken else self.false_branch).forward(xs[:self.n_operands])
         return tuple(ys) if len(ys) > 1 else ys[0]
 
     def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
         _no_higher_order(xp, "cond")
         ys, gys = (y, gy) if isinstance(y, tuple) else ((y,), (gy,))
-        branch = self.true_branch if self.taken else self.false_branch
+        branch = self.true_branch if self._taken else self.false_branch
         return (None, *branch.vjp(xp, xs[1:1 + self.n_operands], gys, ys))
 
 
 class WhileLoop(Function):
     """``while cond(*vals): vals = body(*vals)``; the gradient flows back through every iteration
-    (``states`` keeps each iteration's inputs between forward and backward)."""
+    (``_states`` keeps each iteration's inputs between forward and backward)."""
 
     def __init__(self, cond: Branch, body: Branch, n_vals: int) -> None:
         self.cond = cond
@@ -192,7 +204,7 @@ class WhileLoop(Function):
         states = [list(vals[:self.n_vals])]
         while bool(self.cond.forward(states[-1])[0]):
             states.append(self.body.forward(states[-1]))
-        self.states = states
+        self._states = states
         out = states[-1]
         return tuple(out) if len(out) > 1 else out[0]
 
@@ -201,7 +213,7 @@ class WhileLoop(Function):
         ys, gys = (y, gy) if isinstance(y, tuple) else ((y,), (gy,))
         gs = [xp.zeros_like(v) if g is None else g for g, v in zip(gys, ys)]
         captured: list[Any] = [None] * (len(xs) - self.n_vals)
-        for inputs, outputs in zip(reversed(self.states[:-1]), reversed(self.states[1:])):
+        for inputs, outputs in zip(reversed(self._states[:-1]), reversed(self._states[1:])):
             found = self.body.vjp(xp, inputs, gs, outputs)
             gs = [xp.zeros_like(v) if g is None else g for g, v in zip(found, inputs)]
             captured = [c if g is None else g if c is None else c + g

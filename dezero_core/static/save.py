@@ -1,47 +1,141 @@
 """Saving a compiled graph with its weights, and loading it in a process that never defined it.
 
-One file in the weights format of the project (safetensors: numbers only, never code): the arrays
-(parameters, constants, array attributes of the functions) as tensors, and the IR as JSON in the
-file's metadata. A function is saved as its class's ``module:qualname`` plus its attributes (plain
-data, tuples, arrays, and plain objects holding those); loading imports the class and sets the
-attributes, nothing else runs. Only classes of dezero_core and of packages that register dezero
-plugins are imported (a forged file cannot make the loader import anything else), and a function's
-class must be a ``Function``. A class that cannot be imported (a plugin that is not installed) is an
-error that names it. Graphs that write into a live model (gradient writes, optimizer updates)
-are not saved: save the forward (``dz.static.trace(model, x)``, or a compiled inference function).
+One file in the weights format of the project (safetensors: numbers only, never code): the arrays as
+tensors and the IR as JSON in the file's metadata. What is saved:
+
+- the graph: inputs, nodes, outputs, memory plan; a function is its class's ``module:qualname`` plus
+  its attributes (plain data, tuples, arrays, and objects of trusted classes holding those). The
+  branches of ``dz.cond`` / ``dz.while_loop`` are graphs inside their node's attributes, saved the
+  same way;
+- the Variables it reads or writes: parameters with their values (one entry each, however many
+  graphs read it), and the gradient a parameter holds where the step adds to it (no
+  ``cleargrads()`` in the traced step);
+- a training step's optimizers: class, hyperparameters, step count ``t``, per-parameter state
+  (Adam's moments), hooks (``WeightDecay``, ``ClipGrad``: objects holding data), and the names of
+  the parameters it updates. A loaded step continues training exactly where the saved one was.
+
+Not saved: the model's Python class (a loaded function is the graph: its parameters are
+``f.parameters``, its optimizers ``f.optimizers``); the random generators' state (a loaded graph
+with dropout draws from the loading process's generators: seed them with ``dz.random.seed``); hooks
+that are code (a lambda, a function) or hold process-specific data (``FreezeParam`` keeps object
+ids): saving refuses them, naming them.
+
+Loading imports a class only from dezero_core and from packages that register dezero plugins (a
+forged file cannot make the loader import anything else); a function's class must be a
+``Function``, an optimizer's an ``Optimizer``. A class that cannot be imported (a plugin that is not
+installed) is an error that names it.
 """
 from __future__ import annotations
 
 import importlib
 import json
 import os
-from typing import Any
+import types
+from typing import Any, Iterator
 
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Parameter, Variable
+from dezero_core.optimizers.optimizer import Optimizer
 from dezero_core.static.ir import Buffer, Graph, Node, Value, function_attrs
+from dezero_core.static.symbolic import GradHolder, Symbol
 
 FORMAT = "dezero-static-graph"
-VERSION = "1"
+VERSION = "2"
+#: versions this loader reads (1: forward graphs only, each parameter stored in its leaf)
+READS = ("1", "2")
 
 
 class GraphFileError(ValueError):
     """A saved graph that cannot be loaded; the message names the file and the cause."""
 
 
+class SavedParameters:
+    """The target of a loaded optimizer: the parameters it updates, by the names they had in the model
+    (its state is keyed by them). It stands in for the model, whose class is not saved."""
+
+    def __init__(self, named: list[tuple[str, Parameter]]) -> None:
+        self._named = named
+
+    def named_param_list(self) -> list[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, in the model's order (shared: do not modify)."""
+        return self._named
+
+    def named_params(self) -> Iterator[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs."""
+        return iter(self._named)
+
+    def params(self) -> Iterator[Parameter]:
+        """The parameters."""
+        return (p for _, p in self._named)
+
+    def cleargrads(self) -> None:
+        """Drop every parameter's gradient."""
+        for p in self.params():
+            p.cleargrad()
+
+
 # -- saving ---------------------------------------------------------------------------------------
+def _is_code(value: Any) -> bool:
+    return isinstance(value, (types.FunctionType, types.MethodType, types.BuiltinFunctionType, type,
+                              types.ModuleType))
+
+
+def _state_of(obj: Any) -> dict:
+    """The attributes an object is saved with: ``__getstate__()`` where its class defines one (to leave
+    out what is rebuilt), else ``vars(obj)``."""
+    getstate = getattr(type(obj), "__getstate__", None)
+    if getstate is not None and getstate is not getattr(object, "__getstate__", None):
+        return obj.__getstate__()
+    return vars(obj)
+
+
+def _target(obj: Any) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
 class _Writer:
+    """Encodes graphs into JSON, collecting arrays, functions, Variables and optimizers in tables (each
+    object once: what several graphs or nodes share stays shared when loaded)."""
+
     def __init__(self) -> None:
         self.arrays: dict[str, Any] = {}
+        self._array_keys: dict[int, str] = {}
+        self.functions: list[Any] = []
+        self.variables: list[Variable] = []
+        self.optimizers: list[Any] = []
+        self._index: dict[int, int] = {}  # id(function / variable / optimizer) -> its place in its table
+        self._grads: set[int] = set()  # variables whose gradient a graph reads (accumulating steps)
+
+    def _add(self, table: list, obj: Any) -> int:
+        if id(obj) not in self._index:
+            self._index[id(obj)] = len(table)
+            table.append(obj)
+        return self._index[id(obj)]
 
     def array(self, key: str, a: Any) -> dict:
-        self.arrays[key] = a
-        return {"array": key}
+        if id(a) not in self._array_keys:
+            self._array_keys[id(a)] = key
+            self.arrays[key] = a
+        return {"array": self._array_keys[id(a)]}
 
     def encode(self, value: Any, where: str) -> Any:
-        """A JSON form of an attribute value; ``where`` names it in errors and array keys."""
+        """A JSON form of ``value``; ``where`` names it in errors and array keys."""
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
+        if isinstance(value, Symbol):
+            raise TypeError(f"cannot save {where}: it holds a symbol of a graph being defined")
+        if isinstance(value, Variable):
+            return {"variable": self._add(self.variables, value)}
+        if isinstance(value, GradHolder):
+            self._grads.add(self._add(self.variables, value.holder))
+            return {"grad_of": self._index[id(value.holder)]}
+        if isinstance(value, Function):
+            return {"function": self._add(self.functions, value)}
+        if isinstance(value, Optimizer):
+            return {"optimizer": self._add(self.optimizers, value)}
+        if isinstance(value, Graph):
+            return {"graph": self.graph(value, where)}
         if hasattr(value, "shape") and hasattr(value, "dtype"):
             return self.array(where, value)
         if isinstance(value, tuple):
@@ -54,57 +148,81 @@ class _Writer:
             return {"slice": [value.start, value.stop, value.step]}
         if value is Ellipsis:  # basic indexing keys (x[0] is get_item with (0, ...))
             return {"ellipsis": True}
-        if type(value).__module__ == "builtins" or not hasattr(value, "__dict__") or callable(value):
+        if _is_code(value):
+            raise TypeError(f"cannot save {where}: {getattr(value, '__qualname__', value)!r} is code, not data. "
+                            f"Only data is saved (no pickle): use an object of a class (as WeightDecay(rate) "
+                            f"for a hook) instead of a function")
+        if type(value).__module__ == "builtins" or not hasattr(value, "__dict__"):
             raise TypeError(f"cannot save {where}: a {type(value).__name__} is not data (save supports "
                             f"numbers, strings, tuples, lists, dicts, slices, Ellipsis, arrays and plain objects of those)")
-        cls = type(value)
-        return {"object": f"{cls.__module__}:{cls.__qualname__}",
-                "attrs": {k: self.encode(v, f"{where}.{k}") for k, v in vars(value).items()}}
+        return {"object": _target(value),
+                "attrs": {k: self.encode(v, f"{where}.{k}") for k, v in _state_of(value).items()}}
+
+    def graph(self, graph: Graph, where: str = "graph") -> dict:
+        """The JSON description of ``graph`` (its functions, Variables and optimizers go to the tables)."""
+        nodes = []
+        for i, node in enumerate(graph.nodes):
+            nodes.append({
+                "kind": node.kind, "fn": self.encode(node.fn, f"{where}.node{i}.fn"),
+                "inputs": [None if v is None else v.id for v in node.inputs],
+                "outputs": [_value_json(v) for v in node.outputs],
+                "attrs": self.encode(node.attrs, f"{where}.node{i}.attrs"),
+                "out": list(node.out), "inplace": node.inplace, "free_after": [v.id for v in node.free_after],
+            })
+        leaves = []
+        for v in graph.params + graph.consts:
+            entry = _value_json(v)
+            entry["value"] = self.encode(v.source, f"{where}.{v.kind}.{v.name}")
+            leaves.append(entry)
+        return {
+            "inputs": [_value_json(v) for v in graph.inputs],
+            "leaves": leaves,
+            "nodes": nodes,
+            "outputs": [v.id for v in graph.outputs],
+            "buffers": [{"shape": list(b.shape), "dtype": b.dtype} for b in graph.buffers],
+            "output_structure": _structure_json(graph.output_structure),
+        }
+
+    def tables(self) -> dict:
+        """The functions, optimizers and Variables met so far (encoding one may meet more)."""
+        functions: list[dict] = []
+        optimizers: list[dict] = []
+        while len(functions) < len(self.functions) or len(optimizers) < len(self.optimizers):
+            for i in range(len(functions), len(self.functions)):
+                fn = self.functions[i]
+                attrs = {k: v for k, v in function_attrs(fn).items() if not k.startswith("_")}
+                functions.append({"target": _target(fn), "attrs": self.encode(attrs, f"fn{i}.{type(fn).__name__}")})
+            for i in range(len(optimizers), len(self.optimizers)):
+                optimizers.append(self.optimizer(self.optimizers[i], f"opt{i}.{type(self.optimizers[i]).__name__}"))
+        variables = []
+        for i, var in enumerate(self.variables):
+            grad = var._grad.data if isinstance(var._grad, Variable) else var._grad
+            variables.append({
+                "class": "Parameter" if isinstance(var, Parameter) else "Variable", "name": var.name,
+                "requires_grad": var.requires_grad,
+                "data": self.array(f"var{i}.data", var.data),
+                "grad": self.array(f"var{i}.grad", grad) if i in self._grads and grad is not None else None})
+        return {"functions": functions, "optimizers": optimizers, "variables": variables}
+
+    def optimizer(self, opt: Any, where: str) -> dict:
+        """An optimizer: class, the parameters it updates by name, everything else it holds (hooks,
+        ``t``, hyperparameters, state); private attributes are caches it rebuilds."""
+        target = opt.target
+        if target is None:
+            raise TypeError(f"cannot save {where}: the optimizer has no target (call setup(model) first)")
+        named = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
+        attrs = {k: v for k, v in vars(opt).items() if k != "target" and not k.startswith("_")}
+        return {"target": _target(opt),
+                "params": [[name, self._add(self.variables, p)] for name, p in named],
+                "attrs": self.encode(attrs, where)}
 
 
 def graph_to_json(graph: Graph) -> tuple[dict, dict[str, Any]]:
     """``(JSON-able description, arrays by key)`` of ``graph``."""
     w = _Writer()
-    functions: list[Any] = []
-    fn_index: dict[int, int] = {}
-    nodes = []
-    for node in graph.nodes:
-        if node.kind not in ("call", "backward"):
-            raise TypeError(f"cannot save a graph with a {node.op} node: it writes into a live model or optimizer. "
-                            f"Save the forward pass instead (dz.static.trace(model, x) or a compiled inference "
-                            f"function)")
-        if id(node.fn) not in fn_index:
-            fn_index[id(node.fn)] = len(functions)
-            functions.append(node.fn)
-        nodes.append({
-            "kind": node.kind, "fn": fn_index[id(node.fn)],
-            "inputs": [None if v is None else v.id for v in node.inputs],
-            "outputs": [_value_json(v) for v in node.outputs],
-            "attrs": w.encode(node.attrs, f"node{len(nodes)}.attrs"),
-            "out": list(node.out), "inplace": node.inplace, "free_after": [v.id for v in node.free_after],
-        })
-    fns = []
-    for i, fn in enumerate(functions):
-        cls = type(fn)
-        attrs = {k: v for k, v in function_attrs(fn).items() if not k.startswith("_")}
-        fns.append({"target": f"{cls.__module__}:{cls.__qualname__}",
-                    "attrs": w.encode(attrs, f"fn{i}.{cls.__name__}")})
-    leaves = []
-    for v in graph.params + graph.consts:
-        entry = _value_json(v)
-        source = v.source.data if isinstance(v.source, Variable) else v.source
-        entry["value"] = w.encode(source, f"{v.kind}.{v.name}")
-        leaves.append(entry)
-    return {
-        "format": FORMAT, "version": VERSION,
-        "inputs": [_value_json(v) for v in graph.inputs],
-        "leaves": leaves,
-        "functions": fns,
-        "nodes": nodes,
-        "outputs": [v.id for v in graph.outputs],
-        "buffers": [{"shape": list(b.shape), "dtype": b.dtype} for b in graph.buffers],
-        "output_structure": _structure_json(graph.output_structure),
-    }, w.arrays
+    description = {"format": FORMAT, "version": VERSION, **w.graph(graph)}
+    description.update(w.tables())
+    return description, w.arrays
 
 
 def _value_json(v: Value) -> dict:
@@ -126,7 +244,8 @@ def _structure_json(structure: Any) -> Any:
 
 
 def save_compiled(graph: Graph, path: "str | os.PathLike[str]") -> None:
-    """Write ``graph`` and its weights to ``path`` (one safetensors file; written atomically)."""
+    """Write ``graph``, its weights and its optimizers' state to ``path`` (one safetensors file;
+    written atomically). See the module docstring for what is saved."""
     from dezero_core.serialization import save_arrays
 
     description, arrays = graph_to_json(graph)
@@ -164,7 +283,7 @@ def _import(target: str, path: str, base: type | None = None) -> type:
         raise GraphFileError(f"{path}: the graph needs {target}, which cannot be imported ({type(exc).__name__}: "
                              f"{exc}). Install the distribution (plugin) that provides {package}.") from None
     if not isinstance(obj, type) or (base is not None and not issubclass(obj, base)):
-        kind = f"a {base.__name__} class" if base is not None else "a class"
+        kind = "a class" if base is None else f"{'an' if base.__name__[0] in 'AEIOU' else 'a'} {base.__name__} class"
         raise GraphFileError(f"{path}: the graph names {target!r}, which is not {kind}")
     return obj
 
@@ -176,75 +295,120 @@ def _trusted_packages() -> set[str]:
     return {"dezero_core"} | {ep.value.split(":")[0].split(".")[0] for ep in installed_entry_points("dezero.")}
 
 
+def _set_state(obj: Any, state: dict) -> None:
+    """The inverse of :func:`_state_of`: ``__setstate__`` where the class defines one."""
+    setstate = getattr(type(obj), "__setstate__", None)
+    if setstate is not None:
+        obj.__setstate__(state)
+    else:
+        obj.__dict__.update(state)
+
+
 class _Reader:
-    def __init__(self, arrays: dict[str, Any], path: str) -> None:
+    """Decodes what :class:`_Writer` encoded: first the tables (each object made once), then graphs."""
+
+    def __init__(self, description: dict, arrays: dict[str, Any], path: str) -> None:
         self.arrays, self.path = arrays, path
+        self.variables: list[Variable] = []
+        self.functions: list[Any] = []
+        self.optimizers: list[Any] = []
+        self.variables = [self._variable(e) for e in description.get("variables", [])]
+        # functions and optimizers are made empty first: their attributes may refer to each other
+        self.functions = [self._new(f["target"], Function) for f in description["functions"]]
+        optimizers = description.get("optimizers", [])
+        self.optimizers = [self._new(o["target"], Optimizer) for o in optimizers]
+        for fn, entry in zip(self.functions, description["functions"]):
+            _set_state(fn, self.decode(entry["attrs"]))
+        for opt, entry in zip(self.optimizers, optimizers):
+            _set_state(opt, self.decode(entry["attrs"]))
+            opt.target = SavedParameters([(name, self.variables[i]) for name, i in entry["params"]])
+
+    def _new(self, target: str, base: type | None) -> Any:
+        cls = _import(target, self.path, base)
+        return cls.__new__(cls)
+
+    def _variable(self, entry: dict) -> Variable:
+        cls = Parameter if entry["class"] == "Parameter" else Variable
+        var = cls(self.decode(entry["data"]), name=entry["name"])
+        var.requires_grad = entry["requires_grad"]
+        if entry.get("grad") is not None:
+            var.grad = self.decode(entry["grad"])
+        return var
 
     def decode(self, value: Any) -> Any:
+        """The value :meth:`_Writer.encode` encoded."""
         if isinstance(value, list):
             return [self.decode(v) for v in value]
         if not isinstance(value, dict):
             return value
-        if "array" in value:
-            try:
-                return self.arrays[value["array"]]
-            except KeyError:
-                raise GraphFileError(f"{self.path}: the array {value['array']!r} is missing from the file") from None
-        if "tuple" in value:
-            return tuple(self.decode(v) for v in value["tuple"])
-        if "dict" in value:
-            return {k: self.decode(v) for k, v in value["dict"].items()}
-        if "slice" in value:
-            return slice(*value["slice"])
-        if "ellipsis" in value:
-            return Ellipsis
         if "object" in value:
-            cls = _import(value["object"], self.path)
-            obj = cls.__new__(cls)
-            obj.__dict__.update({k: self.decode(v) for k, v in value["attrs"].items()})
+            obj = self._new(value["object"], None)
+            _set_state(obj, {k: self.decode(v) for k, v in value["attrs"].items()})
             return obj
-        raise GraphFileError(f"{self.path}: unknown attribute encoding {sorted(value)}")
+        if len(value) != 1:
+            raise GraphFileError(f"{self.path}: unknown attribute encoding {sorted(value)}")
+        (kind, body), = value.items()
+        table = {"variable": self.variables, "function": self.functions, "optimizer": self.optimizers}.get(kind)
+        try:
+            if kind == "array":
+                return self.arrays[body]
+            if table is not None:
+                return table[body]
+            if kind == "grad_of":
+                return GradHolder(self.variables[body])
+        except (KeyError, IndexError, TypeError):
+            raise GraphFileError(f"{self.path}: the {kind} {body!r} is missing from the file") from None
+        if kind == "graph":
+            return self.graph(body)
+        if kind == "tuple":
+            return tuple(self.decode(v) for v in body)
+        if kind == "dict":
+            return {k: self.decode(v) for k, v in body.items()}
+        if kind == "slice":
+            return slice(*body)
+        if kind == "ellipsis":
+            return Ellipsis
+        raise GraphFileError(f"{self.path}: unknown attribute encoding {kind!r}")
+
+    def graph(self, description: dict) -> Graph:
+        """A :class:`Graph` from its description."""
+        values: dict[int, Value] = {}
+
+        def value(entry: dict, producer: Node | None = None, index: int = 0) -> Value:
+            v = Value(entry["kind"], entry["name"], None if entry["shape"] is None else tuple(entry["shape"]),
+                      entry["dtype"], entry["requires_grad"], producer, index)
+            values[entry["id"]] = v
+            return v
+
+        inputs = [value(e) for e in description["inputs"]]
+        params, consts = [], []
+        for e in description["leaves"]:
+            v = value(e)
+            v.source = self.decode(e["value"])
+            if v.kind == "param" and not isinstance(v.source, Variable):  # version 1: the array itself
+                v.source = Parameter(v.source, name=v.name)
+            (params if v.kind in ("param", "state") else consts).append(v)
+        nodes = []
+        for n in description["nodes"]:
+            attrs = self.decode(n["attrs"])
+            if "needs_grad" in attrs:
+                attrs["needs_grad"] = tuple(attrs["needs_grad"])
+            fn = self.functions[n["fn"]] if isinstance(n["fn"], int) else self.decode(n["fn"])  # int: version 1
+            node = Node(n["kind"], fn, [None if i is None else values[i] for i in n["inputs"]], [],
+                        attrs, list(n["out"]), n["inplace"])
+            node.outputs = [value(e, node, k) for k, e in enumerate(n["outputs"])]
+            node.free_after = [values[i] for i in n["free_after"]]
+            nodes.append(node)
+        graph = Graph(inputs, params, consts, nodes, [values[i] for i in description["outputs"]],
+                      [Buffer(tuple(b["shape"]), b["dtype"]) for b in description["buffers"]],
+                      _structure_from_json(description["output_structure"]))
+        graph.verify()
+        return graph
 
 
 def graph_from_json(description: dict, arrays: dict[str, Any], path: str = "<graph>") -> Graph:
-    """The :class:`Graph` :func:`graph_to_json` described (parameters as new Parameters)."""
-    r = _Reader(arrays, path)
-    values: dict[int, Value] = {}
-
-    def value(entry: dict, producer: Node | None = None, index: int = 0) -> Value:
-        v = Value(entry["kind"], entry["name"], None if entry["shape"] is None else tuple(entry["shape"]),
-                  entry["dtype"], entry["requires_grad"], producer, index)
-        values[entry["id"]] = v
-        return v
-
-    inputs = [value(e) for e in description["inputs"]]
-    params, consts = [], []
-    for e in description["leaves"]:
-        v = value(e)
-        data = r.decode(e["value"])
-        v.source = Parameter(data, name=v.name) if v.kind == "param" else data
-        (params if v.kind in ("param", "state") else consts).append(v)
-    functions = []
-    for f in description["functions"]:
-        cls = _import(f["target"], path, Function)
-        fn = cls.__new__(cls)
-        fn.__dict__.update(r.decode(f["attrs"]))
-        functions.append(fn)
-    nodes = []
-    for n in description["nodes"]:
-        attrs = r.decode(n["attrs"])
-        if "needs_grad" in attrs:
-            attrs["needs_grad"] = tuple(attrs["needs_grad"])
-        node = Node(n["kind"], functions[n["fn"]], [None if i is None else values[i] for i in n["inputs"]], [],
-                    attrs, list(n["out"]), n["inplace"])
-        node.outputs = [value(e, node, k) for k, e in enumerate(n["outputs"])]
-        node.free_after = [values[i] for i in n["free_after"]]
-        nodes.append(node)
-    graph = Graph(inputs, params, consts, nodes, [values[i] for i in description["outputs"]],
-                  [Buffer(tuple(b["shape"]), b["dtype"]) for b in description["buffers"]],
-                  _structure_from_json(description["output_structure"]))
-    graph.verify()
-    return graph
+    """The :class:`Graph` :func:`graph_to_json` described (new Parameters, functions and optimizers)."""
+    return _Reader(description, arrays, path).graph(description)
 
 
 def _structure_from_json(s: Any) -> Any:
@@ -260,7 +424,8 @@ def _structure_from_json(s: Any) -> Any:
 
 def load_compiled(path: "str | os.PathLike[str]") -> Any:
     """A compiled function saved with ``f.save(path)``: call it with the graph's inputs (by name or in
-    order). Weights go to the current backend."""
+    order). Weights go to the current backend. A loaded training step trains its own parameters
+    (``f.parameters``) with its own optimizers (``f.optimizers``)."""
     from dezero_core.fileformats import FileFormatError, safetensors
     from dezero_core.serialization import decode_array, read_bytes
     from dezero_core.static.symbolic_graph import SymbolicFunction
@@ -274,8 +439,8 @@ def load_compiled(path: "str | os.PathLike[str]") -> Any:
         raise GraphFileError(f"{name} is not a saved compiled graph (no {FORMAT} metadata): save one with "
                              f"f.save(path) on a compiled function")
     description = json.loads(metadata["graph"])
-    if description.get("version") != VERSION:
+    if description.get("version") not in READS:
         raise GraphFileError(f"{name} holds a graph of format version {description.get('version')}; this "
-                             f"version of dezero-core reads version {VERSION}")
+                             f"version of dezero-core reads versions {', '.join(READS)}")
     arrays = {key: decode_array(item) for key, item in items.items()}
     return SymbolicFunction.from_graph(graph_from_json(description, arrays, name))

@@ -41,6 +41,25 @@ class SymbolicFunction:
         save_compiled(self.graph, path)
 
     @property
+    def parameters(self) -> dict[str, Variable]:
+        """The Variables the graph reads or writes the gradient of, by their names in the graph
+        (``l0/W``): a loaded model's weights, which a loaded training step updates."""
+        found = {v.name: v.source for v in self.graph.params if isinstance(v.source, Variable)}
+        for node in self.graph.nodes:
+            if node.kind == "set_grad":
+                found.setdefault(node.attrs.get("name") or node.fn.name or f"p{len(found)}", node.fn)
+        return found
+
+    @property
+    def optimizers(self) -> list[Any]:
+        """The optimizers a training step updates with (each once, in the order they run)."""
+        found: list[Any] = []
+        for node in self.graph.nodes:
+            if node.kind == "update" and all(node.fn is not o for o in found):
+                found.append(node.fn)
+        return found
+
+    @property
     def input_names(self) -> list[str]:
         """The graph's inputs, in positional order."""
         return [v.name for v in self.graph.inputs]
