@@ -45,6 +45,15 @@ class Optimizer:
     #: 1.2e-38.
     flush_denormal: bool = True
     FLUSH_EVERY = 16
+    #: a compiled training step (``dz.compile`` of a function that calls ``loss.backward()`` then
+    #: ``update()``) updates each parameter as soon as its gradient is final, in the backward pass,
+    #: and drops the gradient there: the step never holds every gradient at once (PyTorch's
+    #: "optimizer in backward"), so its peak memory is about one gradient instead of all of them, and
+    #: after the step ``param.grad`` is None. It does so only on steps where that equals ``update()``
+    #: (no hooks, which may need every gradient; no gradient from outside the graph; see
+    #: :mod:`dezero_core.static.update`); other steps keep the gradients and update at the end. False
+    #: always keeps them (``param.grad`` readable after each compiled step, at the memory cost).
+    update_in_backward: bool = True
 
     def __init__(self) -> None:
         self.target: Any = None
@@ -85,22 +94,31 @@ class Optimizer:
             self._update_all(named)
 
     def _update_all(self, named: list[tuple[str, Parameter]]) -> None:
-        update_one, state, init_state = self.update_one, self.state, self.init_state
+        update_param = self.update_param
         for name, param in named:
-            data, grad = param.data, param._grad
+            grad = param._grad
             if isinstance(grad, Variable):  # a gradient kept as a graph (backward(create_graph=True))
                 grad = grad.data
-            slots = state.get(name)
-            if slots is None:
-                slots = state[name] = init_state(data)
-            elif slots and type(next(iter(slots.values()))) is not type(data):
-                _follow(slots, data)
-            blocks = blocks_of(data) if self.elementwise else None
-            if blocks is None:
-                update_one(data, grad, slots)
-            else:
-                for rows in blocks:
-                    update_one(data[rows], grad[rows], {key: value[rows] for key, value in slots.items()})
+            update_param(name, param.data, grad)
+
+    def update_param(self, name: str, data: Any, grad: Any) -> None:
+        """Update one parameter's array ``data`` in place from the array ``grad``, with its state
+        (created at its first update, moved to ``data``'s backend if the model moved), by row blocks
+        where the update is elementwise. :meth:`update` calls it for each parameter after
+        :meth:`begin_step`; a compiled training step calls it as soon as a gradient is final (see
+        :attr:`update_in_backward`)."""
+        slots = self.state.get(name)
+        if slots is None:
+            slots = self.state[name] = self.init_state(data)
+        elif slots and type(next(iter(slots.values()))) is not type(data):
+            _follow(slots, data)
+        blocks = blocks_of(data) if self.elementwise else None
+        if blocks is None:
+            self.update_one(data, grad, slots)
+        else:
+            update_one = self.update_one
+            for rows in blocks:
+                update_one(data[rows], grad[rows], {key: value[rows] for key, value in slots.items()})
 
     def check_update(self, named: list[tuple[str, Parameter]]) -> None:
         """Raise before anything changes if a parameter cannot be updated in place: read-only (a

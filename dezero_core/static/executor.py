@@ -179,12 +179,20 @@ class Executor:
 
     def _set_grad_step(self, node: Node) -> Step:
         holder, g = node.fn, self._s(node.inputs[0])
+        if node.attrs.get("update_in_backward"):  # the memory plan's in-backward update (see static.update)
+            from dezero_core.static.update import backward_updates
+
+            return backward_updates(self).set_grad_step(node, g)
 
         def step(s: list) -> None:
             holder._grad = s[g]
         return step
 
     def _update_step(self, node: Node) -> Step:
+        if node.attrs.get("update_in_backward"):
+            from dezero_core.static.update import backward_updates
+
+            return backward_updates(self).update_step()
         update = node.fn.update
 
         def step(s: list) -> None:

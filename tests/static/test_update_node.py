@@ -3,6 +3,8 @@ made between steps: hooks, a reloaded state, new parameter arrays, gradients fro
 and the steps that flush denormals."""
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 
 import dezero_core as dz
@@ -138,3 +140,105 @@ def test_the_denormal_flushing_steps_are_the_eager_ones() -> None:
     assert_same_training(eager, compiled)
     np.testing.assert_array_equal(np.array(eager_moments), np.array(compiled_moments))
     assert np.all(eager_moments[-1] == 0) and np.all(eager_moments[-2] != 0)  # the test sees a flush
+
+
+# -- updates in the backward pass (the memory plan's update_in_backward) ---------------------------------
+def test_each_gradient_is_handed_over_right_after_the_backward_that_makes_it() -> None:
+    model = MLP((6, 4, 3))
+    step = _stepper(model, Adam().setup(model), compiled=True)
+    step(*DATA[0])
+    nodes = step.graph.nodes
+    kinds = [n.op for n in nodes]
+    backwards = [i for i, n in enumerate(nodes) if n.kind == "backward" and len(n.outputs) > 1]
+    for i in backwards:  # a layer's backward, then its parameters' set_grad nodes, before the next backward
+        grads = {v.id for v in nodes[i].outputs}
+        handed = [n for n in nodes[i + 1:] if n.kind == "set_grad" and n.inputs[0].id in grads]
+        assert handed and all(kinds[nodes.index(n) - 1] in ("set_grad", nodes[i].op) for n in handed)
+        assert all(n.attrs["update_in_backward"] and n.inputs[0] in n.free_after for n in handed)
+    update = nodes[-1]
+    assert update.kind == "update" and update.inputs == [] and update.attrs["update_in_backward"]
+
+
+def test_a_replayed_step_drops_the_gradients_unless_the_optimizer_keeps_them() -> None:
+    model = MLP((6, 3))
+    optimizer = Adam().setup(model)
+    step = _stepper(model, optimizer, compiled=True)
+    step(*DATA[0])
+    step(*DATA[1])
+    assert all(p.grad is None for p in model.params())
+    optimizer.update_in_backward = False  # read at every step, not only when compiling
+    step(*DATA[2])
+    assert all(p.grad is not None for p in model.params())
+
+
+def test_a_parameter_read_after_backward_is_updated_after_that_read() -> None:
+    """A product with ``W`` after ``loss.backward()`` sees the weights before the update, as in eager mode."""
+
+    def run(compiled: bool) -> tuple:
+        dz.random.seed(0)
+        model = MLP((6, 3))
+        optimizer = MomentumSGD(0.1).setup(model)
+
+        def step(x, t):
+            model.cleargrads()
+            loss = F.softmax_cross_entropy(model(x), t)
+            loss.backward()
+            norm = F.sum(F.matmul(x, model.layers[0].W))
+            optimizer.update()
+            return loss, norm
+
+        run_step = dz.compile(step) if compiled else step
+        norms = [float(run_step(x, t)[1].data) for x, t in DATA[:4]]
+        return norms, model, optimizer
+
+    eager, compiled = run(False), run(True)
+    assert eager[0] == compiled[0]
+    assert_same_training(([0.0], *eager[1:]), ([0.0], *compiled[1:]))
+
+
+def test_gradients_accumulated_over_steps_are_kept_for_the_next_step() -> None:
+    """Without ``cleargrads()`` each step adds to the gradient the last one left (here, from the first
+    step on: the graph is traced on parameters that hold gradients): no update in backward."""
+
+    def run(compiled: bool) -> tuple:
+        dz.random.seed(0)
+        model = MLP((6, 3))
+        optimizer = Adam().setup(model)
+        F.softmax_cross_entropy(model(DATA[0][0]), DATA[0][1]).backward()
+
+        def step(x, t):
+            loss = F.softmax_cross_entropy(model(x), t)
+            loss.backward()
+            optimizer.update()
+            return loss
+
+        run_step = dz.compile(step) if compiled else step
+        losses = [float(run_step(x, t).data) for x, t in DATA[:4]]
+        return (losses, model, optimizer), run_step
+
+    (eager, _), (compiled, step) = run(False), run(True)
+    assert_same_training(eager, compiled)
+    assert not any(n.attrs.get("update_in_backward") for n in step.graph.nodes)
+
+
+def test_a_replayed_step_never_holds_every_weight_gradient_at_once() -> None:
+    """Three 500x500 weights (1 MB of gradient each) and tiny activations: an eager step holds all three
+    gradients before updating; a replay holds one gradient and the optimizer's scratch at a time."""
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((2, 500)).astype(np.float32), rng.integers(0, 500, 2)
+    peaks = {}
+    for compiled in (False, True):
+        dz.random.seed(0)
+        model = MLP((500, 500, 500))
+        step = _stepper(model, Adam().setup(model), compiled)
+        for _ in range(3):  # trace, then replays: lazy parameters, optimizer state and buffers made
+            step(x, t)
+        tracemalloc.start()
+        try:
+            step(x, t)
+            peaks[compiled] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    gradient = 500 * 500 * 4
+    assert peaks[False] > 3 * gradient
+    assert peaks[True] < 2.5 * gradient

@@ -8,6 +8,14 @@
   write into persistent buffers (``Graph.buffers``), allocated once and reused across runs, and
   shared within a run by values whose lifetimes do not overlap.
 
+- ``attrs["update_in_backward"]`` (on the ``set_grad`` nodes of a training step and its ``update``
+  node): each gradient is handed to its parameter right after the last node that needs it, the
+  parameter's value or its gradient, and the optimizer updates that parameter there and drops the
+  gradient (:mod:`dezero_core.static.update`), instead of every gradient living until ``update``:
+  the way PyTorch's optimizer-in-backward bounds a step's peak memory. The ``update`` node then reads
+  no gradient. ``set_grad`` nodes of distinct parameters commute, so moving them is the one
+  reordering of effect nodes a pass makes.
+
 What the plan must never do is let a buffer be overwritten while something still sees it. Views
 make that subtle: a reshape or a transpose may return a view of its input, a backward may return
 the incoming gradient itself. So a value's lifetime is extended to the lifetime of every value that
@@ -28,6 +36,7 @@ from dezero_core.functions.reductions import LogSumExp, Max, Mean, Min, Sum, Var
 from dezero_core.graph.function import Function
 from dezero_core.static.ir import Buffer, Graph, Node, Value
 from dezero_core.static.passes.fused_ops import OutForward
+from dezero_core.static.symbolic import GradHolder
 
 
 def _functions_of(*modules: object) -> tuple[type, ...]:
@@ -45,6 +54,7 @@ FRESH: tuple[type, ...] = (
 
 def plan_memory(graph: Graph) -> Graph:
     """Set ``free_after``, ``inplace`` and ``out`` (with ``graph.buffers``) on ``graph``; run it last."""
+    schedule_updates(graph)
     lifetime = _Lifetimes(graph)
     overwritten = _plan_inplace(graph, lifetime)
     _plan_buffers(graph, lifetime, overwritten)
@@ -154,3 +164,78 @@ def _plan_frees(graph: Graph, life: _Lifetimes) -> None:
             reader = graph.nodes[last]
             if v not in reader.free_after:
                 reader.free_after.append(v)
+
+
+def schedule_updates(graph: Graph) -> Graph:
+    """Move each gradient's ``set_grad`` node to right after the last node that needs the gradient
+    or the parameter's value (or a view of it), and mark it and the ``update`` node
+    ``update_in_backward`` (see the module docstring); the graph unchanged where that could differ
+    from updating at the end.
+
+    It applies to a graph with one ``update`` node, of an optimizer with the base class's update
+    (not a wrapper's own ``update()``, nor ``update_in_backward = False``), after every ``set_grad``,
+    each of a distinct parameter, whose gradients nothing else reads; and not where a gradient is
+    accumulated into the one a parameter held before the step (a step without ``cleargrads()``: the
+    next step reads it)."""
+    from dezero_core.optimizers.optimizer import Optimizer
+
+    updates = [i for i, n in enumerate(graph.nodes) if n.kind == "update"]
+    if len(updates) != 1 or any(isinstance(v.source, GradHolder) for v in graph.leaves()):
+        return graph
+    at = updates[0]
+    update = graph.nodes[at]
+    optimizer = update.fn
+    if not (isinstance(optimizer, Optimizer) and type(optimizer).update is Optimizer.update
+            and type(optimizer)._update_all is Optimizer._update_all and optimizer.update_in_backward):
+        return graph
+    set_grads = [n for n in graph.nodes if n.kind == "set_grad"]
+    if not set_grads or any(graph.nodes.index(n) > at for n in set_grads):
+        return graph
+    if len({id(n.fn) for n in set_grads}) != len(set_grads):
+        return graph
+    users = graph.users()
+    outputs = {v.id for v in graph.outputs}
+    for n in set_grads:
+        g = n.inputs[0]
+        if g is None or g.id in outputs or any(u is not n and u is not update for u in users.get(g.id, [])):
+            return graph
+    position = {id(n): i for i, n in enumerate(graph.nodes)}
+    value_of = {id(v.source): v for v in graph.params}
+    aliases = _alias_closure(graph)
+    after: dict[int, list[Node]] = {}  # node index -> the set_grad nodes to run right after it
+    for n in set_grads:
+        g, param = n.inputs[0], value_of.get(id(n.fn))
+        needed = [position[id(g.producer)]] if g.producer is not None else [-1]
+        for v in [param, *aliases.get(param.id, [])] if param is not None else []:
+            needed.extend(position[id(u)] for u in users.get(v.id, []) if position[id(u)] < at)
+        after.setdefault(max(needed), []).append(n)
+        n.attrs["update_in_backward"] = True
+    update.attrs["update_in_backward"] = True
+    update.inputs = []  # the gradients are handed over (and dropped) at their set_grad nodes
+    moved = {id(n) for n in set_grads}
+    nodes = after.get(-1, [])
+    for i, node in enumerate(graph.nodes):
+        if id(node) not in moved:
+            nodes.append(node)
+        nodes.extend(after.get(i, []))
+    graph.nodes = nodes
+    return graph
+
+
+def _alias_closure(graph: Graph) -> dict[int, list[Value]]:
+    """``value id -> every value that may be a view of it`` (views of views included)."""
+    direct: dict[int, list[Value]] = {}
+    for node in graph.nodes:
+        for source in _may_alias(node):
+            direct.setdefault(source.id, []).extend(node.outputs)
+    closure: dict[int, list[Value]] = {}
+    for start in list(direct):
+        seen: dict[int, Value] = {}
+        stack = list(direct[start])
+        while stack:
+            v = stack.pop()
+            if v.id not in seen:
+                seen[v.id] = v
+                stack.extend(direct.get(v.id, []))
+        closure[start] = list(seen.values())
+    return closure

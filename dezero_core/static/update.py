@@ -1,0 +1,117 @@
+"""The replay of a training step that updates its parameters in the backward pass.
+
+The memory plan (:func:`dezero_core.static.passes.memory.schedule_updates`) moves each ``set_grad``
+node of a training step to right after the last node that needs that gradient or that parameter, and
+marks it and the step's ``update`` node ``update_in_backward``. :class:`BackwardUpdates` replays them:
+at the first marked ``set_grad`` of a run it decides whether this step may update in backward, and if
+so counts the step (``t``, ``begin_step``) as ``Optimizer.update()`` would; each marked ``set_grad``
+then updates its parameter (``Optimizer.update_param``) and leaves its ``grad`` None, so the gradient
+is dropped as soon as it is used. The ``update`` node has nothing left to do.
+
+A step updates in backward only where that equals ``update()`` at the end, and otherwise the
+``set_grad`` nodes write the gradients and the ``update`` node calls ``update()``. It does not when:
+
+- the optimizer has hooks (``WeightDecay``, ``ClipGrad``... may read every gradient or replace them),
+  or ``update_in_backward`` was set False;
+- a parameter of the optimizer's target that this graph gives no gradient holds one (set from
+  outside: ``update()`` applies it);
+- a parameter this graph updates holds a read-only array (``update()`` refuses it before changing
+  anything, with the error that names it).
+
+The parameters are updated in the order their gradients become final rather than by name, which
+changes nothing: each parameter's update reads only its own array, gradient and state. On the
+optimizer's denormal-flushing steps each update runs in the backend's ``compute_scope`` as the whole
+``update()`` does.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dezero_core.backend.selection import backend_of
+from dezero_core.static.ir import Graph, Node
+
+Step = Callable[[list], None]
+
+
+class BackwardUpdates:
+    """The shared state of one graph's in-backward updates, for one executor."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.update = next(n for n in graph.nodes if n.kind == "update")
+        self.optimizer = self.update.fn
+        self.first = next(n for n in graph.nodes if n.kind == "set_grad" and n.attrs.get("update_in_backward"))
+        self.fed = [n.fn for n in graph.nodes if n.kind == "set_grad" and n.attrs.get("update_in_backward")]
+        self.active = False  # whether the current run updates in backward
+        self.flush = False  # whether the current step flushes denormals
+        self._params: Any = None  # the target's (name, parameter) list the names below were taken from
+        self._names: dict[int, str] = {}  # id(parameter this graph updates) -> its name in the target
+        self._others: list[Any] = []  # the target's parameters this graph gives no gradient
+        self._writable: dict[int, Any] = {}  # id(parameter) -> the array last seen writable
+
+    def begin(self) -> None:
+        """At the first ``set_grad`` of a run: whether this step updates in backward; if so, count it."""
+        optimizer = self.optimizer
+        self.active = False
+        if optimizer.hooks or not optimizer.update_in_backward or optimizer.target is None:
+            return
+        target = optimizer.target
+        params = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
+        if params is not self._params:
+            self._index(params)
+        for p in self._others:
+            if p._grad is not None:
+                return
+        writable = self._writable
+        for p in self.fed:
+            if id(p) in self._names and writable.get(id(p)) is not p.data:
+                if not getattr(getattr(p.data, "flags", None), "writeable", True):
+                    return
+                writable[id(p)] = p.data
+        optimizer.t += 1
+        optimizer.begin_step()
+        self.flush = optimizer.flush_denormal and optimizer.t % optimizer.FLUSH_EVERY == 1
+        self.active = True
+
+    def _index(self, params: list) -> None:
+        fed = {id(p) for p in self.fed}
+        self._params = params if isinstance(params, list) else None
+        self._names = {id(p): name for name, p in params if id(p) in fed}
+        self._others = [p for _, p in params if id(p) not in fed]
+        self._writable = {}
+
+    def set_grad_step(self, node: Node, g: int) -> Step:
+        """The replay of a marked ``set_grad`` node whose gradient is in slot ``g``."""
+        holder, first = node.fn, node is self.first
+
+        def step(s: list) -> None:
+            if first:
+                self.begin()
+            name = self._names.get(id(holder)) if self.active else None
+            if name is None:  # not this step, or a parameter the optimizer does not update
+                holder._grad = s[g]
+                return
+            data = holder.data
+            if self.flush:
+                with backend_of(data).compute_scope(flush_denormals=True):
+                    self.optimizer.update_param(name, data, s[g])
+            else:
+                self.optimizer.update_param(name, data, s[g])
+            holder._grad = None
+        return step
+
+    def update_step(self) -> Step:
+        """The replay of the marked ``update`` node: ``update()`` unless the step updated in backward."""
+        def step(s: list) -> None:
+            if self.active:
+                self.active = False
+            else:
+                self.optimizer.update()
+        return step
+
+
+def backward_updates(executor: Any) -> BackwardUpdates:
+    """The :class:`BackwardUpdates` of ``executor``'s graph (made on first use, kept on the executor)."""
+    shared = executor.__dict__.get("_backward_updates")
+    if shared is None:
+        shared = executor.__dict__["_backward_updates"] = BackwardUpdates(executor.graph)
+    return shared
