@@ -1,10 +1,17 @@
-"""Replay: a graph compiled into a flat list of closures over one list of slots.
+"""Replay: a graph compiled into one generated Python function, one line or two per node.
 
-Every value gets a slot index; each node becomes one closure that reads its inputs' slots, calls the
-Function's ``forward``/``backward`` on arrays (no Variable, no Function object is created) and
-writes its outputs' slots. Closures are specialised for one and two inputs, the common cases, where
-a generic ``*args`` call would cost as much as the rest of the step on small arrays. The memory plan
-of :mod:`dezero_core.static.ir` is honoured: ``out`` buffers, ``inplace``, ``free_after``.
+Every value of the graph is a local variable of that function (``v12``); each node becomes a call of
+its Function's ``forward``/``backward`` on arrays (no Variable, no Function object is created), its
+bound method held by the function's globals (``f12``), its results stored in the output's locals.
+On small arrays the Python around each call costs as much as the call: a generated straight-line
+function pays one call per node and local-variable reads, where a loop over closures reading a
+list of slots paid a call, a loop and list accesses per node.
+
+The source holds only names made here from node indices (``v3``, ``f7``, ``n7``): never a string
+from the graph, so a loaded graph cannot inject code. The memory plan of
+:mod:`dezero_core.static.ir` is honoured: ``out`` buffers, ``inplace``, ``free_after`` (the local is
+set to None). Effect nodes (``set_grad``, ``update``) run as steps over a list of slots (``Step``),
+the contract :meth:`Executor._set_grad_step` and :meth:`Executor._update_step` keep.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from typing import Any, Callable, Sequence
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.symbolic import reads_at_run
 
+#: an effect node's step: reads (and writes) the values it touches in a list indexed by slot
 Step = Callable[[list], None]
 
 
@@ -23,160 +31,32 @@ class Executor:
         self.graph = graph
         self.backend = backend
         self.ops = backend.ops
-        self.slot: dict[int, int] = {}
-        template: list[Any] = [None]  # slot 0 always holds None (a missing gradient)
-        for v in graph.leaves():
-            self.slot[v.id] = len(template)
-            # constants, and arrays held by reference (the same object at every run), stay in the template
-            template.append(v.source if v.kind == "const" or (v.kind == "state" and not reads_at_run(v.source))
-                            else None)
-        for node in graph.nodes:
-            for v in node.outputs:
-                self.slot[v.id] = len(template)
-                template.append(None)
-        self.template = template
-        self.input_slots = [self.slot[v.id] for v in graph.inputs]
-        self.param_slots = [(self.slot[v.id], v.source) for v in graph.params if reads_at_run(v.source)]
-        self.output_slots = [self.slot[v.id] for v in graph.outputs]
         xp = backend.xp
         self.buffers = [xp.empty(b.shape, dtype=getattr(xp, b.dtype)) for b in graph.buffers]
         self.array_type = type(xp.empty((0,)))
+        self.slot: dict[int, int] = {}  # value id -> slot (slot 0: None, a missing gradient)
+        for v in [*graph.leaves(), *(v for node in graph.nodes for v in node.outputs)]:
+            self.slot[v.id] = len(self.slot) + 1
         self._backward_count: dict[int, int] = {}
         for node in graph.nodes:
             if node.kind == "backward":
                 self._backward_count[id(node.fn)] = self._backward_count.get(id(node.fn), 0) + 1
-        self.steps: list[Step] = [self._step(node) for node in graph.nodes]
+        self.source, namespace = _Generator(self).generate()
+        # the source is built from indices only (see the module docstring)
+        exec(compile(self.source, "<dezero_core replay>", "exec"), namespace)  # noqa: S102
+        self._replay: Callable[[Sequence[Any]], list[Any]] = namespace["replay"]
 
     def _s(self, v: Value | None) -> int:
         return 0 if v is None else self.slot[v.id]
 
     def run(self, inputs: Sequence[Any]) -> list[Any]:
         """Run every node once with ``inputs`` (arrays, in ``graph.inputs`` order); the output arrays."""
-        s = self.template.copy()
-        for i, a in zip(self.input_slots, inputs):
-            s[i] = a
-        for i, holder in self.param_slots:
-            s[i] = holder.data  # parameters (Variables) by reference: in-place updates and new arrays are seen
-        for step in self.steps:
-            step(s)
-        return [s[i] for i in self.output_slots]
+        if len(inputs) != len(self.graph.inputs):
+            raise TypeError(f"the graph takes {len(self.graph.inputs)} input arrays "
+                            f"({', '.join(repr(v) for v in self.graph.inputs)}), got {len(inputs)}")
+        return self._replay(inputs)
 
-    # -- one closure per node ---------------------------------------------------------------------
-    def _step(self, node: Node) -> Step:
-        freed = tuple(self._s(v) for v in node.free_after)  # the memory plan: dropped after the node
-        if node.kind == "call":
-            return self._call_step(node, freed)
-        if node.kind == "backward":
-            return self._backward_step(node, freed)
-        if node.kind == "set_grad":
-            step = self._set_grad_step(node)
-        elif node.kind == "update":
-            step = self._update_step(node)
-        else:
-            raise ValueError(f"the executor cannot run a {node.kind!r} node ({node.op})")
-        if not freed:
-            return step
-        inner = step
-
-        def step(s: list) -> None:
-            inner(s)
-            for i in freed:
-                s[i] = None
-        return step
-
-    def _call_step(self, node: Node, freed: tuple) -> Step:
-        fwd, ops = node.fn.forward, self.ops
-        asarray, array_type = self.backend.asarray, self.array_type
-        ins = [self._s(v) for v in node.inputs]
-        outs = [self._s(v) for v in node.outputs]
-        buffer = self.buffers[node.out[0]] if node.out and node.out[0] is not None else None
-        if node.inplace or buffer is not None:
-            inplace, o = node.inplace, outs[0]
-
-            def step(s: list) -> None:
-                args = [s[i] for i in ins]
-                s[o] = fwd(ops, *args, out=args[0] if inplace else buffer)
-                for i in freed:
-                    s[i] = None
-            return step
-        if len(outs) != 1:
-            def step(s: list) -> None:
-                ys = fwd(ops, *[s[i] for i in ins])
-                for o, y in zip(outs, ys):
-                    s[o] = y if type(y) is array_type else asarray(y)
-                for i in freed:
-                    s[i] = None
-            return step
-        o = outs[0]
-        if len(ins) == 1:
-            a = ins[0]
-
-            def step(s: list) -> None:
-                y = fwd(ops, s[a])
-                s[o] = y if type(y) is array_type else asarray(y)
-                for i in freed:
-                    s[i] = None
-        elif len(ins) == 2:
-            a, b = ins
-
-            def step(s: list) -> None:
-                y = fwd(ops, s[a], s[b])
-                s[o] = y if type(y) is array_type else asarray(y)
-                for i in freed:
-                    s[i] = None
-        else:
-            def step(s: list) -> None:
-                y = fwd(ops, *[s[i] for i in ins])
-                s[o] = y if type(y) is array_type else asarray(y)
-                for i in freed:
-                    s[i] = None
-        return step
-
-    def _backward_step(self, node: Node, freed: tuple) -> Step:
-        fn, ops = node.fn, self.ops
-        bwd = fn.backward
-        n_in, n_out = node.attrs["n_in"], node.attrs["n_out"]
-        needs = tuple(node.attrs["needs_grad"])
-        # the Function's backward reads needs_grad from its instance: set it once when this node is its
-        # only backward (the usual case), else before every call
-        shared = self._backward_count.get(id(fn), 0) > 1
-        if not shared:
-            fn.needs_grad = needs
-        slots = [self._s(v) for v in node.inputs]
-        xs, ys, gys = slots[:n_in], slots[n_in:n_in + n_out], slots[n_in + n_out:]
-        picks = [(i, self._s(v)) for i, v in zip([k for k, n in enumerate(needs) if n], node.outputs)]
-        if n_out == 1 and len(picks) == 1 and n_in <= 2 and not shared:
-            (pos, o), = picks
-            y, gy = ys[0], gys[0]
-            a, b = (xs[0], xs[0]) if n_in == 1 else xs
-            if n_in == 1:
-                def step(s: list) -> None:
-                    gxs = bwd(ops, (s[a],), s[y], s[gy])
-                    s[o] = gxs[pos] if type(gxs) is tuple else gxs
-                    for i in freed:
-                        s[i] = None
-            else:
-                def step(s: list) -> None:
-                    gxs = bwd(ops, (s[a], s[b]), s[y], s[gy])
-                    s[o] = gxs[pos] if type(gxs) is tuple else gxs
-                    for i in freed:
-                        s[i] = None
-            return step
-
-        def step(s: list) -> None:
-            if shared:
-                fn.needs_grad = needs
-            y = s[ys[0]] if n_out == 1 else tuple([s[i] for i in ys])
-            gy = s[gys[0]] if n_out == 1 else tuple([s[i] for i in gys])
-            gxs = bwd(ops, tuple([s[i] for i in xs]), y, gy)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            for pos, o in picks:
-                s[o] = gxs[pos]
-            for i in freed:
-                s[i] = None
-        return step
-
+    # -- effect nodes: steps over a list of slots ------------------------------------------------------
     def _set_grad_step(self, node: Node) -> Step:
         holder, g = node.fn, self._s(node.inputs[0])
         if node.attrs.get("update_in_backward"):  # the memory plan's in-backward update (see static.update)
@@ -199,3 +79,124 @@ class Executor:
             update()
         return step
 
+
+class _Generator:
+    """The source of ``replay(inputs)`` for an executor's graph, and the globals it reads."""
+
+    def __init__(self, ex: Executor) -> None:
+        self.ex = ex
+        self.namespace: dict[str, Any] = {"ops": ex.ops, "AT": ex.array_type, "asarray": ex.backend.asarray}
+        self.lines: list[str] = []
+        self.synced: set[int] = set()  # slots written to the list ``s`` of the effect steps
+
+    def name(self, v: Value | None) -> str:
+        """The local holding ``v`` (``None`` for a missing value)."""
+        return "None" if v is None else f"v{self.ex.slot[v.id]}"
+
+    def bind(self, prefix: str, k: int, obj: Any) -> str:
+        """A global of the generated function holding ``obj``."""
+        name = f"{prefix}{k}"
+        self.namespace[name] = obj
+        return name
+
+    def generate(self) -> tuple[str, dict[str, Any]]:
+        graph, ex = self.ex.graph, self.ex
+        needs_slots = any(n.kind not in ("call", "backward") for n in graph.nodes)
+        if needs_slots:
+            self.lines.append(f"s = [None] * {len(ex.slot) + 1}")
+        for k, v in enumerate(graph.inputs):
+            self.lines.append(f"{self.name(v)} = inputs[{k}]")
+        params = {v.id for v in graph.params if reads_at_run(v.source)}
+        for v in [*graph.params, *graph.consts]:
+            if v.id in params:
+                # parameters (Variables) by reference: in-place updates and new arrays are seen
+                self.lines.append(f"{self.name(v)} = {self.bind('p', ex.slot[v.id], v.source)}.data")
+            elif v.kind == "const" or (v.kind == "state" and not reads_at_run(v.source)):
+                # constants, and arrays held by reference (the same object at every run)
+                self.lines.append(f"{self.name(v)} = {self.bind('k', ex.slot[v.id], v.source)}")
+            else:
+                self.lines.append(f"{self.name(v)} = None")
+        for k, node in enumerate(graph.nodes):
+            if node.kind == "call":
+                self.call(k, node)
+            elif node.kind == "backward":
+                self.backward(k, node)
+            else:
+                self.effect(k, node)
+            for v in node.free_after:  # the memory plan: dropped after the node
+                self.lines.append(f"{self.name(v)} = None")
+                if ex.slot[v.id] in self.synced:
+                    self.lines.append(f"s[{ex.slot[v.id]}] = None")
+        self.lines.append("return [" + ", ".join(self.name(v) for v in graph.outputs) + "]")
+        source = "def replay(inputs):\n" + "".join(f"    {line}\n" for line in self.lines)
+        return source, self.namespace
+
+    def checked(self, target: str, value: str) -> None:
+        """``target = value``, made an array of the backend's type where it is not one (a 0-d
+        result of numpy is a scalar)."""
+        self.lines.append(f"{target} = {value}")
+        self.lines.append(f"if {target}.__class__ is not AT: {target} = asarray({target})")
+
+    def call(self, k: int, node: Node) -> None:
+        """``fn.forward(ops, *inputs)``, into a buffer or over the first input where the plan says."""
+        fwd = self.bind("f", k, node.fn.forward)
+        args = ", ".join(["ops", *(self.name(v) for v in node.inputs)])
+        outs = [self.name(v) for v in node.outputs]
+        if node.inplace:
+            self.lines.append(f"{outs[0]} = {fwd}({args}, out={self.name(node.inputs[0])})")
+        elif node.out and node.out[0] is not None:
+            buffer = self.bind("buf", k, self.ex.buffers[node.out[0]])
+            self.lines.append(f"{outs[0]} = {fwd}({args}, out={buffer})")
+        elif len(outs) == 1:
+            self.checked(outs[0], f"{fwd}({args})")
+        else:
+            self.lines.append(f"t = {fwd}({args})")
+            for i, o in enumerate(outs):
+                self.checked(o, f"t[{i}]")
+
+    def backward(self, k: int, node: Node) -> None:
+        """``fn.backward(ops, xs, y, gy)`` as eager's engine calls it; the needed gradients picked."""
+        fn = node.fn
+        n_in, n_out = node.attrs["n_in"], node.attrs["n_out"]
+        needs = tuple(node.attrs["needs_grad"])
+        # the Function's backward reads needs_grad from its instance: set it once when this node is its
+        # only backward (the usual case), else before every call
+        if self.ex._backward_count.get(id(fn), 0) > 1:
+            self.lines.append(f"{self.bind('fn', k, fn)}.needs_grad = {self.bind('n', k, needs)}")
+        else:
+            fn.needs_grad = needs
+        names = [self.name(v) for v in node.inputs]
+        xs, ys, gys = names[:n_in], names[n_in:n_in + n_out], names[n_in + n_out:]
+        y = ys[0] if n_out == 1 else _tuple(ys)
+        gy = gys[0] if n_out == 1 else _tuple(gys)
+        self.lines.append(f"g = {self.bind('b', k, fn.backward)}(ops, {_tuple(xs)}, {y}, {gy})")
+        picks = [i for i, n in enumerate(needs) if n]
+        if len(picks) == 1:
+            self.lines.append(f"{self.name(node.outputs[0])} = g[{picks[0]}] if g.__class__ is tuple else g")
+        else:
+            self.lines.append("if g.__class__ is not tuple: g = (g,)")
+            for pos, v in zip(picks, node.outputs):
+                self.lines.append(f"{self.name(v)} = g[{pos}]")
+        # the tuple would keep every gradient alive until the next backward (past the memory plan's frees)
+        self.lines.append("g = None")
+
+    def effect(self, k: int, node: Node) -> None:
+        """A ``set_grad``/``update`` node: its step over the slot list, its inputs written there first."""
+        if node.kind == "set_grad":
+            step = self.ex._set_grad_step(node)
+        elif node.kind == "update":
+            step = self.ex._update_step(node)
+        else:
+            raise ValueError(f"the executor cannot run a {node.kind!r} node ({node.op})")
+        for v in node.inputs:
+            if v is not None:
+                self.lines.append(f"s[{self.ex.slot[v.id]}] = {self.name(v)}")
+                self.synced.add(self.ex.slot[v.id])
+        self.lines.append(f"{self.bind('step', k, step)}(s)")
+        for v in node.outputs:
+            self.lines.append(f"{self.name(v)} = s[{self.ex.slot[v.id]}]")
+
+
+def _tuple(names: list[str]) -> str:
+    """A tuple display of ``names`` (``(a,)`` for one)."""
+    return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
