@@ -48,17 +48,22 @@ class Bucket:
         for _, param, start, stop in self.slots:
             param.data[...] = xp.reshape(buffer[start:stop], param.data.shape)
 
-    def pack_grads(self) -> Any:
-        """The buffer, holding every gradient (zeros where a parameter has none) and, as flags,
-        1 where a parameter has a gradient, 0 where it has not."""
+    def pack_grads(self, scale: float = 1.0) -> Any:
+        """The buffer, holding every gradient times ``scale`` (zeros where a parameter has none) and,
+        as flags, 1 where a parameter has a gradient, 0 where it has not.
+
+        The scale rides on the copy, which reads and writes every element anyway: gradients packed
+        with ``1 / size`` sum to their average, with no second pass over the buffer (bit for bit
+        the sum's average when ``size`` is a power of two)."""
         xp, buffer, flag = self.backend.xp, self.buffer, self.flags
+        scaled_copy = _scaled_copy_into(xp)
         for i, (_, param, start, stop) in enumerate(self.slots):
             grad = _grad_array(param)
             if grad is None:
                 buffer[start:stop] = 0
                 buffer[flag + i] = 0
             else:
-                buffer[start:stop] = xp.reshape(grad, (-1,))
+                scaled_copy(buffer, start, stop, xp.reshape(grad, (-1,)), scale)
                 buffer[flag + i] = 1
         return buffer
 
@@ -93,6 +98,20 @@ def make_buckets(named: Iterable[tuple[str, Any]]) -> list[Bucket]:
         groups.setdefault(key, []).append((name, param))
         places.setdefault(key, (backend, device, param.data.dtype))
     return [Bucket(*places[key], members) for key, members in groups.items()]
+
+
+def _scaled_copy_into(xp: Any) -> Any:
+    """``copy(buffer, start, stop, x, scale)``: ``buffer[start:stop] = x * scale``, in one pass where
+    ``xp`` has ``out=`` (numpy, cupy); the array API has no ``out=``, so elsewhere through a temporary."""
+    if getattr(xp, "__name__", None) in ("numpy", "cupy"):
+        multiply = xp.multiply
+
+        def copy(buffer: Any, start: int, stop: int, x: Any, scale: float) -> None:
+            multiply(x, scale, out=buffer[start:stop])
+    else:
+        def copy(buffer: Any, start: int, stop: int, x: Any, scale: float) -> None:
+            buffer[start:stop] = x if scale == 1.0 else x * scale
+    return copy
 
 
 def _grad_array(param: Any) -> Any:

@@ -71,7 +71,8 @@ class MPICommunicator:
             if bucket.transport is None:  # may move the bucket's buffer into shared memory: before packing
                 bucket.transport = select_transport(bucket.buffer, self.mpi_comm, self.transport, bucket,
                                                     one_machine=self.intra_size == self.size)
-            bucket.unpack_grads(bucket.transport.allreduce_mean(bucket.pack_grads(), bucket.backend))
+            packed = bucket.pack_grads(1.0 / self.size)  # so that the sum is the average
+            bucket.unpack_grads(bucket.transport.allreduce_sum(packed, bucket.backend))
 
     def _check_same(self, mine: list[tuple[str, tuple[int, ...], str]]) -> None:
         every = self.mpi_comm.allgather(mine)

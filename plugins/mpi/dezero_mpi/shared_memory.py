@@ -2,10 +2,10 @@
 
 MPI_Allreduce between processes of one machine copies every buffer through shared memory several
 times. Here the processes share one table (an MPI-3 shared-memory window): row ``r`` is process r's
-flat gradient buffer, packed straight into it; after a fence, process ``r`` averages column block
-``r`` of all rows into the last row, in one pass; after a second fence, every process's gradients are
-views of that last row. A step reads and writes each gradient about twice, against about five times
-through MPI_Allreduce plus the separate averaging pass.
+flat gradient buffer, packed straight into it (already divided by the number of processes); after a
+fence, process ``r`` sums column block ``r`` of all rows into the last row; after a second fence,
+every process's gradients are views of that last row, the average. A step reads and writes each
+gradient about twice, against about five times through MPI_Allreduce.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dezero_core.backend.protocol import ArrayBackend
 
 
 class SharedMemoryTransport:
-    """Averages one bucket's host (numpy) buffer over processes that all run on one machine
+    """Sums one bucket's host (numpy) buffer over processes that all run on one machine
     (broadcasts, which are rare, go through MPI: see ``MPICommunicator.bcast_data``)."""
 
     name = "shared-memory"
@@ -38,17 +38,27 @@ class SharedMemoryTransport:
         bucket.buffer = self.table[rank]  # packing writes straight into this process's row
         self.window.Fence()
 
-    def allreduce_mean(self, buffer: Any, backend: ArrayBackend) -> Any:
-        """The average over all processes of their rows (``buffer`` is this process's row)."""
+    def allreduce_sum(self, buffer: Any, backend: ArrayBackend) -> Any:
+        """The sum over all processes of their rows (``buffer`` is this process's row)."""
+        self.window.Fence()  # every row is written
+        self.sum_own_block()
+        self.window.Fence()  # every block is summed
+        return self.table[self.size]
+
+    def sum_own_block(self) -> None:
+        """Sum this process's block of columns of every row into the last row, one ``add`` per
+        row: ``numpy.sum(rows, axis=0)`` over a few long rows runs 3x slower than ``numpy.add``
+        (0.87 against 0.25 ms for two rows of 3.6 MB)."""
         import numpy
 
         table, lo, hi = self.table, self.lo, self.hi
-        self.window.Fence()  # every row is written
         block = table[self.size, lo:hi]
-        numpy.sum(table[:self.size, lo:hi], axis=0, out=block)
-        block *= 1.0 / self.size
-        self.window.Fence()  # every block is averaged
-        return table[self.size]
+        if self.size == 1:
+            block[...] = table[0, lo:hi]
+        else:
+            numpy.add(table[0, lo:hi], table[1, lo:hi], out=block)
+        for row in range(2, self.size):
+            numpy.add(block, table[row, lo:hi], out=block)
 
     def free(self) -> None:
         """Release the window (collective)."""

@@ -9,7 +9,9 @@
   protocol (``to_host``/``from_host``).
 
 :func:`select_transport` picks, for a buffer, the first that applies in that order; a GPU array is
-one that exposes ``__cuda_array_interface__``. Every transport averages with ``allreduce_mean``.
+one that exposes ``__cuda_array_interface__``. Every transport sums with ``allreduce_sum``: the
+communicator packs the gradients already divided by the number of processes, so the sum is the
+average (the division rides on the packing copy instead of a pass of its own).
 ``DEZERO_MPI_TRANSPORT=shared-memory|host|nccl|cuda-aware-mpi``
 (or ``create_communicator(transport=...)``) forces one, for benchmarks and for sites that know
 better than the probe.
@@ -30,24 +32,13 @@ class TransportError(RuntimeError):
     """A transport that was asked for and cannot work here (says why and what to use instead)."""
 
 
-class _MeanOfSum:
-    """``allreduce_mean`` as the sum's collective, then one pass dividing by the number of processes."""
-
-    def allreduce_mean(self, buffer: Any, backend: ArrayBackend) -> Any:
-        """The average of ``buffer`` over all processes."""
-        reduced = self.allreduce_sum(buffer, backend)  # type: ignore[attr-defined]
-        reduced *= 1.0 / self.size  # type: ignore[attr-defined]
-        return reduced
-
-
-class HostTransport(_MeanOfSum):
+class HostTransport:
     """MPI collectives on host memory (every MPI library supports this)."""
 
     name = "host"
 
     def __init__(self, mpi_comm: Any) -> None:
         self.mpi_comm = mpi_comm
-        self.size = mpi_comm.size
 
     def allreduce_sum(self, buffer: Any, backend: ArrayBackend) -> Any:
         """The elementwise sum of ``buffer`` over all processes (in place where it is host memory)."""
@@ -64,16 +55,16 @@ class HostTransport(_MeanOfSum):
         return buffer if host is buffer else backend.from_host(host, backend.device_of(buffer))
 
 
-class CudaAwareMPITransport(_MeanOfSum):
+class CudaAwareMPITransport:
     """MPI collectives directly on GPU memory (MPI libraries built with CUDA support)."""
 
     name = "cuda-aware-mpi"
 
     def __init__(self, mpi_comm: Any) -> None:
         self.mpi_comm = mpi_comm
-        self.size = mpi_comm.size
 
     def allreduce_sum(self, buffer: Any, backend: ArrayBackend) -> Any:
+        """The elementwise sum of ``buffer`` over all processes, in place."""
         from mpi4py import MPI
 
         backend.synchronize()  # MPI reads the memory outside the stream that computed it
@@ -86,7 +77,7 @@ class CudaAwareMPITransport(_MeanOfSum):
         return buffer
 
 
-class NcclTransport(_MeanOfSum):
+class NcclTransport:
     """NCCL collectives on the current CUDA stream (one NCCL communicator over the MPI processes,
     set up with an id that rank 0 creates and MPI broadcasts, as ChainerMN's pure_nccl does)."""
 
@@ -96,7 +87,6 @@ class NcclTransport(_MeanOfSum):
         from cupy.cuda import nccl
 
         self._nccl = nccl
-        self.size = mpi_comm.size
         uid = nccl.get_unique_id() if mpi_comm.rank == 0 else None
         self.comm = nccl.NcclCommunicator(mpi_comm.size, mpi_comm.bcast(uid, root=0), mpi_comm.rank)
 
@@ -113,6 +103,7 @@ class NcclTransport(_MeanOfSum):
         return pointer, buffer.size, names[dtype], cupy.cuda.get_current_stream().ptr
 
     def allreduce_sum(self, buffer: Any, backend: ArrayBackend) -> Any:
+        """The elementwise sum of ``buffer`` over all processes, in place, on the current stream."""
         pointer, count, dtype, stream = self._args(buffer)
         self.comm.allReduce(pointer, pointer, count, dtype, self._nccl.NCCL_SUM, stream)
         return buffer
