@@ -25,10 +25,9 @@ class SmallCNN(Model):
 
 
 class TextLSTM(Model):
-    """One-hot tokens (N, T, vocabulary) -> embedding -> LSTM over the T steps -> class scores.
+    """Integer token ids (N, T) -> EmbedID -> LSTM over the T steps -> class scores.
 
-    The tokens come one-hot, and the embedding is their product with EmbedID's table: embed_id on
-    integer ids reads the ids' values (to check their range), which a traced graph does not have.
+    The ids are an int64 input of the exported file (embed_id exports as ``Gather``).
     """
 
     def __init__(self, vocabulary: int = 20, dim: int = 8, hidden: int = 12, classes: int = 3) -> None:
@@ -39,10 +38,11 @@ class TextLSTM(Model):
 
     def forward(self, tokens: Any) -> Any:
         self.lstm.reset_state()
-        x = F.matmul(tokens, self.embed.W)
+        x = self.embed(tokens)
         h = None
         for t in range(x.shape[1]):
             h = self.lstm(x[:, t])
+        self.lstm.reset_state()  # the state of a sequence stays inside the call
         return self.fc(h)
 
 

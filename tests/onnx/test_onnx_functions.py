@@ -18,10 +18,9 @@ from onnx_checks import eager, run_onnxruntime
 FUNCTIONS = registry("dezero.functions")
 #: float32 rounding of differently ordered sums; atol for the elements that cancel to ~0
 RTOL, ATOL = 1e-5, 1e-6
-#: registered functions that are not Functions: they compute a constant from their inputs' values,
-#: which a traced graph does not have (export the scores and compute these on the runtime's outputs)
-VALUE_FUNCTIONS = {"argmax", "argmin", "one_hot", "accuracy", "equal", "not_equal", "less", "less_equal",
-                   "greater", "greater_equal"}
+#: the functions with integer or boolean results: exported like the others, and checked exactly
+DISCRETE = {"argmax", "argmin", "one_hot", "accuracy", "equal", "not_equal", "less", "less_equal",
+            "greater", "greater_equal"}
 
 
 def _cases() -> list[Any]:
@@ -31,9 +30,10 @@ def _cases() -> list[Any]:
 def _split(case: harness.Case) -> tuple[list[np.ndarray], Any]:
     """The sample's differentiable arrays (the graph inputs) and a function of them calling the
     registered function. The other arrays stay constants of the graph, as they are in a model: labels,
-    indices and masks whose values the function reads, batch norm's running averages."""
+    indices and masks, batch norm's running averages. A function of integer arrays only (one_hot)
+    takes them as its inputs."""
     host = case.inputs("float32")
-    paths = case.differentiable
+    paths = case.differentiable or [p for p, a in harness.leaves(host) if isinstance(a, np.ndarray)]
     arrays = [harness.at(host, p) for p in paths]
 
     def call(*xs: Any) -> Any:
@@ -49,10 +49,6 @@ def test_exported_function_equals_eager_in_onnxruntime_and_after_load(case: harn
     arrays, call = _split(case)
     want = eager(call, *arrays)
     path = tmp_path / "f.onnx"
-    if case.name in VALUE_FUNCTIONS:
-        with pytest.raises(Exception, match="where a value is needed|did not compute"):
-            dezero_onnx.export(call, tuple(arrays), path, dynamic_axes=None)
-        pytest.skip(f"{case.name} reads its inputs' values: not a traced Function, so not exportable")
     try:
         dezero_onnx.export(call, tuple(arrays), path, dynamic_axes=None)
     except UnsupportedFunctionError as exc:
@@ -64,6 +60,8 @@ def test_exported_function_equals_eager_in_onnxruntime_and_after_load(case: harn
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
+        if case.name in DISCRETE and g.dtype != np.float32:  # indices, masks: exactly
+            np.testing.assert_array_equal(g, w)
     if FUNCTIONS.entry(case.name).dist != "dezero-core":
         return  # load() maps the operators of the built-in converters only
     loaded = eager(dezero_onnx.load(path), *arrays)
@@ -75,8 +73,7 @@ def _first_samples() -> list[Any]:
     seen: set[str] = set()
     firsts = []
     for case in harness.cases(FUNCTIONS.names(), FUNCTIONS.get):
-        if case.name not in seen and case.name not in VALUE_FUNCTIONS \
-                and FUNCTIONS.entry(case.name).dist == "dezero-core":
+        if case.name not in seen and FUNCTIONS.entry(case.name).dist == "dezero-core":
             seen.add(case.name)
             firsts.append(case)
     return firsts
@@ -90,3 +87,22 @@ def test_every_builtin_function_exports_at_the_other_tested_opsets(opset: int, t
         dezero_onnx.export(call, tuple(arrays), path, opset=opset, dynamic_axes=None)
         for g, w in zip(run_onnxruntime(path, *arrays), eager(call, *arrays)):
             np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=f"{case.id} at opset {opset}")
+
+
+def test_a_mask_from_a_comparison_of_the_input_exports_with_a_dynamic_batch_and_loads(tmp_path) -> None:
+    """``x > 0`` of a traced input is a ``Compare`` node: a computed condition, not a constant."""
+    from dezero_core import functions as F
+
+    def leaky(x: Any) -> Any:
+        return F.where(x > 0.0, x, x * 0.1), F.argmax(x, axis=1), F.less_equal(0.5, x)
+
+    path = tmp_path / "mask.onnx"
+    dezero_onnx.export(leaky, np.ones((2, 3), np.float32), path)
+    loaded = dezero_onnx.load(path)
+    for n in (2, 5):
+        x = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
+        want = eager(leaky, x)
+        for got in (run_onnxruntime(path, x), eager(loaded, x)):
+            for g, w in zip(got, want):
+                assert g.dtype == w.dtype
+                np.testing.assert_array_equal(g, w)

@@ -22,9 +22,8 @@ def _images(shape: tuple[int, ...]) -> Callable[[int, int], np.ndarray]:
 
 
 def _tokens(n: int, seed: int) -> np.ndarray:
-    """``n`` sequences of 5 random tokens of a vocabulary of 20, one-hot."""
-    ids = np.random.default_rng(seed).integers(0, 20, (n, 5))
-    return np.eye(20, dtype=np.float32)[ids]
+    """``n`` sequences of 5 random int64 token ids of a vocabulary of 20."""
+    return np.random.default_rng(seed).integers(0, 20, (n, 5), dtype=np.int64)
 
 
 #: name -> (model factory, inputs(batch, seed), two batch sizes); VGG16 and ResNet50 on 32x32
@@ -81,3 +80,24 @@ def test_an_already_compiled_function_exports(tmp_path) -> None:
     path = tmp_path / "compiled.onnx"
     dezero_onnx.export(compiled, x, path)
     np.testing.assert_allclose(run_onnxruntime(path, x)[0], eager(model, x)[0], rtol=RTOL, atol=ATOL)
+
+
+def test_the_text_model_takes_int64_token_ids_with_a_dynamic_batch_and_loads_without_a_graph_break(
+        tmp_path) -> None:
+    import warnings
+
+    from dezero_core.static import GraphBreakWarning
+
+    model = TextLSTM()
+    path = tmp_path / "text.onnx"
+    proto = dezero_onnx.export(model, _tokens(2, 0), path)
+    (given,) = proto.graph.input
+    assert given.type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert [d.dim_param or d.dim_value for d in given.type.tensor_type.shape.dim] == ["batch", 5]
+    assert "Gather" in {n.op_type for n in proto.graph.node}
+    loaded = dezero_onnx.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GraphBreakWarning)
+        for n in (3, 4):  # each batch size traces the loaded graph once
+            ids = _tokens(n, n)
+            np.testing.assert_allclose(loaded(ids).data, eager(model, ids)[0], rtol=RTOL, atol=ATOL)

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 from dezero_core import functions as F
 from dezero_core.config import using_config
+from dezero_core.functions.discrete import Discrete
 from dezero_core.graph.variable import Variable
 
 from dezero_onnx.builder import END
@@ -90,8 +91,14 @@ def expand(node: OnnxNode, x: Any, shape: Any) -> Any:
 
 
 def gather(node: OnnxNode, x: Any, indices: Any) -> Any:
-    """``Gather`` along ``axis``: one index array, or one integer (the axis goes away)."""
+    """``Gather`` along ``axis``: one index array, or one integer (the axis goes away). Indices the
+    file computes or takes as an input (token ids) are rows of a table: ``embed_id``."""
     axis = int(node.attr("axis", 0)) % x.ndim
+    if 1 not in node.consts:
+        if axis != 0 or x.ndim != 2:
+            raise node.refuse(f"indices given at run time on axis {axis} of a {x.ndim}-d tensor (only rows "
+                              f"of a 2-d table, as embed_id exports)")
+        return F.embed_id(indices, x)
     ids = _data(indices)
     index = int(ids) if getattr(ids, "ndim", 0) == 0 else ids
     return F.get_item(x, (slice(None),) * axis + (index,))
@@ -208,24 +215,39 @@ def softmax_cross_entropy_loss(node: OnnxNode, scores: Any, labels: Any, weights
     return F.softmax_cross_entropy(scores, labels, node.attr("ignore_index"))
 
 
+class Cast(Discrete):
+    """``x`` as a new array of the dtype named ``dtype``; not differentiable (a graph node when the
+    loaded function is compiled, so a cast of an input does not break its trace)."""
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+
+    def forward(self, xp, x):
+        return xp.astype(x, getattr(xp, self.dtype))
+
+
 def cast(node: OnnxNode, x: Any) -> Any:
     """``Cast``: a new array of the target dtype (a constant: not differentiable)."""
     from onnx import helper
 
-    data = _data(x)
-    xp = _namespace(data)
-    return Variable(xp.astype(data, getattr(xp, np.dtype(helper.tensor_dtype_to_np_dtype(node.attr("to"))).name)),
-                    requires_grad=False)
+    return Cast(np.dtype(helper.tensor_dtype_to_np_dtype(node.attr("to"))).name)(x)
+
+
+def arg_reduce(fn: Callable[..., Any]) -> Op:
+    """``ArgMax``/``ArgMin`` along ``axis`` (first index of ties only, as numpy)."""
+    def run(node: OnnxNode, x: Any) -> Any:
+        node.require("select_last_index", 0)
+        return fn(x, int(node.attr("axis", 0)), bool(node.attr("keepdims", 1)))
+    return run
+
+
+def not_(node: OnnxNode, x: Any) -> Any:
+    """``Not`` of a boolean tensor: ``x == False``."""
+    return F.equal(x, False)
 
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Variable) else x
-
-
-def _namespace(array: Any) -> Any:
-    from dezero_core.backend.selection import backend_of
-
-    return backend_of(array).xp
 
 
 #: ONNX op type -> the function running it
@@ -250,5 +272,7 @@ OPS: dict[str, Op] = {
     "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Split": split, "Pad": pad, "Gemm": gemm,
     "Conv": conv, "ConvTranspose": conv_transpose, "MaxPool": max_pool, "AveragePool": average_pool,
     "BatchNormalization": batch_normalization, "SoftmaxCrossEntropyLoss": softmax_cross_entropy_loss,
-    "Cast": cast,
+    "Cast": cast, "ArgMax": arg_reduce(F.argmax), "ArgMin": arg_reduce(F.argmin), "Not": not_,
+    "Equal": _elementwise(F.equal), "Less": _elementwise(F.less), "LessOrEqual": _elementwise(F.less_equal),
+    "Greater": _elementwise(F.greater), "GreaterOrEqual": _elementwise(F.greater_equal),
 }

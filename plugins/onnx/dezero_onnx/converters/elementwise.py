@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from dezero_onnx.builder import Node, OnnxBuilder, host
+from dezero_onnx.builder import Node, OnnxBuilder
 
 
 def _unary(op_type: str) -> Callable[[OnnxBuilder, Node], str]:
@@ -54,9 +54,9 @@ def clip(b: OnnxBuilder, node: Node) -> str:
 
 
 def where(b: OnnxBuilder, node: Node) -> str:
-    """``Where`` with the function's boolean condition as a constant."""
-    cond = node.fn.condition
-    return b.op("Where", b.const(host(cond), bool), *node.inputs)
+    """``Where``: the function's inputs are ``(x1, x2, condition)``, ONNX's ``(condition, x1, x2)``."""
+    x1, x2, condition = node.inputs
+    return b.op("Where", condition, x1, x2)
 
 
 def leaky_relu(b: OnnxBuilder, node: Node) -> str:
