@@ -144,48 +144,13 @@ class Comparison(Discrete):
         return compare(self.scalar, xs[0]) if self.scalar_first else compare(xs[0], self.scalar)
 
 
-class Equal(Comparison):
-    """``x1 == x2``."""
-
-    op = "equal"
-
-
-class NotEqual(Comparison):
-    """``x1 != x2``."""
-
-    op = "not_equal"
-
-
-class Less(Comparison):
-    """``x1 < x2``."""
-
-    op = "less"
-
-
-class LessEqual(Comparison):
-    """``x1 <= x2``."""
-
-    op = "less_equal"
-
-
-class Greater(Comparison):
-    """``x1 > x2``."""
-
-    op = "greater"
-
-
-class GreaterEqual(Comparison):
-    """``x1 >= x2``."""
-
-    op = "greater_equal"
-
-
 _SCALARS = (bool, int, float)
 
 
-def _comparison(cls: type[Comparison], symbol: str) -> Callable[[Any, Any], Variable]:
-    """The public function ``cls.op(x1, x2)``: ``x1 <symbol> x2`` through a :class:`Comparison`."""
-    name = cls.op
+def _comparison(class_name: str, name: str, symbol: str) -> tuple[type[Comparison], Callable[[Any, Any], Variable]]:
+    """The :class:`Comparison` subclass ``class_name`` (the graph's op name) and the public function
+    ``name(x1, x2)``: ``x1 <symbol> x2`` through it."""
+    cls = type(class_name, (Comparison,), {"op": name, "__doc__": f"``x1 {symbol} x2``.", "__module__": __name__})
 
     def compare(x1: Any, x2: Any) -> Variable:
         if isinstance(x2, _SCALARS):
@@ -200,13 +165,13 @@ def _comparison(cls: type[Comparison], symbol: str) -> Callable[[Any, Any], Vari
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = (f"``x1 {symbol} x2`` elementwise with broadcasting, as a boolean constant "
                        f"Variable (not differentiable); either side may be a Python scalar.")
-    return checked((Arg((2, 3)), Arg((2, 3))), (Arg((2, 3)), Arg((3,))), (Arg((2, 3)), 0.0),
-                   grad=False)(compare)
+    return cls, checked((Arg((2, 3)), Arg((2, 3))), (Arg((2, 3)), Arg((3,))), (Arg((2, 3)), 0.0),
+                        grad=False)(compare)
 
 
-equal = _comparison(Equal, "==")
-not_equal = _comparison(NotEqual, "!=")
-less = _comparison(Less, "<")
-less_equal = _comparison(LessEqual, "<=")
-greater = _comparison(Greater, ">")
-greater_equal = _comparison(GreaterEqual, ">=")
+Equal, equal = _comparison("Equal", "equal", "==")
+NotEqual, not_equal = _comparison("NotEqual", "not_equal", "!=")
+Less, less = _comparison("Less", "less", "<")
+LessEqual, less_equal = _comparison("LessEqual", "less_equal", "<=")
+Greater, greater = _comparison("Greater", "greater", ">")
+GreaterEqual, greater_equal = _comparison("GreaterEqual", "greater_equal", ">=")

@@ -184,3 +184,22 @@ def test_compiled_embedding_lstm_language_model_trains_as_eager_through_adam_ste
     ops = _ops(fn)
     assert "EmbedID" in ops and "backward:EmbedID" in ops
 
+
+
+def test_a_graph_of_integer_nodes_saves_and_loads(tmp_path) -> None:
+    embed = EmbedID(7, 4)
+
+    def f(ids, x, t):
+        e = embed(ids)
+        return (F.where(F.less(0.5, x), x, -x), F.argmax(e, axis=2, keepdims=True), F.one_hot(t, 3, dtype="int64"),
+                F.accuracy(x, t, ignore_index=2), F.not_equal(t, 1))
+
+    ids, x, t = np.array([[1, 6], [0, 0]]), np.array([[0.2, 0.9, 0.4], [0.7, 0.1, 0.3]], np.float32), np.array([1, 2])
+    compiled = dz.compile(f, fullgraph=True)
+    want = compiled(ids, x, t)
+    path = tmp_path / "integer_nodes.dzg"
+    compiled.save(path)
+    loaded = dz.static.load_compiled(path)
+    for got, expected in zip(loaded(ids, x, t), want):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.data, expected.data)
