@@ -19,15 +19,18 @@ A step updates in backward only where that equals ``update()`` at the end, and o
   anything, with the error that names it).
 
 The parameters are updated in the order their gradients become final rather than by name, which
-changes nothing: each parameter's update reads only its own array, gradient and state. On the
-optimizer's denormal-flushing steps each update runs in the backend's ``compute_scope`` as the whole
-``update()`` does.
+changes nothing: each parameter's update reads only its own array, gradient and state. Small
+parameters of an elementwise optimizer are updated together, as one flat array
+(:mod:`dezero_core.optimizers.flat`), when the last of them gets its gradient: one call of the
+optimizer's arithmetic instead of one per bias. On the optimizer's denormal-flushing steps each
+update runs in the backend's ``compute_scope`` as the whole ``update()`` does.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from dezero_core.backend.selection import backend_of
+from dezero_core.optimizers.flat import FlatGroup, flat_groups
 from dezero_core.static.ir import Graph, Node
 
 Step = Callable[[list], None]
@@ -47,6 +50,8 @@ class BackwardUpdates:
         self._names: dict[int, str] = {}  # id(parameter this graph updates) -> its name in the target
         self._others: list[Any] = []  # the target's parameters this graph gives no gradient
         self._writable: dict[int, Any] = {}  # id(parameter) -> the array last seen writable
+        self._groups: list[FlatGroup] | None = None  # small parameters updated together (None: to make)
+        self._route: dict[int, tuple[FlatGroup, int, bool]] = {}  # id(parameter) -> (group, index, last)
 
     def begin(self) -> None:
         """At the first ``set_grad`` of a run: whether this step updates in backward; if so, count it."""
@@ -67,10 +72,27 @@ class BackwardUpdates:
                 if not getattr(getattr(p.data, "flags", None), "writeable", True):
                     return
                 writable[id(p)] = p.data
+        if self._groups is None:
+            self._group()
+        for group in self._groups:
+            if not group.valid():
+                self._group()
+                break
+        for group in self._groups:
+            group.start()
         optimizer.t += 1
         optimizer.begin_step()
         self.flush = optimizer.flush_denormal and optimizer.t % optimizer.FLUSH_EVERY == 1
         self.active = True
+
+    def _group(self) -> None:
+        """Group the small parameters (in graph order: a group is updated at its last member)."""
+        names = self._names
+        self._groups = flat_groups(self.optimizer, [(names[id(p)], p) for p in self.fed if id(p) in names])
+        self._route = {}
+        for group in self._groups:
+            for i, (_, p) in enumerate(group.members):
+                self._route[id(p)] = (group, i, i == len(group.members) - 1)
 
     def _index(self, params: list) -> None:
         fed = {id(p) for p in self.fed}
@@ -78,6 +100,7 @@ class BackwardUpdates:
         self._names = {id(p): name for name, p in params if id(p) in fed}
         self._others = [p for _, p in params if id(p) not in fed]
         self._writable = {}
+        self._groups = None
 
     def set_grad_step(self, node: Node, g: int) -> Step:
         """The replay of a marked ``set_grad`` node whose gradient is in slot ``g``."""
@@ -86,16 +109,26 @@ class BackwardUpdates:
         def step(s: list) -> None:
             if first:
                 self.begin()
+            grad = s[g]
             name = self._names.get(id(holder)) if self.active else None
             if name is None:  # not this step, or a parameter the optimizer does not update
-                holder._grad = s[g]
+                holder._grad = grad
                 return
-            data = holder.data
-            if self.flush:
-                with backend_of(data).compute_scope(flush_denormals=True):
-                    self.optimizer.update_param(name, data, s[g])
+            route = self._route.get(id(holder))
+            if route is not None:  # a small parameter: its group is updated at its last member
+                group, index, last = route
+                group.put_grad(index, grad)
+                update, args = (group.update, ()) if last else (None, ())
+            elif grad is not None:  # None: no gradient this step (a branch of dz.cond not taken)
+                update, args = self.optimizer.update_param, (name, holder.data, grad)
             else:
-                self.optimizer.update_param(name, data, s[g])
+                update, args = None, ()
+            if update is not None:
+                if self.flush:
+                    with backend_of(holder.data).compute_scope(flush_denormals=True):
+                        update(*args)
+                else:
+                    update(*args)
             holder._grad = None
         return step
 

@@ -242,3 +242,39 @@ def test_a_replayed_step_never_holds_every_weight_gradient_at_once() -> None:
     gradient = 500 * 500 * 4
     assert peaks[False] > 3 * gradient
     assert peaks[True] < 2.5 * gradient
+
+
+def test_parameters_of_a_branch_not_taken_are_not_updated_as_in_eager_mode() -> None:
+    """Through ``dz.cond``, the second layer gets no gradient when the branch without it runs: its
+    weights and Adam moments stay, the first layer's move (updated with it as one small group)."""
+
+    def run(compiled: bool) -> tuple:
+        dz.random.seed(0)
+        model = MLP((4, 3))
+        optimizer = Adam().setup(model)
+        first, second = model.layers
+
+        def step(x, t):
+            model.cleargrads()
+            h = F.relu(first(x))
+            y = dz.cond(F.sum(x) > 0, lambda a: second(a), lambda a: a[:, :3] * 2.0, h)
+            loss = F.softmax_cross_entropy(y, t)
+            loss.backward()
+            optimizer.update()
+            return loss
+
+        run_step = dz.compile(step) if compiled else step
+        second(np.zeros((1, 4), np.float32))  # its parameters exist before the first step
+        losses, moments = [], []
+        for i, (x, t) in enumerate(DATA[:8]):
+            x = -np.abs(x) if i % 3 == 1 else np.abs(x)  # the first (traced) step takes the second layer
+            losses.append(float(run_step(x, t).data))
+            moments.append(optimizer.state.get("l1/W", {}).get("m", np.zeros(1)).copy())
+        return (losses, model, optimizer), moments
+
+    (eager, eager_moments), (compiled, compiled_moments) = run(False), run(True)
+    assert_same_training(eager, compiled)
+    for a, b in zip(eager_moments, compiled_moments):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(compiled_moments[1], compiled_moments[0])  # step 1 took the other branch
+    assert not np.array_equal(compiled_moments[2], compiled_moments[1])
