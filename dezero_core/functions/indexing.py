@@ -37,7 +37,9 @@ class GetItemGrad(Function):
         return scatter_add_into_zeros(xp, self.key, self.shape, gy)
 
     def backward(self, xp, xs, y, ggx):
-        return get_item(ggx, self.key)
+        if isinstance(ggx, Variable):  # create_graph: differentiable again
+            return get_item(ggx, self.key)
+        return GetItem(self.key).forward(xp, ggx)  # arrays in, an array out (a static graph replays it)
 
 
 def _is_index_array(xp: Any, k: Any) -> bool:

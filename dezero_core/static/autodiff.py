@@ -1,17 +1,26 @@
 """The backward pass derived at definition time from each Function's array-level ``backward``.
 
-:func:`grad_values` walks the recorded forward nodes from an output exactly as eager mode's engine
-walks Functions (latest generation first, ties in the order they were queued) and records one
+:meth:`Gradients.grads` walks the recorded forward nodes from an output exactly as eager mode's
+engine walks Functions (latest generation first, ties in the order they were queued) and records one
 ``backward`` node per forward node, plus one ``Add`` node wherever two gradients meet. Because the
 order and the kernels are eager's, a compiled gradient equals the eager one bit for bit. Gradients
 flow to every value that requires one (as eager computes the batch's gradient too); dead-code
 elimination then drops those nobody reads.
+
+A gradient is differentiable in turn (``dz.grad(dz.grad(y, x), x)``, a gradient penalty in a traced
+step): where the walk meets a ``backward`` node, the Function's backward is recorded again on
+symbols with eager's ``create_graph`` functions (:mod:`dezero_core.static.second_order`), and that
+record is differentiated. This works for the functions whose backward is written with ``xp``'s
+differentiable functions (their conformance check declares ``double_grad``); for another, the
+error names the function.
 """
 from __future__ import annotations
 
 import heapq
 from typing import Any, Sequence
 
+from dezero_core.backend.selection import backend_of, get_backend
+from dezero_core.config import using_config
 from dezero_core.functions.arithmetic import Add
 from dezero_core.graph import function as _function
 from dezero_core.graph.function import Function
@@ -22,6 +31,7 @@ from dezero_core.static.symbolic import (
     example_of,
     make_symbol,
     output_values,
+    reads_at_run,
     record,
     run_forward,
 )
@@ -32,6 +42,9 @@ class OnesLike(Function):
 
     def forward(self, xp: Any, x: Any) -> Any:
         return xp.ones_like(x)
+
+    def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
+        return None  # the seed is a constant: no gradient flows through it
 
 
 def run_backward(fn: Any, xs: Sequence[Any], ys: Sequence[Any], gys: Sequence[Any], needs: tuple) -> tuple:
@@ -56,7 +69,13 @@ class Gradients:
             raise ValueError(f"cannot differentiate {describe(root)}: it is not computed in the graph")
         if seed is None:
             seed = self._call(OnesLike(), [root])[0]
-        grads: dict[int, Value] = {root.id: seed}
+        return self.vjp({root.id: seed}, [root.producer])
+
+    def vjp(self, grads: dict[int, Value], starts: Sequence[Node], stop: frozenset[int] = frozenset()
+            ) -> dict[int, Value]:
+        """Walk back from the nodes ``starts`` with the gradients ``grads`` (value id -> gradient) of
+        their outputs, as eager's engine does; ``grads`` gains the gradient of every value reached.
+        Values in ``stop`` get their gradient but are not walked past."""
         generation: dict[int, int] = {}
 
         def gen_of(node: Node) -> int:
@@ -78,14 +97,15 @@ class Gradients:
                                          if v is not None and v.producer is not None] or [0])
             return generation[id(node)]
 
-        first = root.producer
-        heap = [(-gen_of(first), 0, id(first), first)]
-        queued = {id(first)}
+        heap = [(-gen_of(n), i, id(n), n) for i, n in enumerate(starts)]
+        heapq.heapify(heap)
+        queued = {id(n) for n in starts}
         while heap:
             node = heapq.heappop(heap)[3]
-            if node.kind != "call":
-                raise NotImplementedError(f"gradients through {node.op} nodes are not supported (a gradient of a "
-                                          f"gradient in a static graph): differentiate in eager mode")
+            if node.kind not in ("call", "backward"):
+                raise NotImplementedError(f"gradients through {node.op} nodes are not supported")
+            if isinstance(node.fn, OnesLike):
+                continue  # the seed: a constant
             gys = [grads.get(o.id) for o in node.outputs]
             if all(g is None for g in gys):
                 continue
@@ -93,20 +113,65 @@ class Gradients:
             needs = tuple(bool(x is not None and x.requires_grad) for x in xs)
             if not any(needs):
                 continue
-            if not hasattr(node.fn, "backward") or type(node.fn).backward is Function.backward:
-                raise TypeError(f"{node.op} has no array-level backward: it cannot be differentiated in a "
-                                f"compiled graph. Give {type(node.fn).__name__} a backward(xp, xs, y, gy) method.")
-            gxs = self._backward(node, needs, gys)
+            if node.kind == "backward":  # a gradient of a gradient
+                gxs = self._through_backward(node, gys)
+            else:
+                if not hasattr(node.fn, "backward") or type(node.fn).backward is Function.backward:
+                    raise TypeError(f"{node.op} has no array-level backward: it cannot be differentiated in a "
+                                    f"compiled graph. Give {type(node.fn).__name__} a backward(xp, xs, y, gy) "
+                                    f"method.")
+                gxs = self._backward(node, needs, gys)
             for x, gx in zip(xs, gxs):
                 if gx is None:
                     continue
                 old = grads.get(x.id)
                 grads[x.id] = gx if old is None else self._call(Add(), [old, gx])[0]
                 creator = x.producer
-                if creator is not None and id(creator) not in queued:
+                if creator is not None and x.id not in stop and id(creator) not in queued:
                     queued.add(id(creator))
                     heapq.heappush(heap, (-gen_of(creator), len(queued), id(creator), creator))
         return grads
+
+    def _through_backward(self, node: Node, gys: list[Value | None]) -> list[Value | None]:
+        """The gradients of a backward node's inputs (xs, ys, gys of its forward) from those of its
+        outputs: its Function's ``backward`` is recorded again on symbols with differentiable
+        functions (eager's ``create_graph=True``), and that record is differentiated back to them."""
+        fn = node.fn
+        n_in, n_out = node.attrs["n_in"], node.attrs["n_out"]
+        symbols = [None if v is None else _operand(v) for v in node.inputs]
+        xs, ys, seeds = symbols[:n_in], symbols[n_in:n_in + n_out], symbols[n_in + n_out:]
+        fn.needs_grad = tuple(node.attrs["needs_grad"])
+        try:
+            with using_config("enable_backprop", True):
+                gxs = fn.backward(_symbolic_ops(node), tuple(xs), ys[0] if n_out == 1 else tuple(ys),
+                                  seeds[0] if n_out == 1 else tuple(seeds))
+        except (TypeError, AttributeError, ValueError, NotImplementedError) as exc:
+            raise NotImplementedError(
+                f"a gradient of a gradient through {type(fn).__name__} is not supported: its backward "
+                f"does not run on differentiable functions ({type(exc).__name__}: {exc}). Functions "
+                f"whose conformance check marks double_grad support it") from exc
+        gxs = gxs if type(gxs) is tuple else (gxs,)
+        expanded = [gx for gx, n in zip(gxs, fn.needs_grad) if n]
+        # the expansion's outputs stand for the node's outputs: their gradients seed its walk, which
+        # ends at the node's inputs (an output that is one of them passes its gradient straight on)
+        boundary = {v.id for v in node.inputs if v is not None}
+        found: dict[int, Value] = {}
+        starts: dict[int, Node] = {}  # each node once (a node may make several of the outputs)
+        for gx, g in zip(expanded, gys):
+            if g is None or not isinstance(gx, Symbol):
+                continue
+            v = gx.data.value
+            found[v.id] = g if v.id not in found else self._call(Add(), [found[v.id], g])[0]
+            if v.id not in boundary and v.producer is not None:
+                starts[id(v.producer)] = v.producer
+        if starts:
+            self.vjp(found, list(starts.values()), frozenset(boundary))
+        result: list[Value | None] = []
+        for v in node.inputs:  # a value read twice (x * x) gets its whole gradient once
+            result.append(None if v is None or v.id not in boundary else found.get(v.id))
+            if v is not None:
+                boundary.discard(v.id)
+        return result
 
     def _call(self, fn: Function, inputs: list[Value]) -> list[Value]:
         """Record ``fn(*inputs)`` (running it on the examples when they are known)."""
@@ -114,7 +179,8 @@ class Gradients:
         fn.needs_grad = tuple(v.requires_grad for v in inputs)
         node = record("call", fn, inputs)
         ys = run_forward(fn, examples) if all(e is not None for e in examples) else None
-        return output_values(node, ys, False, 1 if ys is None else len(ys))
+        requires = any(fn.needs_grad) and not isinstance(fn, OnesLike)
+        return output_values(node, ys, requires, 1 if ys is None else len(ys))
 
     def _backward(self, node: Node, needs: tuple, gys: list[Value | None]) -> list[Value | None]:
         """Record the backward node of forward node ``node``; one gradient value (or None) per input."""
@@ -130,7 +196,9 @@ class Gradients:
         back = record("backward", node.fn, [*xs, *ys, *gys],
                       {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs})
         picked = [gx_examples[i] for i, n in enumerate(needs) if n] if gx_examples is not None else None
-        outs = output_values(back, picked, False, sum(needs))
+        # a gradient is differentiable in turn (a gradient of a gradient) where its inputs are
+        requires = any(v is not None and v.requires_grad for v in back.inputs)
+        outs = output_values(back, picked, requires, sum(needs))
         result: list[Value | None] = []
         k = 0
         for n in needs:
@@ -140,6 +208,23 @@ class Gradients:
             else:
                 result.append(None)
         return result
+
+
+def _operand(v: Value) -> Any:
+    """What a backward is recorded again on for input ``v``: a symbol, or for a leaf that needs no
+    gradient (labels, constants) the array itself, which the backward may compute on in Python."""
+    if v.producer is None and not v.requires_grad and v.kind in ("state", "const") and \
+            not reads_at_run(v.source) and hasattr(v.source, "dtype"):
+        return v.source
+    return make_symbol(v, example_of(v))
+
+
+def _symbolic_ops(node: Node) -> Any:
+    """The namespace ``node``'s backward is recorded with (of the backend of its arrays)."""
+    from dezero_core.static.second_order import symbolic_ops
+
+    example = next((e for e in map(example_of, node.inputs) if hasattr(e, "dtype")), None)
+    return symbolic_ops(backend_of(example) if example is not None else get_backend())
 
 
 def grad(outputs: Any, inputs: Any) -> Any:

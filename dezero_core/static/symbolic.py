@@ -259,6 +259,8 @@ def value_of(x: Any) -> tuple[Value, Any]:
     """``(IR value, example array or None)`` for one input of a recorded call."""
     if isinstance(x, Symbol):
         return x.data.value, x.data.trace_example
+    if isinstance(x, Placeholder):  # a symbol's data, from a raw array call recorded in a backward
+        return x.value, x.trace_example
     if isinstance(x, Variable):
         data = x.data
         # one value per Variable in a trace, however often it is used: the gradients of a layer

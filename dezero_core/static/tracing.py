@@ -86,6 +86,10 @@ class Trace:
         self.saved_state: list[tuple[Any, Any]] = []  # (array, copy) of in-place state of impure nodes
         self.optimizers: list[Any] = []
         self.leaf_values: dict[int, Value] = {}  # id(Variable) -> its value (the trace keeps both alive)
+        self.arguments: dict[int, Symbol] = {}  # input value id -> the symbol of an argument that requires grad
+        self.argument_grads: dict[int, Value] = {}  # input value id -> its gradient (a graph output)
+        self.argument_outputs: list[tuple[int, int]] = []  # (input position, output position) of those
+        self.shown_grads: list[tuple[Variable, Any]] = []  # (Variable, its grad before the trace showed a symbol)
 
     def before_impure(self, fn: Any) -> None:
         """Before an impure node runs on examples: remember what it changes, to rewind it after."""
@@ -107,22 +111,51 @@ class Trace:
             array[...] = saved
 
     def backward(self, loss: Symbol) -> None:
-        """``loss.backward()`` while tracing: gradient nodes, then a ``set_grad`` node per parameter."""
+        """``loss.backward()`` while tracing: gradient nodes, then a ``set_grad`` node per parameter
+        (an argument's gradient becomes an output of the graph, written into its ``grad`` after each
+        call). Until the trace ends, each ``grad`` holds a symbol of its gradient: code after the
+        backward reads it as eager code would (a gradient penalty differentiates it again)."""
+        from dezero_core.functions.arithmetic import Add
+
         grads = self.grads.grads(loss.data.value)
-        leaves = _leaves(loss.data.value)
-        for v in leaves:
+        for v in _leaves(loss.data.value):
             g = grads.get(v.id)
-            if g is None or v.kind not in ("param", "state") or not isinstance(v.source, Variable):
+            if g is None:
+                continue
+            if v.id in self.arguments:
+                old = self.argument_grads.get(v.id)
+                g = self.argument_grads[v.id] = g if old is None else self.grads._call(Add(), [old, g])[0]
+                self._show_grad(self.arguments[v.id], g)
+                continue
+            if v.kind not in ("param", "state") or not isinstance(v.source, Variable):
                 continue
             holder = v.source
             old = holder._grad
-            if old is not None:  # no cleargrads() before: eager adds to the gradient it holds
+            if isinstance(old, Symbol):  # a gradient of an earlier backward of this trace: add to it
+                g = self.grads._call(Add(), [old.data.value, g])[0]
+            elif old is not None:  # no cleargrads() before: eager adds to the gradient it holds
                 acc = Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=GradHolder(holder))
-                from dezero_core.functions.arithmetic import Add
-
                 g = self.grads._call(Add(), [acc, g])[0]
-            node = record("set_grad", holder, [g])
-            self.effects.append(node)
+            self._supersede(holder)
+            self.effects.append(record("set_grad", holder, [g]))
+            self._show_grad(holder, g)
+
+    def _supersede(self, holder: Variable) -> None:
+        """Drop the ``set_grad`` of ``holder`` since the last update: the new one writes over it."""
+        last_update = max([i for i, n in enumerate(self.effects) if n.kind == "update"], default=-1)
+        self.effects = [n for i, n in enumerate(self.effects)
+                        if i <= last_update or not (n.kind == "set_grad" and n.fn is holder)]
+
+    def _show_grad(self, holder: Variable, g: Value) -> None:
+        if all(h is not holder for h, _ in self.shown_grads):
+            self.shown_grads.append((holder, holder._grad))
+        holder._grad = make_symbol(g, example_of(g))
+
+    def hide_grads(self) -> None:
+        """Give every Variable back the gradient it held before the trace showed it a symbol."""
+        for holder, old in reversed(self.shown_grads):
+            holder._grad = old
+        self.shown_grads = []
 
     def update(self, optimizer: Any) -> bool:
         """``optimizer.update()`` while tracing: an update node (run at replay, not now)."""
@@ -218,14 +251,16 @@ class Compiled:
     """One traced graph and its executor (per backend)."""
 
     def __init__(self, graph: Graph, structure: Any, params: list[tuple[Any, Any]], trace: Trace | None = None,
-                 results: list[Any] | None = None) -> None:
+                 results: list[Any] | None = None, argument_grads: list[tuple[int, int]] | None = None) -> None:
         self.graph = graph
         self.structure = structure
         self.params = params  # (parameter, (array type, shape, dtype)) guards
+        #: (input position, output position): the gradient of an argument Variable, for its grad
+        self.argument_grads = argument_grads or []
         self._executors: dict[Any, Executor] = {}  # array type of the inputs -> executor
         self._trace, self._results = trace, results
 
-    def finish_first_call(self) -> Any:
+    def finish_first_call(self, args: tuple, kwargs: dict) -> Any:
         """The traced call's own result: tracing computed it on the real arguments exactly as eager
         mode does (the same random draws, in the same order); what it defers, the gradient writes and
         optimizer updates, runs now."""
@@ -236,7 +271,18 @@ class Compiled:
                 node.fn._grad = example_of(node.inputs[0])
             elif node.kind == "update":
                 node.fn.update()
+        self.write_argument_grads(args, kwargs, results)
         return _unflatten(self.structure, iter(results))
+
+    def write_argument_grads(self, args: tuple, kwargs: dict, outs: list[Any]) -> None:
+        """Add the gradients of the argument Variables to their ``grad``, as eager's backward does."""
+        if not self.argument_grads:
+            return
+        variables = _argument_variables(args, kwargs)
+        for i, k in self.argument_grads:
+            x = variables[i]
+            old = x._grad.data if isinstance(x._grad, Variable) else x._grad
+            x._grad = outs[k] if old is None else old + outs[k]
 
     def executor(self, arrays: list[Any]) -> Executor:
         """The executor for the backend of the input ``arrays`` (built on first use)."""
@@ -286,10 +332,12 @@ class CompiledFunction:
         else:
             entry = self._retrace(key, args, kwargs)
             if entry != "eager":  # the trace computed this call: its effects run now, its results return
-                return entry.finish_first_call()
+                return entry.finish_first_call(args, kwargs)
         if entry == "eager":
             return self.fn(*args, **kwargs)
         outs = entry.executor(arrays).run(arrays)
+        if entry.argument_grads:
+            entry.write_argument_grads(args, kwargs, outs)
         structure = entry.structure
         if structure[0] == "out":  # the common case: one result
             return _new_variable(outs[0], False)
@@ -339,7 +387,7 @@ class CompiledFunction:
         graph = run_passes(graph, self.passes)
         params = [(v.source, (type(v.source.data), v.source.data.shape, v.source.data.dtype))
                   for v in graph.params if isinstance(v.source, Parameter)]
-        return Compiled(graph, structure, params, trace, results)
+        return Compiled(graph, structure, params, trace, results, trace.argument_outputs)
 
     def save(self, path: str) -> None:
         """Save the latest graph and its weights (see :func:`dezero_core.static.save.save_compiled`)."""
@@ -365,7 +413,10 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
             v = Value("input", name, tuple(data.shape), dtype_name(data.dtype), requires_grad=rg)
             v._example = data  # type: ignore[attr-defined]
             inputs.append(v)
-            return make_symbol(v, data)
+            symbol = make_symbol(v, data)
+            if rg:  # its grad is written after the call where the function differentiates it
+                trace.arguments[v.id] = symbol
+            return symbol
         if isinstance(a, (list, tuple)):
             return type(a)(to_symbol(e, f"{name}_{i}") for i, e in enumerate(a))
         return a
@@ -390,8 +441,16 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
         raise GraphBreakError(f"{_name_of(fn)}: graph break at {where}: {reason}", where, reason) from exc
     finally:
         CURRENT_TRACE.reset(token)
+        trace.hide_grads()
     outputs: list[Value] = []
     structure = _flatten(result, outputs)
+    # the arguments' gradients are outputs after the function's own (the structure never reads them);
+    # not in a training step (it updates an optimizer): there an argument is the batch, whose
+    # gradient the step never reads (code in the step that reads x.grad reads its symbol)
+    positions = {v.id: i for i, v in enumerate(inputs)}
+    for vid, g in trace.argument_grads.items() if not trace.optimizers else ():
+        trace.argument_outputs.append((positions[vid], len(outputs)))
+        outputs.append(g)
     results = [example_of(v) for v in outputs]
     owners = (fn, *args, *kwargs.values(), *trace.optimizers)
     _clear_traced_state(layers_of(*owners))
@@ -423,6 +482,25 @@ def _clear_traced_state(layers: list[Any]) -> None:
                 stack.append(value)
             elif isinstance(value, (list, tuple)):
                 stack.extend(v for v in value if isinstance(v, Layer))
+
+
+def _argument_variables(args: tuple, kwargs: dict) -> list[Any]:
+    """The Variable behind each graph input of a call (None for a plain array), in the order
+    :func:`_call_key` takes the inputs."""
+    found: list[Any] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, Variable) or _is_array(x):
+            found.append(x if isinstance(x, Variable) else None)
+        elif isinstance(x, (list, tuple)):
+            for e in x:
+                walk(e)
+
+    for a in args:
+        walk(a)
+    for k in sorted(kwargs):
+        walk(kwargs[k])
+    return found
 
 
 def _positional_names(fn: Any) -> list[str]:

@@ -49,3 +49,13 @@ def assert_same_training(eager: tuple, compiled: tuple, exact: bool = True) -> N
     for name, slots in o1.state.items():
         for key, value in slots.items():
             check(value, o2.state[name][key], err_msg=f"{name}.{key}")
+
+
+def numerical_grad(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the scalar function ``f`` at ``x``."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        d = np.zeros_like(x)
+        d[i] = eps
+        grad[i] = (f(x + d) - f(x - d)) / (2 * eps)
+    return grad

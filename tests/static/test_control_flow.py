@@ -8,15 +8,7 @@ import dezero_core as dz
 import dezero_core.functions as F
 from dezero_core.layers import Linear
 from dezero_core.optimizers import SGD
-
-
-def numerical_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        d = np.zeros_like(x)
-        d[i] = eps
-        grad[i] = (f(x + d) - f(x - d)) / (2 * eps)
-    return grad
+from static_helpers import numerical_grad
 
 
 def branchy(x: np.ndarray) -> float:
