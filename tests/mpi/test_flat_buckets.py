@@ -51,3 +51,17 @@ def test_packing_without_a_scale_copies_the_gradients_exactly():
     np.testing.assert_array_equal(float64.pack_grads(), [6.0, -1.5, 1.0])
     np.testing.assert_array_equal(float32.pack_grads()[:8],
                                   np.array([1.0, -3.0, 0.5, 2.0, 4.0, -1.0, 3.0, 1e-30], dtype=np.float32))
+
+
+def test_a_skipped_range_is_left_to_grad_pieces_which_give_the_gradients_there():
+    named = named_params(np)
+    float32, _ = make_buckets(named)  # a: 0-6, b: 6-8, idle: 8-11, flags: 11-14
+    float32.buffer[:] = -9
+    packed = float32.pack_grads(0.5, skip=(4, 10))
+    np.testing.assert_array_equal(packed, np.array([0.5, -1.5, 0.25, 1.0, -9, -9, -9, -9, 0, 0, 0, 1, 1, 0],
+                                                   dtype=np.float32))  # idle's zeros are written even there
+    pieces = float32.grad_pieces(4, 10)
+    assert [(start, stop) for _, start, stop in pieces] == [(4, 6), (6, 8), (8, 10)]
+    np.testing.assert_array_equal(pieces[0][0], [4.0, -1.0])  # a's last two, unscaled
+    np.testing.assert_array_equal(pieces[1][0], np.array([3.0, 1e-30], dtype=np.float32))
+    assert pieces[2][0] is None  # idle has no gradient

@@ -50,7 +50,7 @@ class MPICommunicator:
         created yet are not part of the model yet: run one forward pass first.
         """
         named = list(model.named_params())
-        mine = [(name, shape, dtype) for name, _, shape, dtype in layout_key(named)]
+        mine = [(name, shape, str(dtype)) for name, _, shape, dtype in layout_key(named)]
         self._check_same(mine)
         for bucket in make_buckets(named):
             transport = select_transport(bucket.buffer, self.mpi_comm, _for_bcast(self.transport))
@@ -71,8 +71,7 @@ class MPICommunicator:
             if bucket.transport is None:  # may move the bucket's buffer into shared memory: before packing
                 bucket.transport = select_transport(bucket.buffer, self.mpi_comm, self.transport, bucket,
                                                     one_machine=self.intra_size == self.size)
-            packed = bucket.pack_grads(1.0 / self.size)  # so that the sum is the average
-            bucket.unpack_grads(bucket.transport.allreduce_sum(packed, bucket.backend))
+            bucket.unpack_grads(bucket.transport.average_grads(bucket, 1.0 / self.size))
 
     def _check_same(self, mine: list[tuple[str, tuple[int, ...], str]]) -> None:
         every = self.mpi_comm.allgather(mine)

@@ -9,9 +9,10 @@
   protocol (``to_host``/``from_host``).
 
 :func:`select_transport` picks, for a buffer, the first that applies in that order; a GPU array is
-one that exposes ``__cuda_array_interface__``. Every transport sums with ``allreduce_sum``: the
-communicator packs the gradients already divided by the number of processes, so the sum is the
-average (the division rides on the packing copy instead of a pass of its own).
+one that exposes ``__cuda_array_interface__``. Every transport averages a bucket's gradients with
+``average_grads(bucket, 1 / size)``; those here pack the gradients already divided by the number of
+processes (the division rides on the packing copy instead of a pass of its own) and sum the buffer
+with the library's collective (``allreduce_sum``).
 ``DEZERO_MPI_TRANSPORT=shared-memory|host|nccl|cuda-aware-mpi``
 (or ``create_communicator(transport=...)``) forces one, for benchmarks and for sites that know
 better than the probe.
@@ -32,7 +33,16 @@ class TransportError(RuntimeError):
     """A transport that was asked for and cannot work here (says why and what to use instead)."""
 
 
-class HostTransport:
+class _PackThenSum:
+    """``average_grads`` through a library's sum: pack the gradients times ``scale`` (``1 / size``),
+    then sum the buffer over the processes."""
+
+    def average_grads(self, bucket: Any, scale: float) -> Any:
+        """The average over all processes of ``bucket``'s gradients and flags, as a flat buffer."""
+        return self.allreduce_sum(bucket.pack_grads(scale), bucket.backend)  # type: ignore[attr-defined]
+
+
+class HostTransport(_PackThenSum):
     """MPI collectives on host memory (every MPI library supports this)."""
 
     name = "host"
@@ -55,7 +65,7 @@ class HostTransport:
         return buffer if host is buffer else backend.from_host(host, backend.device_of(buffer))
 
 
-class CudaAwareMPITransport:
+class CudaAwareMPITransport(_PackThenSum):
     """MPI collectives directly on GPU memory (MPI libraries built with CUDA support)."""
 
     name = "cuda-aware-mpi"
@@ -77,7 +87,7 @@ class CudaAwareMPITransport:
         return buffer
 
 
-class NcclTransport:
+class NcclTransport(_PackThenSum):
     """NCCL collectives on the current CUDA stream (one NCCL communicator over the MPI processes,
     set up with an id that rank 0 creates and MPI broadcasts, as ChainerMN's pure_nccl does)."""
 
