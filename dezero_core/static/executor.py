@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from dezero_core.static.ir import Graph, Node, Value
+from dezero_core.static.passes.fused_ops import takes_out
 from dezero_core.static.symbolic import reads_at_run
 
 #: an effect node's step: reads (and writes) the values it touches in a list indexed by slot
@@ -139,6 +140,8 @@ class _Generator:
 
     def call(self, k: int, node: Node) -> None:
         """``fn.forward(ops, *inputs)``, into a buffer or over the first input where the plan says."""
+        if self.kernel_call(k, node):
+            return
         fwd = self.bind("f", k, node.fn.forward)
         args = ", ".join(["ops", *(self.name(v) for v in node.inputs)])
         outs = [self.name(v) for v in node.outputs]
@@ -153,6 +156,26 @@ class _Generator:
             self.lines.append(f"t = {fwd}({args})")
             for i, o in enumerate(outs):
                 self.checked(o, f"t[{i}]")
+
+    def kernel_call(self, k: int, node: Node) -> bool:
+        """A call of the kernel a Function makes for its inputs' shapes (``fn.kernel_for(ops,
+        shapes)``, a fused node's), bound once here where every shape is known: the forward would
+        look it up at every call. False where that does not apply."""
+        kernel_for = getattr(node.fn, "kernel_for", None)
+        if kernel_for is None or any(v is None or v.shape is None or None in v.shape for v in node.inputs):
+            return False
+        kernel = self.bind("kern", k, kernel_for(self.ex.ops, tuple(tuple(v.shape) for v in node.inputs)))
+        args = ", ".join(self.name(v) for v in node.inputs)
+        outs = [self.name(v) for v in node.outputs]
+        target = self.name(node.inputs[0]) if node.inplace else (
+            self.bind("buf", k, self.ex.buffers[node.out[0]]) if node.out and node.out[0] is not None else None)
+        if target is not None and takes_out(self.ex.ops):
+            self.lines.append(f"{outs[0]}, = {kernel}({args}, out=({target},))")
+            return True
+        self.lines.append(f"t = {kernel}({args})")
+        for i, o in enumerate(outs):
+            self.checked(o, f"t[{i}]")
+        return True
 
     def backward(self, k: int, node: Node) -> None:
         """``fn.backward(ops, xs, y, gy)`` as eager's engine calls it; the needed gradients picked."""

@@ -117,15 +117,20 @@ class FusedElementwise(OutForward):
         return ElementwiseProgram(tuple(self.inputs_names), shapes, steps, tuple(self.outputs_names), shape,
                                   self.dtype)
 
-    def forward(self, xp, *xs, out=None):
+    def kernel_for(self, xp: Any, shapes: tuple[tuple[int, ...], ...]) -> Any:
+        """``kernel(*xs, out=None)`` for inputs of ``shapes``: a tuple of the outputs (written into
+        the arrays of the sequence ``out`` where given). Made at the first call for a backend and
+        shapes, and kept: an executor that knows the shapes binds it once and calls it directly."""
         kernels = self.__dict__.setdefault("_kernels", {})  # per process: never saved or copied
-        shapes = tuple(tuple(x.shape) for x in xs)
         key = (id(xp), shapes)
         kernel = kernels.get(key)
         if kernel is None:
-            shape = tuple(out.shape) if out is not None else _broadcast_shape(shapes)
-            program = self.program(shapes, shape)
+            program = self.program(shapes, _broadcast_shape(shapes))
             kernel = kernels[key] = xp.backend.fuse_elementwise(program) or _unfused(xp, program)
+        return kernel
+
+    def forward(self, xp, *xs, out=None):
+        kernel = self.kernel_for(xp, tuple(tuple(x.shape) for x in xs))
         ys = kernel(*xs, out=None if out is None or not takes_out(xp) else (out,))
         return ys[0] if len(ys) == 1 else ys
 
