@@ -142,7 +142,26 @@ def one_hot(t: Any, num_classes: int | None = None, dtype: Any = "float32") -> V
         if math.prod(data.shape) == 0:
             raise ValueError("one_hot: cannot infer num_classes from empty labels; pass num_classes")
         num_classes = int(backend_of(data).xp.max(data)) + 1
-    return OneHot(int(num_classes), dtype)(t)
+    return OneHot(int(num_classes), dtype if isinstance(dtype, str) else _dtype_name(dtype, data))(t)
+
+
+_DTYPE_NAMES = ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32",
+                "uint64", "bool", "complex64", "complex128")
+
+
+def _dtype_name(dtype: Any, like: Any) -> str:
+    """The name of ``dtype``, a dtype of ``like``'s backend: a graph saves names, not dtype objects."""
+    try:
+        xp = backend_of(like).xp
+    except TypeError:  # a symbol without an example: the selected backend's
+        from dezero_core.backend.selection import get_backend
+
+        xp = get_backend().xp
+    for name in _DTYPE_NAMES:
+        if getattr(xp, name, None) == dtype:
+            return name
+    raise TypeError(f"one_hot: dtype {dtype!r} is not a dtype of the labels' backend; give its name, such as "
+                    f"'float32'")
 
 
 class Comparison(Discrete):

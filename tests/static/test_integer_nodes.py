@@ -191,7 +191,8 @@ def test_a_graph_of_integer_nodes_saves_and_loads(tmp_path) -> None:
 
     def f(ids, x, t):
         e = embed(ids)
-        return (F.where(F.less(0.5, x), x, -x), F.argmax(e, axis=2, keepdims=True), F.one_hot(t, 3, dtype="int64"),
+        return (F.where(F.less(0.5, x), x, -x), F.argmax(e, axis=2, keepdims=True),
+                F.one_hot(t, 3, dtype=np.int64),  # a dtype object: the graph saves its name
                 F.accuracy(x, t, ignore_index=2), F.not_equal(t, 1))
 
     ids, x, t = np.array([[1, 6], [0, 0]]), np.array([[0.2, 0.9, 0.4], [0.7, 0.1, 0.3]], np.float32), np.array([1, 2])
