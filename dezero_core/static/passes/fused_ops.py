@@ -18,6 +18,7 @@ from dezero_core.backend.elementwise import ElementwiseProgram, Step
 from dezero_core.functions.affine import Linear
 from dezero_core.functions.elementwise import select
 from dezero_core.graph.function import Function
+from dezero_core.static.passes.product_chains import chain_lines, find_chains
 
 _takes_out: dict[int, bool] = {}
 
@@ -153,14 +154,24 @@ def _unfused(xp: Any, program: ElementwiseProgram) -> Any:
 
     Each step is one line calling the namespace's function, constants made arrays of the dtype once:
     on small arrays, where each call costs more than its arithmetic, no interpretation per step is
-    added to the calls the unfused nodes made. The source holds only names made here (``a0``, ``t3``,
-    ``f3``, ``c3_1``), never a string from the program: a loaded graph cannot inject code.
+    added to the calls the unfused nodes made; a long chain of multiplications (a chain's backward)
+    is one cumulative product (:mod:`~dezero_core.static.passes.product_chains`). The source holds
+    only names made here (``a0``, ``t3``, ``f3``, ``c3_1``), never a string from the program: a
+    loaded graph cannot inject code.
     """
     dtype = getattr(xp, program.dtype)
     local = {name: f"a{i}" for i, name in enumerate(program.inputs)}
     namespace: dict[str, Any] = {}
     lines = []
+    chains = {chain.links[0]: chain for chain in find_chains(program, lambda name: hasattr(xp, name))}
+    skipped = {i for chain in chains.values() for i in [*chain.links, *chain.hoisted]}
     for j, step in enumerate(program.steps):
+        if j in chains:  # a product chain: computed whole where its first multiplication was
+            chain = chains[j]
+            lines += [f"    {line}" for line in chain_lines(chain, j, local, namespace, xp, program)]
+            local[program.steps[chain.links[-1]].result] = f"t{chain.links[-1]}"
+        if j in skipped:
+            continue
         namespace[f"f{j}"] = getattr(xp, step.op)
         args = []
         for k, arg in enumerate(step.args):
