@@ -114,7 +114,8 @@ def _name(graph: Graph, param_names: dict[int, str]) -> None:
 
 def layers_of(*objects: Any) -> list[Any]:
     """The Layers among ``objects``: themselves, a bound method's object, an optimizer's target, and
-    what a function's closure holds (a traced step usually closes over its model and optimizer)."""
+    what a function's closure or the globals it names hold (a traced step usually uses its model
+    and optimizer from an enclosing function or the module)."""
     from dezero_core.layers.layer import Layer
 
     found: list[Any] = []
@@ -122,6 +123,9 @@ def layers_of(*objects: Any) -> list[Any]:
     for obj in objects:
         cells = getattr(obj, "__closure__", None) or ()
         candidates += [c.cell_contents for c in cells if _filled(c)]
+        code, namespace = getattr(obj, "__code__", None), getattr(obj, "__globals__", None)
+        if code is not None and namespace is not None:
+            candidates += [namespace[name] for name in code.co_names if name in namespace]
     for obj in candidates:
         for layer in (obj, getattr(obj, "__self__", None), getattr(obj, "target", None)):
             if isinstance(layer, Layer) and all(layer is not f for f in found):

@@ -37,7 +37,7 @@ from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.optimizers.optimizer import Optimizer
 from dezero_core.static.ir import Buffer, Graph, Node, Value, function_attrs
-from dezero_core.static.symbolic import GradHolder, Symbol
+from dezero_core.static.symbolic import GradHolder, LayerState, Symbol
 
 FORMAT = "dezero-static-graph"
 VERSION = "2"
@@ -127,6 +127,10 @@ class _Writer:
             raise TypeError(f"cannot save {where}: it holds a symbol of a graph being defined")
         if isinstance(value, Variable):
             return {"variable": self._add(self.variables, value)}
+        if isinstance(value, LayerState):
+            raise TypeError(f"cannot save {where}: the graph carries {type(value.layer).__name__}.{value.attr} "
+                            f"from one call to the next, and a loaded graph has no layer to keep it in. Save a "
+                            f"function that takes the state as an argument and returns the new state")
         if isinstance(value, GradHolder):
             self._grads.add(self._add(self.variables, value.holder))
             return {"grad_of": self._index[id(value.holder)]}

@@ -267,6 +267,8 @@ def value_of(x: Any) -> tuple[Value, Any]:
         # applied twice add up (symbolic definitions merge them when the graph is built)
         trace = CURRENT_TRACE.get()
         v = trace.leaf_values.get(id(x)) if trace is not None else None
+        if v is not None and v.kind == "node":  # computed while tracing from parameters or state
+            return v, data
         if v is None:
             v = Value("param" if isinstance(x, Parameter) else "state", x.name or "", source=x)
             if trace is not None:
@@ -308,10 +310,25 @@ class GradHolder:
         return g.data if isinstance(g, Variable) else g
 
 
+class LayerState:
+    """The array a layer attribute holds now (an RNN's hidden state ``LSTM.h``), as a graph state
+    read at each run: a compiled function carries it between calls (:mod:`.layer_state`)."""
+
+    def __init__(self, layer: Any, attr: str) -> None:
+        self.layer = layer
+        self.attr = attr
+
+    @property
+    def data(self) -> Any:
+        """The attribute's array now."""
+        value = getattr(self.layer, self.attr)
+        return value.data if isinstance(value, Variable) else value
+
+
 def reads_at_run(source: Any) -> bool:
     """Whether a param/state value's ``source`` is a holder whose ``data`` is read at every run (a
-    Variable, a :class:`GradHolder`), rather than an array used as it is."""
-    return isinstance(source, (Variable, GradHolder))
+    Variable, a :class:`GradHolder`, a :class:`LayerState`), rather than an array used as it is."""
+    return isinstance(source, (Variable, GradHolder, LayerState))
 
 
 def read_source(source: Any) -> Any:

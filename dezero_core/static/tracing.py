@@ -12,7 +12,8 @@ Guards (the key of the graph cache): each array argument's backend type, shape, 
 (where its backend has several) and (for Variables) requires_grad, every other argument's value (Python scalars) or identity (objects),
 the ``train`` and ``enable_backprop`` flags, and each parameter's array type, shape and dtype.
 A miss retraces (at most :data:`CACHE_SIZE` graphs are kept); after :data:`RETRACE_WARNING`
-retraces a warning names the argument that keeps changing.
+retraces a warning names the argument that keeps changing. Layer state a call leaves for the next
+(an RNN's hidden state) is carried by the graph, and guarded (:mod:`.layer_state`).
 
 Reading a value inside the traced function (``float(loss)``, ``if y.data > 0``) is a *graph break*:
 the call runs eagerly instead, with one warning naming the line (``fullgraph=True`` raises
@@ -28,8 +29,10 @@ from typing import Any, Callable, Sequence
 
 from dezero_core.backend.selection import backend_of
 from dezero_core.config import ENABLE_BACKPROP, TRAIN
+from dezero_core.graph import function as _function
 from dezero_core.graph.variable import Parameter, Variable, _new_variable
 from dezero_core.static.autodiff import Gradients
+from dezero_core.static import layer_state
 from dezero_core.static.build import build_graph, layer_param_names, layers_of
 from dezero_core.static.executor import Executor
 from dezero_core.static.ir import Graph, Node, Value
@@ -42,7 +45,9 @@ from dezero_core.static.symbolic import (
     example_of,
     location_in,
     make_symbol,
+    output_values,
     record,
+    value_of,
 )
 
 #: graphs kept per compiled function (one per guard key)
@@ -68,7 +73,8 @@ class GraphBreakWarning(UserWarning):
 
 
 class TracedStateWarning(UserWarning):
-    """A traced call left a symbol in a layer's attribute (state replays cannot update): it is cleared."""
+    """A traced call left a symbol in a layer's attribute that cannot be carried between calls (an
+    exported graph, a layer found only through an optimizer): it is cleared."""
 
 
 class RetraceWarning(UserWarning):
@@ -89,6 +95,9 @@ class Trace:
         self.arguments: dict[int, Symbol] = {}  # input value id -> the symbol of an argument that requires grad
         self.argument_grads: dict[int, Value] = {}  # input value id -> its gradient (a graph output)
         self.argument_outputs: list[tuple[int, int]] = []  # (input position, output position) of those
+        self.state_slots: list[tuple[Any, str, int]] = []  # (layer, attribute, output position): carried state
+        self.state_ids: set[int] = set()  # id() of the Variables layers held as state when the trace began
+        self.computed: list[Variable] = []  # results of eager calls recorded as nodes (kept alive: ids)
         self.shown_grads: list[tuple[Variable, Any]] = []  # (Variable, its grad before the trace showed a symbol)
 
     def before_impure(self, fn: Any) -> None:
@@ -156,6 +165,21 @@ class Trace:
         for holder, old in reversed(self.shown_grads):
             holder._grad = old
         self.shown_grads = []
+
+    def eager_call(self, fn: Any, xs: tuple, outputs: tuple) -> None:
+        """A forward hook while tracing: a Function that ran eagerly (no symbol among its inputs) is
+        recorded too where it reads a parameter or layer state, or the result of such a call (a
+        transposed weight, ``h2h(self.h)``): its result changes between runs, so it must be computed
+        at every run, not frozen at the value the trace saw."""
+        if CURRENT_TRACE.get() is not self or not any(
+                isinstance(x, Parameter) or id(x) in self.leaf_values or id(x) in self.state_ids for x in xs):
+            return
+        values = [value_of(x)[0] for x in xs]
+        requires = any(v.requires_grad for v in values) and ENABLE_BACKPROP.get()
+        node = record("call", fn, values)
+        for out, v in zip(outputs, output_values(node, [o.data for o in outputs], requires, len(outputs))):
+            self.leaf_values[id(out)] = v
+            self.computed.append(out)
 
     def update(self, optimizer: Any) -> bool:
         """``optimizer.update()`` while tracing: an update node (run at replay, not now)."""
@@ -251,12 +275,16 @@ class Compiled:
     """One traced graph and its executor (per backend)."""
 
     def __init__(self, graph: Graph, structure: Any, params: list[tuple[Any, Any]], trace: Trace | None = None,
-                 results: list[Any] | None = None, argument_grads: list[tuple[int, int]] | None = None) -> None:
+                 results: list[Any] | None = None, argument_grads: list[tuple[int, int]] | None = None,
+                 state_slots: list[tuple[Any, str, int]] | None = None) -> None:
         self.graph = graph
         self.structure = structure
         self.params = params  # (parameter, (array type, shape, dtype)) guards
         #: (input position, output position): the gradient of an argument Variable, for its grad
         self.argument_grads = argument_grads or []
+        #: (layer, attribute, output position): layer state the graph carries to the next call
+        self.state_slots = state_slots or []
+        self.writes_back = bool(self.argument_grads or self.state_slots)
         self._executors: dict[Any, Executor] = {}  # array type of the inputs -> executor
         self._trace, self._results = trace, results
 
@@ -271,18 +299,20 @@ class Compiled:
                 node.fn._grad = example_of(node.inputs[0])
             elif node.kind == "update":
                 node.fn.update()
-        self.write_argument_grads(args, kwargs, results)
+        self.write_back(args, kwargs, results)
         return _unflatten(self.structure, iter(results))
 
-    def write_argument_grads(self, args: tuple, kwargs: dict, outs: list[Any]) -> None:
-        """Add the gradients of the argument Variables to their ``grad``, as eager's backward does."""
-        if not self.argument_grads:
-            return
-        variables = _argument_variables(args, kwargs)
-        for i, k in self.argument_grads:
-            x = variables[i]
-            old = x._grad.data if isinstance(x._grad, Variable) else x._grad
-            x._grad = outs[k] if old is None else old + outs[k]
+    def write_back(self, args: tuple, kwargs: dict, outs: list[Any]) -> None:
+        """After a run: add the gradients of the argument Variables to their ``grad``, as eager's
+        backward does, and set the layer state the graph carries."""
+        if self.argument_grads:
+            variables = _argument_variables(args, kwargs)
+            for i, k in self.argument_grads:
+                x = variables[i]
+                old = x._grad.data if isinstance(x._grad, Variable) else x._grad
+                x._grad = outs[k] if old is None else old + outs[k]
+        if self.state_slots:
+            layer_state.write(self.state_slots, outs)
 
     def executor(self, arrays: list[Any]) -> Executor:
         """The executor for the backend of the input ``arrays`` (built on first use)."""
@@ -313,6 +343,7 @@ class CompiledFunction:
         self._last_key: Any = None
         self._warned = False
         self._arg_names = _positional_names(fn)
+        self._state: list[tuple[Any, str]] = []  # (layer, attribute) of the state the graphs carry
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
@@ -326,6 +357,8 @@ class CompiledFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key, arrays = _call_key(args, kwargs)
+        if self._state:
+            key += (layer_state.key(self._state),)
         entry = self._cache.get(key)
         if entry is not None and (entry == "eager" or entry.params_match()):
             self._cache.move_to_end(key)
@@ -336,8 +369,8 @@ class CompiledFunction:
         if entry == "eager":
             return self.fn(*args, **kwargs)
         outs = entry.executor(arrays).run(arrays)
-        if entry.argument_grads:
-            entry.write_argument_grads(args, kwargs, outs)
+        if entry.writes_back:
+            entry.write_back(args, kwargs, outs)
         structure = entry.structure
         if structure[0] == "out":  # the common case: one result
             return _new_variable(outs[0], False)
@@ -360,6 +393,8 @@ class CompiledFunction:
             warnings.warn(f"{self.__name__}: graph break at {exc.where}: it reads a value while traced, so it "
                           f"runs eagerly. {exc.reason}", GraphBreakWarning, stacklevel=3)
             entry = "eager"
+        if self._state:  # the trace may have found layer state: its key says what the state was (the
+            key = key[:4] + (layer_state.key(self._state),)  # attributes hold it until the call ends)
         self._cache[key] = entry
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -375,19 +410,25 @@ class CompiledFunction:
             for (k, a), (k2, b) in zip(key[1], old[1]):
                 if a != b or k != k2:
                     return f"keyword argument {k!r}"
-            if key[2:] != old[2:]:
+            if key[2:4] != old[2:4]:
                 return "the configuration (train/test mode, no_grad)"
+            if key[4:] != old[4:]:
+                return "the state a layer carries between calls (" + ", ".join(
+                    f"{type(layer).__name__}.{attr}" for layer, attr in self._state) + ")"
         return "a parameter's shape or dtype"
 
     def trace_call(self, args: tuple, kwargs: dict) -> Compiled:
         """Trace ``fn`` on ``args``: the graph, passes run, ready to replay (nothing of the call happens)."""
-        graph, structure, trace, results = _trace(self.fn, args, kwargs, self._arg_names)
+        graph, structure, trace, results = _trace(self.fn, args, kwargs, self._arg_names, carry_state=True)
         from dezero_core.static.passes import run_passes
 
         graph = run_passes(graph, self.passes)
         params = [(v.source, (type(v.source.data), v.source.data.shape, v.source.data.dtype))
                   for v in graph.params if isinstance(v.source, Parameter)]
-        return Compiled(graph, structure, params, trace, results, trace.argument_outputs)
+        for layer, attr, _ in trace.state_slots:
+            if all(layer is not known or attr != name for known, name in self._state):
+                self._state.append((layer, attr))
+        return Compiled(graph, structure, params, trace, results, trace.argument_outputs, trace.state_slots)
 
     def save(self, path: str) -> None:
         """Save the latest graph and its weights (see :func:`dezero_core.static.save.save_compiled`)."""
@@ -396,12 +437,17 @@ class CompiledFunction:
         save_compiled(self.graph, path)
 
 
-def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tuple[Graph, Any, Trace, list]:
+def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str], carry_state: bool = False
+           ) -> tuple[Graph, Any, Trace, list]:
     """Run ``fn`` on symbols; the built graph, the output structure, the trace and the outputs' values.
+    ``carry_state``: layer state the call leaves becomes outputs (:mod:`.layer_state`), else it is
+    cleared.
 
-    At a graph break, what running on the examples did to random generators and running statistics
-    is undone (the call then runs eagerly)."""
+    At a graph break, what running on the examples did to random generators, running statistics and
+    layer state is undone (the call then runs eagerly)."""
     trace = Trace()
+    state_before = layer_state.snapshot(layers_of(fn, *args, *kwargs.values()))
+    trace.state_ids = {id(v) for v in state_before.values() if v is not None}
     counter = iter(range(1 << 30))
     names = list(arg_names)
     inputs: list[Value] = []
@@ -425,13 +471,16 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
                 for i, a in enumerate(args)]
     sym_kwargs = {k: to_symbol(kwargs[k], k) for k in sorted(kwargs)}  # by name, as the guard key orders them
     token = CURRENT_TRACE.set(trace)
+    _function.forward_hooks.append(trace.eager_call)
     try:
         result = fn(*sym_args, **sym_kwargs)
     except SymbolValueError as exc:
         trace.rewind()
+        layer_state.restore(state_before, layers_of(fn, *args, *kwargs.values(), *trace.optimizers))
         raise GraphBreakError(f"{_name_of(fn)}: graph break at {exc.where}: {exc}", exc.where, str(exc)) from exc
     except Exception as exc:
         trace.rewind()
+        layer_state.restore(state_before, layers_of(fn, *args, *kwargs.values(), *trace.optimizers))
         if "Placeholder" not in str(exc):
             raise
         # an array library got a symbol where it needs an array, without asking the symbol for a value
@@ -440,6 +489,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
                   f"only dezero functions accept symbols.")
         raise GraphBreakError(f"{_name_of(fn)}: graph break at {where}: {reason}", where, reason) from exc
     finally:
+        _function.forward_hooks.remove(trace.eager_call)
         CURRENT_TRACE.reset(token)
         trace.hide_grads()
     outputs: list[Value] = []
@@ -451,37 +501,15 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> tup
     for vid, g in trace.argument_grads.items() if not trace.optimizers else ():
         trace.argument_outputs.append((positions[vid], len(outputs)))
         outputs.append(g)
-    results = [example_of(v) for v in outputs]
     owners = (fn, *args, *kwargs.values(), *trace.optimizers)
-    _clear_traced_state(layers_of(*owners))
+    if carry_state:
+        trace.state_slots = layer_state.carry(layers_of(*owners), state_before, trace.leaf_values, outputs)
+    else:
+        layer_state.clear(layers_of(*owners))
+    results = [example_of(v) for v in outputs]
     graph = build_graph(outputs, trace.effects, inputs, layer_param_names(*owners))
     graph.output_structure = structure
     return graph, structure, trace, results
-
-
-def _clear_traced_state(layers: list[Any]) -> None:
-    """Layer attributes left holding symbols (an RNN's hidden state) are set to None, with a warning:
-    a replay runs no Python, so it could not update them, and a symbol must not outlive its trace."""
-    from dezero_core.layers.layer import Layer
-
-    seen: set[int] = set()
-    stack = list(layers)
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        for attr, value in list(vars(layer).items()):
-            if isinstance(value, Symbol):
-                object.__setattr__(layer, attr, None)
-                warnings.warn(f"{type(layer).__name__}.{attr} was set to a value of the traced call: replays do "
-                              f"not update layer state, so it is cleared (None) after each compiled call. Pass "
-                              f"such state in as an argument and return it instead.", TracedStateWarning,
-                              stacklevel=5)
-            elif isinstance(value, Layer):
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(v for v in value if isinstance(v, Layer))
 
 
 def _argument_variables(args: tuple, kwargs: dict) -> list[Any]:

@@ -191,21 +191,6 @@ def test_keyword_arguments_bind_by_name_whatever_their_order() -> None:
     assert f(y=np.array(1.0), x=np.array(7.0)).data == 6.0  # a replay
 
 
-def test_layer_state_left_by_a_traced_call_is_cleared_with_a_warning() -> None:
-    from dezero_core.layers import LSTM
-    from dezero_core.static import TracedStateWarning
-
-    lstm = LSTM(3, in_size=2)
-    f = dz.compile(lambda x: lstm(x))
-    with pytest.warns(TracedStateWarning, match="LSTM.h was set to a value of the traced call"):
-        f(np.ones((1, 2), np.float32))
-    assert lstm.h is None and lstm.c is None  # never a symbol outside its trace
-    x = np.ones((1, 2), np.float32)
-    replayed = f(x).data
-    lstm.reset_state()
-    np.testing.assert_array_equal(replayed, lstm(x).data)
-
-
 def test_a_compiled_model_names_its_inputs_after_forward() -> None:
     model = MLP((3, 2))
     f = dz.compile(model)
