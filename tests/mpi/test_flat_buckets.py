@@ -31,11 +31,11 @@ def test_gradients_are_packed_times_the_scale_with_flags_then_handed_back_as_vie
 
         packed = np.asarray(be.to_host(float32.pack_grads(0.5)))
         assert packed.dtype == np.float32
-        # a's 6, b's 2, idle's 3 zeros (no gradient), then one flag per parameter
-        expected = [0.5, -1.5, 0.25, 1.0, 2.0, -0.5, 1.5, 5e-31, 0, 0, 0, 1, 1, 0]
+        # a's 6, b's 2, idle's 3 zeros (no gradient), then one flag per parameter, scaled too
+        expected = [0.5, -1.5, 0.25, 1.0, 2.0, -0.5, 1.5, 5e-31, 0, 0, 0, 0.5, 0.5, 0]
         np.testing.assert_array_equal(packed, np.array(expected, dtype=np.float32))
 
-        packed[:8] *= 2  # what the sum over two processes of the same gradients gives
+        packed *= 2  # what the sum over two processes of the same gradients gives
         reduced = be.from_host(packed)
         float32.unpack_grads(reduced)
         a, b, idle = (p for _, p, *_ in float32.slots)
@@ -53,15 +53,40 @@ def test_packing_without_a_scale_copies_the_gradients_exactly():
                                   np.array([1.0, -3.0, 0.5, 2.0, 4.0, -1.0, 3.0, 1e-30], dtype=np.float32))
 
 
-def test_a_skipped_range_is_left_to_grad_pieces_which_give_the_gradients_there():
+def test_a_range_packs_into_any_buffer_and_its_pieces_are_the_gradients_there():
     named = named_params(np)
     float32, _ = make_buckets(named)  # a: 0-6, b: 6-8, idle: 8-11, flags: 11-14
-    float32.buffer[:] = -9
-    packed = float32.pack_grads(0.5, skip=(4, 10))
-    np.testing.assert_array_equal(packed, np.array([0.5, -1.5, 0.25, 1.0, -9, -9, -9, -9, 0, 0, 0, 1, 1, 0],
-                                                   dtype=np.float32))  # idle's zeros are written even there
-    pieces = float32.grad_pieces(4, 10)
-    assert [(start, stop) for _, start, stop in pieces] == [(4, 6), (6, 8), (8, 10)]
+    out = np.full(14, -9, np.float32)
+    assert float32.pack_grads(0.5, 4, 12, out=out) is out
+    expected = [-9, -9, -9, -9, 2.0, -0.5, 1.5, 5e-31, 0, 0, 0, 0.5, -9, -9]  # halves of a[4:], b, idle's zeros, a's flag
+    np.testing.assert_array_equal(out, np.array(expected, dtype=np.float32))
+    assert np.all(float32.buffer == 0)  # the bucket's own buffer untouched
+    pieces = float32.grad_pieces(4, 12)
+    assert [(start, stop) for _, start, stop in pieces] == [(4, 6), (6, 8), (8, 11), (11, 12)]
     np.testing.assert_array_equal(pieces[0][0], [4.0, -1.0])  # a's last two, unscaled
     np.testing.assert_array_equal(pieces[1][0], np.array([3.0, 1e-30], dtype=np.float32))
     assert pieces[2][0] is None  # idle has no gradient
+    np.testing.assert_array_equal(pieces[3][0], [1.0])  # a's flag
+    assert [(start, stop) for _, start, stop in float32.grad_pieces(12, 14)] == [(12, 14)]
+    np.testing.assert_array_equal(float32.grad_pieces(12, 14)[0][0], [1.0, 0.0])  # b's and idle's flags
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_axpy_adds_in_place_into_a_view_and_blas_and_numpy_agree_for_powers_of_two(dtype):
+    from dezero_mpi.shared_memory import AXPY_BLOCK, _numpy_axpy, axpy_for
+
+    rng = np.random.default_rng(1)
+    n = AXPY_BLOCK * 2 + 5  # several of numpy's blocks, and a partial one
+    x = rng.normal(size=n).astype(dtype)
+    table = rng.normal(size=(2, n + 3)).astype(dtype)
+    expected = table[1, 3:] + x * dtype_type(dtype)(0.5)
+    for axpy in (axpy_for(dtype), _numpy_axpy):
+        y = table.copy()
+        axpy(0.5, x, y[1, 3:])  # a view into a larger array, as a block of the average row
+        np.testing.assert_array_equal(y[1, 3:], expected)
+        np.testing.assert_array_equal(y[:, :3], table[:, :3])  # nothing outside the view
+        np.testing.assert_array_equal(y[0], table[0])
+
+
+def dtype_type(dtype):
+    return np.dtype(dtype).type

@@ -31,8 +31,8 @@ class Bucket:
             self.slots.append((name, param, start, stop))
             start = stop
         self.flags = start  # where the per-parameter flags begin
-        kwargs = {} if device is None else {"device": device}
-        self.buffer = backend.xp.zeros((start + len(named),), dtype=dtype, **kwargs)
+        self._on_device = {} if device is None else {"device": device}
+        self.buffer = backend.xp.zeros((start + len(named),), dtype=dtype, **self._on_device)
         self.transport: Any = None  # chosen at first use (see transports.select_transport)
 
     def pack_data(self) -> Any:
@@ -48,45 +48,39 @@ class Bucket:
         for _, param, start, stop in self.slots:
             param.data[...] = xp.reshape(buffer[start:stop], param.data.shape)
 
-    def pack_grads(self, scale: float = 1.0, skip: tuple[int, int] = (0, 0)) -> Any:
-        """The buffer, holding every gradient times ``scale`` (zeros where a parameter has none) and,
-        as flags, 1 where a parameter has a gradient, 0 where it has not.
+    def pack_grads(self, scale: float = 1.0, lo: int = 0, hi: int | None = None, out: Any = None) -> Any:
+        """``out`` (default: the buffer) holding, in the layout's range ``[lo, hi)`` (default: all of
+        it), every gradient times ``scale`` (zeros where a parameter has none) and the flags times
+        ``scale``: a flag is 1 where a parameter has a gradient, 0 where it has not.
 
         The scale rides on the copy, which reads and writes every element anyway: gradients packed
         with ``1 / size`` sum to their average, with no second pass over the buffer (bit for bit
-        the sum's average when ``size`` is a power of two). Gradient elements in the buffer range
-        ``skip`` are left out (a process that sums that range reads them from the gradients
-        themselves: see :meth:`grad_pieces`)."""
-        xp, buffer, flag = self.backend.xp, self.buffer, self.flags
-        scaled_copy = _scaled_copy_into(xp)
-        lo, hi = skip
-        for i, (_, param, start, stop) in enumerate(self.slots):
-            grad = _grad_array(param)
-            if grad is None:
-                buffer[start:stop] = 0
-                buffer[flag + i] = 0
-                continue
-            flat = xp.reshape(grad, (-1,))
-            if lo >= stop or hi <= start:  # untouched by skip (the usual case: one copy)
-                scaled_copy(buffer, start, stop, flat, scale)
+        the sum's average when ``size`` is a power of two); summed flags stay above 0 wherever a
+        process had a gradient."""
+        out = self.buffer if out is None else out
+        scaled_copy = _scaled_copy_into(self.backend.xp)
+        for elements, start, stop in self.grad_pieces(lo, hi):
+            if elements is None:
+                out[start:stop] = 0
             else:
-                if start < lo:
-                    scaled_copy(buffer, start, lo, flat[:lo - start], scale)
-                if hi < stop:
-                    scaled_copy(buffer, hi, stop, flat[hi - start:], scale)
-            buffer[flag + i] = 1
-        return buffer
+                scaled_copy(out, start, stop, elements, scale)
+        return out
 
-    def grad_pieces(self, lo: int, hi: int) -> list[tuple[Any, int, int]]:
-        """``(elements, start, stop)`` for the gradients in the buffer range ``[lo, hi)``: the
-        gradient elements that belong at ``buffer[start:stop]`` (flat, unscaled), None for a
-        parameter without a gradient (its zeros are in the buffer after :meth:`pack_grads`)."""
+    def grad_pieces(self, lo: int = 0, hi: int | None = None) -> list[tuple[Any, int, int]]:
+        """``(elements, start, stop)`` covering the layout's range ``[lo, hi)``: the flat gradient
+        elements that belong at ``buffer[start:stop]``, None for a parameter without a gradient
+        (zeros belong there), then this process's flags where the range reaches them."""
         xp, pieces = self.backend.xp, []
-        for _, param, start, stop in self.slots:
+        hi = self.buffer.shape[0] if hi is None else hi
+        grads = [_grad_array(param) for _, param, _, _ in self.slots]
+        for (_, _, start, stop), grad in zip(self.slots, grads):
             a, b = max(start, lo), min(stop, hi)
             if a < b:
-                grad = _grad_array(param)
                 pieces.append((None if grad is None else xp.reshape(grad, (-1,))[a - start:b - start], a, b))
+        a = max(self.flags, lo)
+        if a < hi:
+            flags = xp.asarray([0 if grad is None else 1 for grad in grads], dtype=self.dtype, **self._on_device)
+            pieces.append((flags[a - self.flags:hi - self.flags], a, hi))
         return pieces
 
     def unpack_grads(self, buffer: Any) -> None:
