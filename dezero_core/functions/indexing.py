@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dezero_core.functions.discrete import is_symbolic
+from dezero_core.functions.validation import is_integral
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Variable
 from dezero_core.functions.spec import Arg, Sample, checked
@@ -42,6 +44,20 @@ class GetItemGrad(Function):
         return GetItem(self.key).forward(xp, ggx)  # arrays in, an array out (a static graph replays it)
 
 
+class Take(Function):
+    """``x[ids]`` with the index array an input, not an attribute: traced with a symbolic index (ids
+    fed at every call), a graph records it as a node of ``(x, ids)``. The ids get no gradient."""
+
+    def forward(self, xp, x, ids):
+        return GetItem((ids,)).forward(xp, x)
+
+    def backward(self, xp, xs, y, gy):
+        x, ids = xs
+        if isinstance(gy, Variable):  # create_graph: the scatter itself must be differentiable
+            return GetItemGrad((ids.data if isinstance(ids, Variable) else ids,), x.shape)(gy), None
+        return scatter_add_into_zeros(xp, (ids,), x.shape, gy), None
+
+
 def _is_index_array(xp: Any, k: Any) -> bool:
     return hasattr(k, "dtype") and hasattr(k, "shape") and xp.isdtype(k.dtype, "integral")
 
@@ -58,7 +74,17 @@ def scatter_add_into_zeros(xp: Any, key: Any, shape: tuple[int, ...], gy: Any) -
          Sample((Arg((3, 4)), (Ellipsis, 2))), Sample((Arg((3, 4)), Arg((2, 3), 0, 3, dtype="int64"))),
          Sample((Arg((5,)), Arg((4,), 0, 5, dtype="int64"))), double_grad=True)
 def get_item(x: Any, key: Any) -> Variable:
-    """``x[key]``; the gradient scatter-adds, so repeated indices accumulate."""
+    """``x[key]``; the gradient scatter-adds, so repeated indices accumulate.
+
+    An index array that is a symbol (an input of a graph being traced or defined) is an input of the
+    node (:class:`Take`); any other key is the node's attribute.
+    """
+    index = key[0] if type(key) is tuple and len(key) == 1 else key
+    if is_symbolic(index):
+        if not is_integral(index):
+            raise TypeError(f"get_item: an index given as a symbol must hold integers, got {index.dtype}; "
+                            f"cast it with astype to int64")
+        return Take()(x, index)
     key = tuple(k.data if isinstance(k, Variable) else k for k in (key if isinstance(key, tuple) else (key,)))
     if not any(k is Ellipsis or hasattr(k, "shape") for k in key):
         # numpy reads x[1] as x[1, ...]; the array API asks for the ellipsis: spell it out

@@ -106,3 +106,17 @@ def test_a_mask_from_a_comparison_of_the_input_exports_with_a_dynamic_batch_and_
             for g, w in zip(got, want):
                 assert g.dtype == w.dtype
                 np.testing.assert_array_equal(g, w)
+
+
+def test_indexing_by_an_input_index_array_exports_as_gather_and_loads(tmp_path) -> None:
+    def pick(x: Any, ids: Any) -> Any:
+        return x[ids]
+
+    path = tmp_path / "take.onnx"
+    x = np.arange(12.0, dtype=np.float32).reshape(4, 3)
+    dezero_onnx.export(pick, (x, np.array([0, 3])), path, dynamic_axes={1: [0]})
+    loaded = dezero_onnx.load(path)
+    for ids in (np.array([2, 2, -1]), np.array([1])):
+        want = x[ids]
+        np.testing.assert_array_equal(run_onnxruntime(path, x, ids)[0], want)
+        np.testing.assert_array_equal(eager(loaded, x, ids)[0], want)

@@ -136,6 +136,30 @@ def test_embed_id_ids_are_a_graph_input_and_their_range_is_checked_at_replay() -
         f(np.array([[0, 6], [1, 1]]))
 
 
+def test_indexing_by_a_traced_index_array_is_a_node_of_the_index_and_trains_as_eager() -> None:
+    def run(compiled: bool) -> list:
+        W = Variable(np.arange(12.0, dtype=np.float32).reshape(4, 3))
+
+        def step(ids):
+            W.cleargrad()
+            y = W[ids]  # numpy's indexing: negative ids count from the end
+            F.sum(y * y).backward()
+            return y
+
+        fn = dz.compile(step, fullgraph=True) if compiled else step
+        results = []
+        for ids in (np.array([[0, 3], [3, 3]]), np.array([[1, -1], [2, 0]])):
+            results += [fn(ids).data, W.grad.data.copy()]
+        return results, fn
+
+    (eager, _), (compiled, fn) = run(False), run(True)
+    for got, want in zip(compiled, eager):
+        np.testing.assert_array_equal(got, want)
+    assert "Take" in _ops(fn) and "backward:Take" in _ops(fn)
+    with pytest.raises(TypeError, match="get_item: an index given as a symbol must hold integers"):
+        Variable(np.ones(3))[dz.symbol("i", shape=(2,), dtype="float32")]
+
+
 class LanguageModel(Model):
     """Token ids (N, T) -> EmbedID -> LSTM -> Linear: next-token scores at every step."""
 

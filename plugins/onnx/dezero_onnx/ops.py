@@ -92,13 +92,14 @@ def expand(node: OnnxNode, x: Any, shape: Any) -> Any:
 
 def gather(node: OnnxNode, x: Any, indices: Any) -> Any:
     """``Gather`` along ``axis``: one index array, or one integer (the axis goes away). Indices the
-    file computes or takes as an input (token ids) are rows of a table: ``embed_id``."""
+    file computes or takes as an input (token ids) pick rows: ``x[indices]``, an input of the node
+    when the loaded function is compiled."""
     axis = int(node.attr("axis", 0)) % x.ndim
     if 1 not in node.consts:
-        if axis != 0 or x.ndim != 2:
-            raise node.refuse(f"indices given at run time on axis {axis} of a {x.ndim}-d tensor (only rows "
-                              f"of a 2-d table, as embed_id exports)")
-        return F.embed_id(indices, x)
+        if axis != 0:
+            raise node.refuse(f"indices given at run time on axis {axis} (only on axis 0, as embed_id and "
+                              f"get_item export them)")
+        return F.get_item(x, indices)
     ids = _data(indices)
     index = int(ids) if getattr(ids, "ndim", 0) == 0 else ids
     return F.get_item(x, (slice(None),) * axis + (index,))

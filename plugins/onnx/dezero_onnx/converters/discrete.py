@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from dezero_onnx.builder import Node, OnnxBuilder, Value
+from dezero_onnx.converters.shape import gather_rows
 from dezero_onnx.errors import ExportError
 
 
@@ -93,6 +94,4 @@ def accuracy(b: OnnxBuilder, node: Node) -> str:
 def embed_id(b: OnnxBuilder, node: Node) -> str:
     """``Gather(W, ids, axis=0)``: the ids stay an input of the file (int64 token ids)."""
     ids, W = node.inputs
-    if ids.dtype not in (np.int32, np.int64):
-        ids = b.cast(ids, np.int64)
-    return b.op("Gather", W, ids, axis=0)
+    return gather_rows(b, W, ids)

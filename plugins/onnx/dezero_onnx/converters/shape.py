@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dezero_onnx.builder import END, Node, OnnxBuilder, host
+from dezero_onnx.builder import END, Node, OnnxBuilder, Value, host
 from dezero_onnx.errors import ExportError
 
 
@@ -97,6 +97,19 @@ def get_item(b: OnnxBuilder, node: Node) -> str:
     if squeeze:
         y = b.op("Squeeze", y, b.ints(squeeze))
     return y if y is not x else b.op("Identity", x)
+
+
+def take(b: OnnxBuilder, node: Node) -> str:
+    """``x[ids]`` with the ids an input (a traced index): ``Gather`` on axis 0."""
+    x, ids = node.inputs
+    return gather_rows(b, x, ids)
+
+
+def gather_rows(b: OnnxBuilder, table: Value, ids: Value) -> str:
+    """``Gather(table, ids, axis=0)``, the ids as int64 unless they are int32 (Gather's index types)."""
+    if ids.dtype not in (np.int32, np.int64):
+        ids = b.cast(ids, np.int64)
+    return b.op("Gather", table, ids, axis=0)
 
 
 def concat(b: OnnxBuilder, node: Node) -> str:
