@@ -79,10 +79,58 @@ class RecordingOps:
             named = {k: place(v) for k, v in kwargs.items()}
             if not inputs:
                 return raw(*args, **kwargs)
-            return ArrayCall(name, template, named)(*inputs).data
+            return _with_operators(ArrayCall(name, template, named)(*inputs).data)
         call.__name__ = name
         self.__dict__[name] = call
         return call
+
+
+#: operators of a recorded array, as the array functions that compute them
+_OPERATORS = {"__eq__": "equal", "__ne__": "not_equal", "__lt__": "less", "__le__": "less_equal",
+              "__gt__": "greater", "__ge__": "greater_equal", "__add__": "add", "__sub__": "subtract",
+              "__mul__": "multiply", "__truediv__": "divide", "__pow__": "pow"}
+_REVERSED = {"__radd__": "add", "__rsub__": "subtract", "__rmul__": "multiply", "__rtruediv__": "divide"}
+_with_operators_types: dict[type, type] = {}
+
+
+def _recording_ops(p: Placeholder) -> "RecordingOps":
+    from dezero_core.backend.selection import backend_of, get_backend
+
+    return symbolic_ops(backend_of(p.trace_example) if p.trace_example is not None else get_backend())._xp
+
+
+def _operator(name: str, reverse: bool) -> Any:
+    def op(self: Placeholder, other: Any) -> Any:
+        fn = getattr(_recording_ops(self), name)
+        return fn(other, self) if reverse else fn(self, other)
+    return op
+
+
+def _array_ufunc(self: Placeholder, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    if method != "__call__" or kwargs:  # numpy's side of an operator with an array on the left
+        raise self._value_needed(f"numpy.{ufunc.__name__}.{method}")
+    return getattr(_recording_ops(self), ufunc.__name__)(*inputs)
+
+
+def _with_operators(p: Placeholder) -> Placeholder:
+    """``p`` (the data of a recorded raw array call), able to take part in operators as an array
+    does (``t == classes`` in a backward): each records one more :class:`ArrayCall`."""
+    from dezero_core.backend import selection
+    from dezero_core.graph import function as _function
+
+    cls = type(p)
+    new = _with_operators_types.get(cls)
+    if new is None:
+        methods = {k: _operator(name, False) for k, name in _OPERATORS.items()}
+        methods.update({k: _operator(name, True) for k, name in _REVERSED.items()})
+        methods.update(__neg__=lambda self: _recording_ops(self).negative(self), __array_ufunc__=_array_ufunc,
+                       __hash__=object.__hash__, __slots__=())
+        new = _with_operators_types[cls] = type(f"Recorded{cls.__name__}", (cls,), methods)
+        if cls in selection._by_type:
+            selection._by_type[new] = selection._by_type[cls]
+        _function._ops_by_type[new] = _function.SYMBOLIC
+    p.__class__ = new
+    return p
 
 
 class _BackendView:

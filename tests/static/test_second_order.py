@@ -179,3 +179,31 @@ def test_a_second_derivative_graph_saves_and_loads(tmp_path) -> None:
     f.save(tmp_path / "gg.dzg")
     xv = np.array([-1.0, 0.5, 2.0, -0.1])
     np.testing.assert_array_equal(dz.load_compiled(tmp_path / "gg.dzg")(x=xv).data, 6 * np.maximum(xv, 0))
+
+
+def test_a_gradient_penalty_through_softmax_cross_entropy_with_labels_as_arguments() -> None:
+    # the loss's backward builds its one-hot target from the labels with array operators (t == classes):
+    # recorded again on symbolic labels, they become ArrayCall nodes
+    from dezero_core.layers import Linear
+
+    def run(compiled: bool) -> list[float]:
+        dz.random.seed(0)
+        layer = Linear(3, in_size=4, dtype=np.float64)
+        optimizer = dz.optimizers.SGD(0.1).setup(layer)
+
+        def step(x, t):
+            layer.cleargrads()
+            loss = F.softmax_cross_entropy(layer(x), t)
+            loss.backward(create_graph=True)
+            penalty = F.sum(layer.W.grad ** 2)
+            layer.cleargrads()
+            (loss + penalty).backward()
+            optimizer.update()
+            return loss + penalty
+
+        fn = dz.compile(step, fullgraph=True) if compiled else step
+        rng = np.random.default_rng(3)
+        losses = [float(fn(rng.standard_normal((2, 4)), rng.integers(0, 3, 2)).data) for _ in range(3)]
+        return losses + layer.W.data.ravel().tolist()
+
+    np.testing.assert_allclose(run(True), run(False), rtol=1e-12)
