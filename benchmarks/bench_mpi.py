@@ -5,7 +5,8 @@ MLP 784-1000-1000-10 (ReLU, float32, 1.79 M parameters = 7.2 MB of gradients), S
 data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1`` and
 ``mpiexec -n N`` (A B A B ...); the figure is the median of the per-round speed-ups. Each launch
 reports the median step time, the median time per step spent in the gradients' allreduce (packing,
-MPI_Allreduce, averaging, unpacking) and each process's CPU share (CPU time over wall time during the
+summing, unpacking, waiting), of that the CPU time of the own work (packing the gradients; summing
+this process's block of the shared-memory average), and each process's CPU share (CPU time over wall time during the
 timed steps: below 1, other programs on the machine took the core), with the load average, since
 timings on a shared machine say as much about the neighbours as about the code.
 
@@ -48,13 +49,14 @@ def worker(steps: int, warmup: int, batch: int) -> None:
         x = rng.random((batch * 8, 784), dtype=np.float32)
         t = rng.integers(0, 10, batch * 8)
         reduce_times: list[float] = []
-        allreduce = comm.allreduce_buckets
+        own = _time_own_work(comm)  # CPU seconds of packing and summing, appended per call
 
         def timed_allreduce(buckets):  # the whole gradient exchange: pack, allreduce, average, unpack
             start = time.perf_counter()
-            allreduce(buckets)
+            comm_allreduce(buckets)
             reduce_times.append(time.perf_counter() - start)
 
+        comm_allreduce = comm.allreduce_buckets
         comm.allreduce_buckets = timed_allreduce
         step_times = []
         for step in range(warmup + steps):
@@ -62,6 +64,8 @@ def worker(steps: int, warmup: int, batch: int) -> None:
                 comm.barrier()
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 reduce_times.clear()
+                for times in own.values():
+                    times.clear()
             start = time.perf_counter()
             i = step % 8
             loss = F.softmax_cross_entropy(model(x[i * batch:(i + 1) * batch]), t[i * batch:(i + 1) * batch])
@@ -71,14 +75,34 @@ def worker(steps: int, warmup: int, batch: int) -> None:
             step_times.append(time.perf_counter() - start)
         cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
         mine = {"step": statistics.median(step_times[warmup:]), "allreduce": statistics.median(reduce_times),
-                "cpu_share": cpu_share}
+                "cpu_share": cpu_share, **{part: sum(times) / steps for part, times in own.items()}}
         every = comm.gather_object(mine)
         if comm.rank == 0:
             step = max(r["step"] for r in every)  # the slowest process sets the pace
             print(json.dumps({"procs": comm.size, "step_s": step, "samples_per_s": comm.size * batch / step,
                               "allreduce_s": statistics.median(r["allreduce"] for r in every),
+                              **{f"{part}_s": statistics.median(r[part] for r in every) for part in own},
                               "cpu_share": [round(r["cpu_share"], 2) for r in every],
                               "gradient_bytes": sum(b.buffer.nbytes for b in optimizer.buckets)}))
+
+
+def _time_own_work(comm) -> dict[str, list[float]]:
+    """Wrap the averaging's own work on this process (not its waiting): packing the gradients and,
+    through shared memory, adding its block of the average. Returns the CPU seconds of each call,
+    by part (thread time: MPI's polling in the fences would count as CPU, so fences stay outside)."""
+    from dezero_mpi import buckets, shared_memory
+
+    own: dict[str, list[float]] = {"pack": [], "sum": []}
+    for part, owner, name in (("pack", buckets.Bucket, "pack_grads"),
+                              ("sum", shared_memory.SharedMemoryTransport, "add_own_block")):
+        def timed(*args, _original=getattr(owner, name), _times=own[part], **kwargs):
+            start = time.thread_time()
+            result = _original(*args, **kwargs)
+            _times.append(time.thread_time() - start)
+            return result
+
+        setattr(owner, name, timed)
+    return own
 
 
 def ring_allreduce_seconds(n: int, nbytes: float, latency_s: float, bandwidth_bytes_s: float) -> float:
@@ -140,13 +164,16 @@ def main() -> None:
         speedups.append(many["samples_per_s"] / one["samples_per_s"])
         for run in (one, many):
             print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
-                  f"{run['step_s'] * 1e3:6.1f} ms  allreduce {run['allreduce_s'] * 1e3:6.2f} ms/step  "
-                  f"CPU share {run['cpu_share']}")
+                  f"{run['step_s'] * 1e3:6.1f} ms  allreduce {run['allreduce_s'] * 1e3:6.2f} ms/step (own work: "
+                  f"pack {run['pack_s'] * 1e3:4.2f} + sum {run['sum_s'] * 1e3:4.2f} ms CPU)  CPU share {run['cpu_share']}")
     many = [run for run in runs if run["procs"] == args.procs]
     print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
           f"{', '.join(f'{s:.2f}' for s in speedups)}); allreduce of {many[0]['gradient_bytes'] / 1e6:.1f} MB: "
           f"{statistics.median(r['allreduce_s'] for r in many) * 1e3:.2f} ms per step "
-          f"({statistics.median(r['allreduce_s'] / r['step_s'] for r in many):.1%} of the step); "
+          f"({statistics.median(r['allreduce_s'] / r['step_s'] for r in many):.1%} of the step), of which "
+          f"packing {statistics.median(r['pack_s'] for r in many) * 1e3:.2f} ms and summing "
+          f"{statistics.median(r['sum_s'] for r in many) * 1e3:.2f} ms of CPU, the rest waiting for the other "
+          f"processes; "
           f"load average {os.getloadavg()[0]:.2f} after")
     ones = [run for run in runs if run["procs"] == 1]
     compute = statistics.median(r["step_s"] * r["cpu_share"][0] for r in ones)  # a dedicated core's step
