@@ -45,14 +45,15 @@ class Optimizer:
     #: 1.2e-38.
     flush_denormal: bool = True
     FLUSH_EVERY = 16
-    #: a compiled training step (``dz.compile`` of a function that calls ``loss.backward()`` then
-    #: ``update()``) updates each parameter as soon as its gradient is final, in the backward pass,
-    #: and drops the gradient there: the step never holds every gradient at once (PyTorch's
-    #: "optimizer in backward"), so its peak memory is about one gradient instead of all of them, and
-    #: after the step ``param.grad`` is None. It does so only on steps where that equals ``update()``
-    #: (no hooks, which may need every gradient; no gradient from outside the graph; see
-    #: :mod:`dezero_core.static.update`); other steps keep the gradients and update at the end. False
-    #: always keeps them (``param.grad`` readable after each compiled step, at the memory cost).
+    #: a replayed compiled training step (``dz.compile`` of a function that calls ``loss.backward()``
+    #: then ``update()``; its first call, the trace, runs ``update()`` as eager mode does) updates each
+    #: parameter as soon as its gradient is final, in the backward pass, and drops the gradient there:
+    #: the step never holds every gradient at once (PyTorch's "optimizer in backward"), so its peak
+    #: memory is about one gradient instead of all of them, and after the step ``param.grad`` is None.
+    #: It does so only on steps where that equals ``update()`` (no hooks, which may need every
+    #: gradient; no gradient from outside the graph; see :mod:`dezero_core.static.update`); other
+    #: steps keep the gradients and update at the end. False (read at every step) always keeps them:
+    #: ``param.grad`` readable after each compiled step, at that memory cost.
     update_in_backward: bool = True
 
     def __init__(self) -> None:
