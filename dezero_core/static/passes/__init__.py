@@ -25,10 +25,10 @@ from dezero_core.static.ir import Graph
 Pass = Callable[[Graph], Graph]
 
 #: what ``dz.compile`` runs by default, in order (names in the ``dezero.passes`` group): the clean-ups
-#: first, fusion on what is left (slices' gradients before fusion takes their ``Add`` nodes), dce again
-#: for what fusion orphaned, the memory plan last
-DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce", "accumulate_slice_grads", "fuse_algebraic",
-                             "fuse_elementwise", "dce", "plan_memory"]
+#: first, fusion on what is left (slices' gradients and calls before fusion takes their ``Add`` and
+#: elementwise nodes), dce again for what fusion orphaned, the memory plan last
+DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce", "accumulate_slice_grads", "merge_sliced_siblings",
+                             "fuse_algebraic", "fuse_elementwise", "dce", "plan_memory"]
 
 
 def get_pass(name: str) -> Pass:

@@ -1,0 +1,120 @@
+"""One elementwise call over adjacent slices of one value: the pass ``merge_sliced_siblings``.
+
+An LSTM cuts its gates from one matrix of pre-activations and applies a sigmoid to three of them:
+three calls of the same elementwise function on three adjacent column blocks. On small arrays each
+call costs far more than its arithmetic, so the pass computes the function once, over the block
+that spans them, and takes each original result as a slice of that::
+
+    y0 = sigmoid(a[:, 0:32]); y1 = sigmoid(a[:, 32:64])
+    ->  z = sigmoid(a[:, 0:64]); y0 = z[:, 0:32]; y1 = z[:, 32:64]
+
+Each element is computed by the same operations as before (the functions here are elementwise and
+hold no state), so the values are the same to the bit. The backward nodes are left alone: they
+read the same values (the slices of ``a`` stay in the graph for them) and the results, now views.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from dezero_core.functions.activations import ReLU, Sigmoid
+from dezero_core.functions.arithmetic import Neg
+from dezero_core.functions.elementwise import Abs, Cos, Exp, Log, Sin, Sqrt, Tanh
+from dezero_core.functions.indexing import GetItem
+from dezero_core.static.ir import Graph, Node, Value, function_attrs
+
+#: elementwise Functions of one input and no attributes: one call over a block equals one per part
+ELEMENTWISE: tuple[type, ...] = (Sigmoid, Tanh, Exp, Log, Sin, Cos, Sqrt, Abs, Neg, ReLU)
+
+
+def merge_sliced_siblings(graph: Graph) -> Graph:
+    """Calls of one function of :data:`ELEMENTWISE` on adjacent slices (along one axis) of one
+    value as one call on the slice spanning them (see the module docstring)."""
+    groups: dict[tuple, list[tuple[int, int, Node]]] = {}
+    for node in graph.nodes:
+        part = _sliced_call(node)
+        if part is not None:
+            source, axis, start, stop = part
+            groups.setdefault((source.id, type(node.fn), axis), []).append((start, stop, node))
+    position = {id(node): i for i, node in enumerate(graph.nodes)}
+    for (_, _, axis), calls in groups.items():
+        for run in _adjacent_runs(calls, position):
+            _merge(graph, run, axis)
+    graph.verify()
+    return graph
+
+
+def _sliced_call(node: Node) -> tuple[Value, int, int, int] | None:
+    """``(sliced value, axis, start, stop)`` where ``node`` is an :data:`ELEMENTWISE` call on a
+    slice ``[start:stop]`` of one axis of a value of known shape (every other axis whole); else None."""
+    if node.kind != "call" or type(node.fn) not in ELEMENTWISE or node.is_effect or function_attrs(node.fn):
+        return None
+    if len(node.outputs) != 1 or node.inputs[0] is None or node.inputs[0].producer is None:
+        return None
+    getitem = node.inputs[0].producer
+    if getitem.kind != "call" or type(getitem.fn) is not GetItem or getitem.inputs[0] is None:
+        return None
+    source = getitem.inputs[0]
+    if source.shape is None or None in source.shape:
+        return None
+    key = getitem.fn.key
+    if not isinstance(key, tuple) or (key and key[-1] is Ellipsis and Ellipsis in key[:-1]):
+        return None
+    parts = key[:-1] if key and key[-1] is Ellipsis else key
+    if len(parts) > len(source.shape) or not all(type(k) is slice for k in parts):
+        return None
+    cut = [axis for axis, k in enumerate(parts) if k != slice(None)]
+    if len(cut) != 1 or parts[cut[0]].step not in (None, 1):
+        return None
+    axis = cut[0]
+    start, stop, _ = parts[axis].indices(source.shape[axis])
+    return (source, axis, start, stop) if start < stop else None
+
+
+def _adjacent_runs(calls: list[tuple[int, int, Node]], position: dict[int, int]) -> list[list[tuple[int, int, Node]]]:
+    """Runs of two or more calls whose slices follow each other without gap, each run from the
+    leftmost slice left, continued by the call nearest in the graph (the same slices may be taken
+    several times: each run then takes one of each)."""
+    remaining = sorted(calls, key=lambda c: (c[0], position[id(c[2])]))
+    runs = []
+    while remaining:
+        run = [remaining.pop(0)]
+        while True:
+            last = run[-1]
+            following = [c for c in remaining if c[0] == last[1]]
+            if not following:
+                break
+            nearest = min(following, key=lambda c: abs(position[id(c[2])] - position[id(last[2])]))
+            run.append(nearest)
+            remaining.remove(nearest)
+        if len(run) >= 2:
+            runs.append(run)
+    return runs
+
+
+def _merge(graph: Graph, run: list[tuple[int, int, Node]], axis: int) -> None:
+    """The run's calls as one call on the spanning slice, each result a slice of it."""
+    first_call = run[0][2]
+    source = first_call.inputs[0].producer.inputs[0]
+    start, stop = run[0][0], run[-1][1]
+    y = first_call.outputs[0]
+    shape = tuple(stop - start if i == axis else d for i, d in enumerate(source.shape))
+    span = _call(GetItem(_key(axis, start, stop)), [source], shape, y.dtype)
+    merged = _call(type(first_call.fn)(), [span.outputs[0]], shape, y.dtype)
+    position = min(graph.nodes.index(node) for _, _, node in run)
+    for s, e, node in run:  # each call becomes a slice of the merged result, producing the same value
+        out = node.outputs[0]
+        piece = Node("call", GetItem(_key(axis, s - start, e - start)), [merged.outputs[0]], [out])
+        out.producer, out.index = piece, 0
+        graph.nodes[graph.nodes.index(node)] = piece
+    graph.nodes[position:position] = [span, merged]
+
+
+def _call(fn: Any, inputs: list[Value], shape: tuple[int, ...], dtype: str | None) -> Node:
+    node = Node("call", fn, inputs)
+    node.outputs = [Value("node", shape=shape, dtype=dtype, producer=node)]
+    return node
+
+
+def _key(axis: int, start: int, stop: int) -> tuple:
+    """The GetItem key of ``[start:stop]`` along ``axis`` (as ``get_item`` spells keys)."""
+    return (*(slice(None),) * axis, slice(start, stop), Ellipsis)
