@@ -32,6 +32,17 @@ def test_eager_results_are_constants_without_a_creator_even_from_variables_needi
         assert y.requires_grad is False and y.creator is None, y
 
 
+def test_with_forward_hooks_running_the_results_are_still_constants() -> None:
+    from dezero_core.anomaly import detect_anomaly
+
+    x = Variable(np.array([[1.0, 5.0], [7.0, 0.0]]))
+    with detect_anomaly():  # a forward hook: the general call path, which records and then unlinks
+        y = F.argmax(x, axis=1)
+        mask = F.greater(x, 2.0)
+    assert y.requires_grad is False and y.creator is None and mask.creator is None
+    np.testing.assert_array_equal(y.data, [1, 0])
+
+
 def test_a_scalar_operand_is_compared_as_it_is_not_cast_to_the_arrays_dtype() -> None:
     labels = np.array([0, 1, 2])
     np.testing.assert_array_equal(F.less(labels, 0.5).data, [True, False, False])
