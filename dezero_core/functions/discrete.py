@@ -117,7 +117,11 @@ class OneHot(Discrete):
         self.dtype = dtype
 
     def forward(self, xp, t):
-        check_labels("one_hot", t, self.num_classes)
+        try:
+            check_labels("one_hot", t, self.num_classes)
+        except ValueError as error:
+            error._dezero_annotated = True  # type: ignore[attr-defined]  # complete: no op prefix needed
+            raise
         dtype = getattr(xp, self.dtype) if isinstance(self.dtype, str) else self.dtype
         classes = xp.arange(self.num_classes, dtype=t.dtype)
         return xp.astype(xp.expand_dims(t, axis=-1) == classes, dtype)
