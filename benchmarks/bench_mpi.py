@@ -4,7 +4,8 @@ MLP 784-1000-1000-10 (ReLU, float32, 1.79 M parameters = 7.2 MB of gradients), S
 ``--batch`` per process (weak scaling: N processes train N times the samples per step), random
 data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1`` and
 ``mpiexec -n N`` (A B A B ...); the figure is the median of the per-round speed-ups. Each launch
-reports the median step time, the median time per step spent in the gradients' allreduce (packing,
+reports the median step time, its CPU time (waiting left out: the step a process would take if it
+never waited for another, nor lost its core to other programs), the median time per step spent in the gradients' allreduce (packing,
 summing, unpacking, waiting), of that the CPU time of the own work (packing the gradients; summing
 this process's block of the shared-memory average), and each process's CPU share (CPU time over wall time during the
 timed steps: below 1, other programs on the machine took the core), with the load average, since
@@ -51,14 +52,17 @@ def worker(steps: int, warmup: int, batch: int) -> None:
         reduce_times: list[float] = []
         own = _time_own_work(comm)  # CPU seconds of packing and summing, appended per call
 
+        reduce_cpu: list[float] = []
+
         def timed_allreduce(buckets):  # the whole gradient exchange: pack, allreduce, average, unpack
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             comm_allreduce(buckets)
             reduce_times.append(time.perf_counter() - start)
+            reduce_cpu.append(time.thread_time() - cpu)  # own work and MPI's polling while it waits
 
         comm_allreduce = comm.allreduce_buckets
         comm.allreduce_buckets = timed_allreduce
-        step_times = []
+        step_times, busy_times = [], []
         for step in range(warmup + steps):
             if step == warmup:
                 comm.barrier()
@@ -66,20 +70,25 @@ def worker(steps: int, warmup: int, batch: int) -> None:
                 reduce_times.clear()
                 for times in own.values():
                     times.clear()
-            start = time.perf_counter()
+            start, cpu, own_before = time.perf_counter(), time.thread_time(), sum(map(sum, own.values()))
             i = step % 8
             loss = F.softmax_cross_entropy(model(x[i * batch:(i + 1) * batch]), t[i * batch:(i + 1) * batch])
             model.cleargrads()
             loss.backward()
             optimizer.update()
             step_times.append(time.perf_counter() - start)
+            # the step's CPU time without the waiting: computing, plus the averaging's own work
+            waited = reduce_cpu[-1] - (sum(map(sum, own.values())) - own_before) if comm.size > 1 else 0.0
+            busy_times.append(time.thread_time() - cpu - waited)
         cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
-        mine = {"step": statistics.median(step_times[warmup:]), "allreduce": statistics.median(reduce_times),
+        mine = {"step": statistics.median(step_times[warmup:]), "busy": statistics.median(busy_times[warmup:]),
+                "allreduce": statistics.median(reduce_times),
                 "cpu_share": cpu_share, **{part: sum(times) / steps for part, times in own.items()}}
         every = comm.gather_object(mine)
         if comm.rank == 0:
             step = max(r["step"] for r in every)  # the slowest process sets the pace
             print(json.dumps({"procs": comm.size, "step_s": step, "samples_per_s": comm.size * batch / step,
+                              "busy_s": max(r["busy"] for r in every),
                               "allreduce_s": statistics.median(r["allreduce"] for r in every),
                               **{f"{part}_s": statistics.median(r[part] for r in every) for part in own},
                               "cpu_share": [round(r["cpu_share"], 2) for r in every],
@@ -157,14 +166,15 @@ def main() -> None:
         return print(cost_model(args.model_only * 1e-3, PARAMETERS * 4, args.latency_us * 1e-6, args.gbit_s))
     print(f"MLP 784-1000-1000-10, batch {args.batch} per process, 1 BLAS thread per process; {os.cpu_count()} "
           f"CPUs, load average {os.getloadavg()[0]:.2f} before")
-    speedups, runs = [], []
+    speedups, busy_speedups, runs = [], [], []
     for r in range(args.rounds):
         one, many = launch(1, args), launch(args.procs, args)
         runs += [one, many]
         speedups.append(many["samples_per_s"] / one["samples_per_s"])
+        busy_speedups.append(args.procs * one["busy_s"] / many["busy_s"])
         for run in (one, many):
             print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
-                  f"{run['step_s'] * 1e3:6.1f} ms  allreduce {run['allreduce_s'] * 1e3:6.2f} ms/step (own work: "
+                  f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  allreduce {run['allreduce_s'] * 1e3:6.2f} ms/step (own work: "
                   f"pack {run['pack_s'] * 1e3:4.2f} + sum {run['sum_s'] * 1e3:4.2f} ms CPU)  CPU share {run['cpu_share']}")
     many = [run for run in runs if run["procs"] == args.procs]
     print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
@@ -176,7 +186,12 @@ def main() -> None:
           f"processes; "
           f"load average {os.getloadavg()[0]:.2f} after")
     ones = [run for run in runs if run["procs"] == 1]
-    compute = statistics.median(r["step_s"] * r["cpu_share"][0] for r in ones)  # a dedicated core's step
+    print(f"CPU time per step, waiting left out (computing, plus the averaging's own work): 1 process "
+          f"{statistics.median(r['busy_s'] for r in ones) * 1e3:.2f} ms, {args.procs} processes "
+          f"{statistics.median(r['busy_s'] for r in many) * 1e3:.2f} ms: {statistics.median(busy_speedups):.2f}x "
+          f"(median of {', '.join(f'{s:.2f}' for s in busy_speedups)}), the speed-up if no process ever waited "
+          f"for another or lost its core")
+    compute = statistics.median(r["busy_s"] for r in ones)  # a dedicated core's step
     print(f"measured: {args.procs} processes at {statistics.median(speedups) / args.procs:.1%} efficiency "
           f"(shared memory, this machine); the model, with the 1-process step's CPU time as compute:")
     print(cost_model(compute, many[0]["gradient_bytes"], args.latency_us * 1e-6, args.gbit_s))
