@@ -45,7 +45,8 @@ class FlatGroup:
         self.data = xp.zeros((total,), dtype=first.dtype)
         self.grad = xp.zeros((total,), dtype=first.dtype)
         self.state: dict[str, Any] = {}
-        self._bound: list[tuple[Any, list[tuple[str, Any]]]] = []  # per member: (its slots dict, its views)
+        self._owners: list[tuple[str, Any, int]] = []  # per member: (name, its slots dict, how many slots)
+        self._views: list[tuple[Any, str, Any]] = []  # per member and slot: (slots dict, key, the view in it)
         # per member: its part of the flat values and of the flat gradient, in its shape (views)
         self._data_views = [xp.reshape(self.data[span], shape) for span, shape in zip(self.spans, self.shapes)]
         self._grad_views = [xp.reshape(self.grad[span], shape) for span, shape in zip(self.spans, self.shapes)]
@@ -56,16 +57,14 @@ class FlatGroup:
                 slots = state[name] = optimizer.init_state(param.data)
             elif slots and type(next(iter(slots.values()))) is not type(param.data):
                 _follow(slots, param.data)
-            views = []
             for key, value in slots.items():
                 if key not in self.state:
                     self.state[key] = xp.zeros((total,), dtype=first.dtype)
                 flat = self.state[key]
                 flat[span] = xp.reshape(value, (-1,))
-                view = xp.reshape(flat[span], shape)
-                slots[key] = view
-                views.append((key, view))
-            self._bound.append((slots, views))
+                view = slots[key] = xp.reshape(flat[span], shape)
+                self._views.append((slots, key, view))
+            self._owners.append((name, slots, len(slots)))
         self.start()
 
     @staticmethod
@@ -83,12 +82,12 @@ class FlatGroup:
     def valid(self) -> bool:
         """Whether every member's state is still the views this group made (nothing replaced them)."""
         state = self.optimizer.state
-        for (name, _), (slots, views) in zip(self.members, self._bound):
-            if state.get(name) is not slots or len(slots) != len(views):
+        for name, slots, n in self._owners:
+            if state.get(name) is not slots or len(slots) != n:
                 return False
-            for key, view in views:
-                if slots.get(key) is not view:
-                    return False
+        for slots, key, view in self._views:
+            if slots.get(key) is not view:
+                return False
         return True
 
     def start(self) -> None:

@@ -49,6 +49,7 @@ class BackwardUpdates:
         self._params: Any = None  # the target's (name, parameter) list the names below were taken from
         self._names: dict[int, str] = {}  # id(parameter this graph updates) -> its name in the target
         self._others: list[Any] = []  # the target's parameters this graph gives no gradient
+        self._updated: list[Any] = []  # the parameters this graph gives a gradient that the optimizer updates
         self._writable: dict[int, Any] = {}  # id(parameter) -> the array last seen writable
         self._groups: list[FlatGroup] | None = None  # small parameters updated together (None: to make)
         self._route: dict[int, tuple[FlatGroup, int, bool]] = {}  # id(parameter) -> (group, index, last)
@@ -67,8 +68,8 @@ class BackwardUpdates:
             if p._grad is not None:
                 return
         writable = self._writable
-        for p in self.fed:
-            if id(p) in self._names and writable.get(id(p)) is not p.data:
+        for p in self._updated:
+            if writable.get(id(p)) is not p.data:
                 if not getattr(getattr(p.data, "flags", None), "writeable", True):
                     return
                 writable[id(p)] = p.data
@@ -87,8 +88,7 @@ class BackwardUpdates:
 
     def _group(self) -> None:
         """Group the small parameters (in graph order: a group is updated at its last member)."""
-        names = self._names
-        self._groups = flat_groups(self.optimizer, [(names[id(p)], p) for p in self.fed if id(p) in names])
+        self._groups = flat_groups(self.optimizer, [(self._names[id(p)], p) for p in self._updated])
         self._route = {}
         for group in self._groups:
             for i, (_, p) in enumerate(group.members):
@@ -99,6 +99,7 @@ class BackwardUpdates:
         self._params = params if isinstance(params, list) else None
         self._names = {id(p): name for name, p in params if id(p) in fed}
         self._others = [p for _, p in params if id(p) not in fed]
+        self._updated = [p for p in self.fed if id(p) in self._names]
         self._writable = {}
         self._groups = None
 
