@@ -51,12 +51,13 @@ class FreezeParam:
     """Keep the given layers' or parameters' values fixed: their gradients are dropped before updates."""
 
     def __init__(self, *targets: Any) -> None:
-        self.frozen: set[int] = set()
+        # the parameters themselves, not their ids: a saved training step keeps them (ids are per process)
+        self.params: list[Parameter] = []
         for target in targets:
-            for param in [target] if isinstance(target, Parameter) else target.params():
-                self.frozen.add(id(param))
+            self.params += [target] if isinstance(target, Parameter) else list(target.params())
 
     def __call__(self, params: list[Parameter]) -> None:
+        frozen = {id(p) for p in self.params}
         for param in params:
-            if id(param) in self.frozen:
+            if id(param) in frozen:
                 param.cleargrad()

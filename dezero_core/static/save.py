@@ -11,14 +11,13 @@ tensors and the IR as JSON in the file's metadata. What is saved:
   graphs read it), and the gradient a parameter holds where the step adds to it (no
   ``cleargrads()`` in the traced step);
 - a training step's optimizers: class, hyperparameters, step count ``t``, per-parameter state
-  (Adam's moments), hooks (``WeightDecay``, ``ClipGrad``: objects holding data), and the names of
-  the parameters it updates. A loaded step continues training exactly where the saved one was.
+  (Adam's moments), hooks (``WeightDecay``, ``ClipGrad``, ``FreezeParam``: objects holding data),
+  and the names of the parameters it updates. A loaded step continues training exactly where the saved one was.
 
 Not saved: the model's Python class (a loaded function is the graph: its parameters are
 ``f.parameters``, its optimizers ``f.optimizers``); the random generators' state (a loaded graph
 with dropout draws from the loading process's generators: seed them with ``dz.random.seed``); hooks
-that are code (a lambda, a function) or hold process-specific data (``FreezeParam`` keeps object
-ids): saving refuses them, naming them.
+that are code (a lambda, a function): saving refuses them, naming them.
 
 Loading imports a class only from dezero_core and from packages that register dezero plugins (a
 forged file cannot make the loader import anything else); a function's class must be a

@@ -305,8 +305,13 @@ class GradHolder:
 
     @property
     def data(self) -> Any:
-        """The gradient array now."""
+        """The gradient array now: zeros where none is held any more (a hook such as ``FreezeParam``
+        dropped it; eager's backward then starts afresh, which adding to zeros equals)."""
         g = self.holder._grad
+        if g is None:
+            from dezero_core.backend.selection import backend_of
+
+            return backend_of(self.holder.data).xp.zeros_like(self.holder.data)
         return g.data if isinstance(g, Variable) else g
 
 

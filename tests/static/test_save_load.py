@@ -179,10 +179,12 @@ def test_a_saved_training_step_continues_training_in_a_fresh_process(tmp_path) -
 
 
 def test_a_saved_step_that_accumulates_gradients_keeps_them(tmp_path) -> None:
-    # no cleargrads(): each step adds to the gradient the parameters hold, so the file saves it
+    # no cleargrads(): each step adds to the gradient the parameters hold, so the file saves it; one
+    # parameter frozen by a hook that holds it
     dz.random.seed(1)
     model = Sequential(Linear(8), BatchNorm(), F.tanh, Linear(3))
     optimizer = dz.optimizers.MomentumSGD(lr=0.05).setup(model)
+    optimizer.add_hook(dz.optimizers.FreezeParam(next(model.params())))
     step = _training_step(model, optimizer, clear=False)
     data = batches(6, (4, 5), 3, seed=1)
     F.softmax_cross_entropy(model(data[0][0]), data[0][1]).backward()  # the trace finds gradients to add to
