@@ -431,7 +431,8 @@ class CompiledFunction:
         return Compiled(graph, structure, params, trace, results, trace.argument_outputs, trace.state_slots)
 
     def save(self, path: str) -> None:
-        """Save the latest graph and its weights (see :func:`dezero_core.static.save.save_compiled`)."""
+        """Save the latest graph, its weights and, for a training step, its optimizers' state: a fresh
+        process continues training from it (see :mod:`dezero_core.static.save`)."""
         from dezero_core.static.save import save_compiled
 
         save_compiled(self.graph, path)
