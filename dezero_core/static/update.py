@@ -23,7 +23,10 @@ changes nothing: each parameter's update reads only its own array, gradient and 
 parameters of an elementwise optimizer are updated together, as one flat array
 (:mod:`dezero_core.optimizers.flat`), when the last of them gets its gradient: one call of the
 optimizer's arithmetic instead of one per bias. On the optimizer's denormal-flushing steps each
-update runs in the backend's ``compute_scope`` as the whole ``update()`` does.
+update runs in the backend's ``compute_scope`` as the whole ``update()`` does. A replay that raises
+between the first update and the ``update`` node (nothing in a replayed graph is expected to: its
+shapes and dtypes are guarded) leaves the step counted and some parameters updated, where eager mode
+would have raised in ``backward()`` before ``update()``.
 """
 from __future__ import annotations
 
