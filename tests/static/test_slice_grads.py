@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import dezero_core as dz
 import dezero_core.functions as F
@@ -17,37 +18,53 @@ def ops(graph) -> list[str]:
 
 
 def gate_gradient(a):
-    """d/da of a loss over four column blocks of ``a`` (3, 8), each used differently."""
+    """d/da of a loss over four blocks of two columns of ``a`` (3, n), each used differently: they
+    tile ``a`` for n = 8 and leave its last columns alone for more."""
     s = [a[:, 2 * k:2 * k + 2] for k in range(4)]
     loss = F.sum(s[0] * 1.5) + F.sum(s[1] * s[1]) + F.sum(F.sin(s[2])) + F.sum(s[3] * s[3] * s[3])
     return dz.grad(loss, a)
 
 
+def expected_gate_gradient(x: np.ndarray) -> np.ndarray:
+    s = [x[:, 2 * k:2 * k + 2] for k in range(4)]
+    blocks = [np.full_like(s[0], 1.5), 2 * s[1], np.cos(s[2]), 3 * s[3] * s[3], np.zeros_like(x[:, 8:])]
+    return np.concatenate(blocks, axis=1)
+
+
 def test_four_slices_of_one_value_get_one_array_of_zeros_and_in_place_slice_additions() -> None:
-    a = dz.symbol("a", (3, 8), "float32")
-    g = gate_gradient(a)
-    graph = accumulate_slice_grads(clone(dz.compile(g, passes=()).graph))
+    a = dz.symbol("a", (3, 9), "float32")
+    graph = accumulate_slice_grads(clone(dz.compile(gate_gradient(a), passes=()).graph))
     assert ops(graph).count("backward:GetItem") == 0
     assert ops(graph).count("SliceGrad") == 1 and ops(graph).count("SliceAccumulate") == 3
-    assert not [n for n in graph.find("Add") if n.outputs[0].shape == (3, 8)]  # the gradient's sums are gone
+    assert not [n for n in graph.find("Add") if n.outputs[0].shape == (3, 9)]  # the gradient's sums are gone
 
 
-def test_the_accumulated_gradient_equals_the_scatters_bit_for_bit_and_the_derivative() -> None:
+def test_slices_that_tile_the_value_get_their_gradients_concatenated() -> None:
     a = dz.symbol("a", (3, 8), "float32")
+    graph = accumulate_slice_grads(clone(dz.compile(gate_gradient(a), passes=()).graph))
+    assert [op for op in ops(graph) if op.startswith(("Slice", "Tiled"))] == ["TiledGrad"]
+    tiled = graph.find("TiledGrad")[0]
+    assert tiled.fn.axis == 1 and len(tiled.inputs) == 4
+
+
+@pytest.mark.parametrize("width", [8, 9])
+def test_the_accumulated_gradient_equals_the_scatters_bit_for_bit_and_the_derivative(width: int) -> None:
+    a = dz.symbol("a", (3, width), "float32")
     g = gate_gradient(a)
-    x = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((3, width)).astype(np.float32)
     fused = dz.compile(g, passes=["accumulate_slice_grads"])(a=x).data
     np.testing.assert_array_equal(fused, dz.compile(g, passes=())(a=x).data)
-    s = [x[:, 2 * k:2 * k + 2] for k in range(4)]
-    expected = np.concatenate([np.full_like(s[0], 1.5), 2 * s[1], np.cos(s[2]), 3 * s[3] * s[3]], axis=1)
-    np.testing.assert_allclose(fused, expected, rtol=1e-6)
+    np.testing.assert_allclose(fused, expected_gate_gradient(x), rtol=1e-6)
 
 
-def test_a_slice_gradient_of_minus_zero_is_plus_zero_as_the_scatter_into_zeros_gives() -> None:
+@pytest.mark.parametrize("halves", [False, True])
+def test_a_slice_gradient_of_minus_zero_is_plus_zero_as_the_scatter_into_zeros_gives(halves: bool) -> None:
+    # 2 a on a slice: -0.0 + -0.0 there, and +0.0 + -0.0 = +0.0 after the scatter into zeros
     a = dz.symbol("a", (2, 4), "float32")
-    g = dz.grad(F.sum(a[:, 1:3] * a[:, 1:3]), a)  # 2 a: -0.0 + -0.0 on the slice, +0.0 + -0.0 after the scatter
-    f = dz.compile(g, passes=["accumulate_slice_grads"])
-    assert ops(f.graph).count("SliceGrad") == 1
+    parts = [a[:, 1:3]] if not halves else [a[:, :2], a[:, 2:]]
+    loss = sum(F.sum(p * p) for p in parts)
+    f = dz.compile(dz.grad(loss, a), passes=["accumulate_slice_grads"])
+    assert ops(f.graph).count("TiledGrad" if halves else "SliceGrad") == 1
     grad = f(a=np.full((2, 4), -0.0, np.float32)).data
     np.testing.assert_array_equal(grad, 0.0)
     assert not np.signbit(grad).any()

@@ -10,7 +10,9 @@ element is selected twice, so
   ``gx[key] += gy`` (a slice addition, ~4x faster than the general scatter on small arrays);
 - an ``Add`` of a :class:`SliceGrad`'s gradient and another gradient made here (a :class:`SliceGrad`
   or a :class:`SliceAccumulate`), both read by nothing else, becomes a :class:`SliceAccumulate`:
-  the slice added in place into the other array, which is fresh and dead after the ``Add``.
+  the slice added in place into the other array, which is fresh and dead after the ``Add``;
+- where such a chain's slices tile the array along one axis (an LSTM's four gates), it becomes
+  one :class:`TiledGrad`: the slices' gradients concatenated, no zeros at all.
 
 The values are those of the unfused nodes: every element of the eager sum is a ``+0`` from the
 zeros plus the slices' gradients in the same order, and ``a + (0 + g) == a + g`` for an ``a`` that
@@ -56,6 +58,22 @@ class SliceAccumulate(Function):
         raise NotImplementedError("SliceAccumulate is a gradient node of a compiled graph: it has no backward")
 
 
+class TiledGrad(Function):
+    """The gradient of a value whose slices along ``axis`` tile it: their gradients concatenated,
+    plus zero (as the scatters into zeros give: ``0 + (-0.0)`` is ``+0.0``)."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, xp, *gys):
+        gx = xp.concat(gys, axis=self.axis)
+        gx += 0.0
+        return gx
+
+    def backward(self, xp, xs, y, gy):
+        raise NotImplementedError("TiledGrad is a gradient node of a compiled graph: it has no backward")
+
+
 def is_basic_key(key: Any) -> bool:
     """Whether ``key`` (a GetItem key: a tuple) selects each element at most once: only integers,
     slices of integers, ``...`` and ``None``; never an index array (which may repeat an index)."""
@@ -99,8 +117,69 @@ def accumulate_slice_grads(graph: Graph) -> Graph:
                 dropped.add(id(scatter))
                 break
     graph.nodes = [n for n in graph.nodes if id(n) not in dropped]
+    _concatenate_tilings(graph)
     graph.verify()
     return graph
+
+
+def _concatenate_tilings(graph: Graph) -> None:
+    """Each chain (a SliceGrad, then SliceAccumulates each reading the one before, and nothing
+    else reading them) whose slices tile its array along one axis, as one :class:`TiledGrad` at
+    its last link: the gradients concatenated in place of zeros and a slice addition each."""
+    readers = graph.users()
+    outputs = {v.id for v in graph.outputs}
+    replaced: dict[int, Node] = {}  # id(last link) -> its TiledGrad
+    dropped: set[int] = set()
+    for node in graph.nodes:
+        if node.kind != "call" or type(node.fn) is not SliceGrad:
+            continue
+        links = [node]
+        while True:
+            y = links[-1].outputs[0]
+            following = readers.get(y.id, [])
+            if (y.id in outputs or len(following) != 1 or type(following[0].fn) is not SliceAccumulate
+                    or following[0].inputs[0] is not y):
+                break
+            links.append(following[0])
+        tiled = _tiling(node.fn.shape, [(link.fn.key, link.inputs[-1]) for link in links])
+        if tiled is not None:
+            axis, parts = tiled
+            last = links[-1]
+            tile = Node("call", TiledGrad(axis), parts, list(last.outputs))
+            last.outputs[0].producer, last.outputs[0].index = tile, 0
+            replaced[id(last)] = tile
+            dropped.update(id(link) for link in links[:-1])
+    graph.nodes = [replaced.get(id(n), n) for n in graph.nodes if id(n) not in dropped]
+
+
+def _tiling(shape: tuple[int, ...], parts: list[tuple[tuple, Value]]) -> tuple[int, list[Value]] | None:
+    """``(axis, gradients in the order of their slices)`` where the keys of ``parts`` are slices of
+    ``shape`` along one axis that cover it without gap or overlap; else None."""
+    spans = [slice_span(key, shape) for key, _ in parts]
+    if len(parts) < 2 or None in spans or len({span[0] for span in spans}) != 1:
+        return None
+    axis = spans[0][0]
+    order = sorted(range(len(parts)), key=lambda i: spans[i][1])
+    edges = [spans[i][1:] for i in order]
+    if edges[0][0] != 0 or edges[-1][1] != shape[axis] or any(a[1] != b[0] for a, b in zip(edges, edges[1:])):
+        return None
+    return axis, [parts[i][1] for i in order]
+
+
+def slice_span(key: Any, shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """``(axis, start, stop)`` where ``key`` (a GetItem key) takes ``[start:stop]`` (step 1, not
+    empty) of one axis of an array of ``shape`` and every other axis whole; else None."""
+    if not isinstance(key, tuple) or any(k is Ellipsis for k in key[:-1]):
+        return None
+    parts = key[:-1] if key and key[-1] is Ellipsis else key
+    if len(parts) > len(shape) or not all(type(k) is slice for k in parts):
+        return None
+    cut = [axis for axis, k in enumerate(parts) if k != slice(None)]
+    if len(cut) != 1 or parts[cut[0]].step not in (None, 1):
+        return None
+    axis = cut[0]
+    start, stop, _ = parts[axis].indices(shape[axis])
+    return (axis, start, stop) if start < stop else None
 
 
 def _slice_grad(node: Node) -> Node | None:

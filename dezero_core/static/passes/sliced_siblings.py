@@ -21,6 +21,7 @@ from dezero_core.functions.arithmetic import Neg
 from dezero_core.functions.elementwise import Abs, Cos, Exp, Log, Sin, Sqrt, Tanh
 from dezero_core.functions.indexing import GetItem
 from dezero_core.static.ir import Graph, Node, Value, function_attrs
+from dezero_core.static.passes.slice_grads import slice_span
 
 #: elementwise Functions of one input and no attributes: one call over a block equals one per part
 ELEMENTWISE: tuple[type, ...] = (Sigmoid, Tanh, Exp, Log, Sin, Cos, Sqrt, Abs, Neg, ReLU)
@@ -56,18 +57,8 @@ def _sliced_call(node: Node) -> tuple[Value, int, int, int] | None:
     source = getitem.inputs[0]
     if source.shape is None or None in source.shape:
         return None
-    key = getitem.fn.key
-    if not isinstance(key, tuple) or (key and key[-1] is Ellipsis and Ellipsis in key[:-1]):
-        return None
-    parts = key[:-1] if key and key[-1] is Ellipsis else key
-    if len(parts) > len(source.shape) or not all(type(k) is slice for k in parts):
-        return None
-    cut = [axis for axis, k in enumerate(parts) if k != slice(None)]
-    if len(cut) != 1 or parts[cut[0]].step not in (None, 1):
-        return None
-    axis = cut[0]
-    start, stop, _ = parts[axis].indices(source.shape[axis])
-    return (source, axis, start, stop) if start < stop else None
+    span = slice_span(getitem.fn.key, source.shape)
+    return None if span is None else (source, *span)
 
 
 def _adjacent_runs(calls: list[tuple[int, int, Node]], position: dict[int, int]) -> list[list[tuple[int, int, Node]]]:
