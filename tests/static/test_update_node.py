@@ -1,16 +1,20 @@
-"""A replayed ``update`` node advances the optimizer exactly as eager ``update()`` does, through changes
+"""A replayed training step advances the optimizer exactly as eager ``update()`` does, through changes
 made between steps: hooks, a reloaded state, new parameter arrays, gradients from outside the graph,
-and the steps that flush denormals."""
+and the steps that flush denormals; and its updates in the backward pass (each parameter when its
+gradient is final, the small ones as one flat group) keep the graph's reads and hold one gradient at
+a time."""
 from __future__ import annotations
 
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import dezero_core as dz
 import dezero_core.functions as F
 from dezero_core.models import MLP
-from dezero_core.optimizers import Adam, MomentumSGD
+from dezero_core.optimizers import SGD, Adam, AdamW, MomentumSGD
+from dezero_core.optimizers.flat import SMALL_ELEMENTS
 from dezero_core.optimizers.hooks import ClipGrad, WeightDecay
 
 from static_helpers import assert_same_training, batches, train
@@ -278,3 +282,18 @@ def test_parameters_of_a_branch_not_taken_are_not_updated_as_in_eager_mode() -> 
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(compiled_moments[1], compiled_moments[0])  # step 1 took the other branch
     assert not np.array_equal(compiled_moments[2], compiled_moments[1])
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda m: SGD(0.1).setup(m), lambda m: MomentumSGD(0.05).setup(m), lambda m: Adam().setup(m),
+    lambda m: AdamW().setup(m),
+], ids=["SGD", "MomentumSGD", "Adam", "AdamW"])
+def test_a_large_weight_alone_and_the_small_ones_together_equal_eager_over_twenty_steps(make_optimizer) -> None:
+    """l0/W has more than SMALL_ELEMENTS elements (updated alone), the others are updated as a flat
+    group; 20 steps pass a denormal-flushing one (the 17th)."""
+    make_model = lambda: MLP((200, 3))  # noqa: E731
+    data = batches(20, (4, SMALL_ELEMENTS // 200 + 1), 3)
+    eager = train(make_model, make_optimizer, data, compiled=False)
+    compiled = train(make_model, make_optimizer, data, compiled=True)
+    assert compiled[1].layers[0].W.data.size > SMALL_ELEMENTS and compiled[2].t == 20
+    assert_same_training(eager, compiled)
