@@ -1,19 +1,19 @@
 """Averaging on one machine through a shared-memory window, without MPI copying the gradients.
 
 MPI_Allreduce between processes of one machine copies every buffer through shared memory several
-times. Here the processes share one table (an MPI-3 shared-memory window) of ``size + 1`` rows of
-the bucket's flat layout; the last row becomes the average. Process ``r`` owns column block ``r``.
+times. Here the processes share one table (an MPI-3 shared-memory window) in the bucket's flat
+layout: its last row becomes the average, and process ``r`` owns column block ``r`` of it.
 
-1. Once every process is done with the last average (a fence), it packs its gradients, divided
-   by the number of processes, into the other blocks: block
-   ``r - 1`` (cyclically) straight into the average row, as that block's first term, the rest into
-   its own row ``r``. Its own block it leaves where it is, in its gradient arrays.
-2. After a second fence, it adds its own gradients, divided, into block ``r`` of the average row in one
-   BLAS ``axpy`` pass (``y += a x``), then the rows of the processes other than ``r + 1``.
+1. Once every process is done with the last average (a fence), process ``r`` packs its gradients,
+   divided by the number of processes, for the other blocks: block ``r - 1`` (cyclically) straight
+   into the average row, as that block's first term, the rest into its own row ``r`` of the table.
+   Its own block stays where it is, in its gradient arrays.
+2. After a second fence, it adds its own gradients, divided, into block ``r`` of the average row in
+   one BLAS ``axpy`` pass (``y += a x``), then the rows of the processes other than ``r + 1``.
 3. After a third fence, every process's gradients are views of the average row.
 
-With 2 processes nothing goes through the rows at all: each process writes half of its gradients
-into the average and adds the other half onto what the other wrote, one pass each.
+With 2 processes the table is the average row alone: each process writes half of its gradients into
+it and adds the other half onto what the other process wrote, one pass each.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class SharedMemoryTransport:
         size, rank = mpi_comm.size, mpi_comm.rank
         count = bucket.buffer.shape[0]
         dtype = numpy.dtype(bucket.buffer.dtype)
-        rows = size + 1  # one per process, then the average
+        rows = size + 1 if size > 2 else 1  # one per process (needed from 3 on), then the average
         self.window = MPI.Win.Allocate_shared(rows * count * dtype.itemsize if rank == 0 else 0, dtype.itemsize,
                                               comm=mpi_comm)
         memory, _ = self.window.Shared_query(0)
@@ -51,12 +51,12 @@ class SharedMemoryTransport:
     def average_grads(self, bucket: Any, scale: float) -> Any:
         """The average over all processes of ``bucket``'s gradients (``scale`` is ``1 / size``)
         and flags, as a flat buffer (see :class:`~dezero_mpi.buckets.Bucket`)."""
-        average, mine = self.table[self.size], self.table[self.rank]
+        average = self.table[-1]
         first = (self.rank - 1) % self.size  # the block whose first term this process writes
         self.window.Fence()  # no process reads the last average any more (its update is done)
         for block, (lo, hi) in enumerate(self.blocks):
             if block != self.rank:
-                bucket.pack_grads(scale, lo, hi, out=average if block == first else mine)
+                bucket.pack_grads(scale, lo, hi, out=average if block == first else self.table[self.rank])
         self.window.Fence()  # every term is written
         self.add_own_block(bucket, scale)
         self.window.Fence()  # every block is summed
@@ -68,7 +68,7 @@ class SharedMemoryTransport:
         import numpy
 
         lo, hi = self.blocks[self.rank]
-        average = self.table[self.size]
+        average = self.table[-1]
         others = [self.table[q] for q in range(self.size) if q not in (self.rank, (self.rank + 1) % self.size)]
         for elements, start, stop in bucket.grad_pieces(lo, hi):
             out = average[start:stop]
