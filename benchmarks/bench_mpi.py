@@ -14,6 +14,7 @@ timings on a shared machine say as much about the neighbours as about the code.
     python benchmarks/bench_mpi.py [--procs 2] [--rounds 3] [--steps 40] [--batch 100]
                                    [--latency-us 5] [--gbit-s 100]   (the cost model's network)
     python benchmarks/bench_mpi.py --model-only STEP_MS              (the cost model alone)
+    mpiexec -n 2 python benchmarks/bench_mpi.py --progress-probe    (does MPI overlap with computing?)
 """
 from __future__ import annotations
 
@@ -95,6 +96,40 @@ def worker(steps: int, warmup: int, batch: int) -> None:
                               "gradient_bytes": sum(b.buffer.nbytes for b in optimizer.buckets)}))
 
 
+def progress_probe(rounds: int = 20) -> None:
+    """Whether MPI progresses a non-blocking allreduce while every process computes (one process per
+    core, as here): the gradients' size through ``MPI_Allreduce``, then through ``MPI_Iallreduce``
+    started before a backward-sized computation and waited for after it. A ``Wait`` as long as the
+    blocking allreduce means nothing moved during the computation, and overlapping the allreduce
+    with the backward pass would gain nothing."""
+    import numpy as np
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    buffer = np.ones(PARAMETERS, np.float32)
+    a, b = (np.random.default_rng(0).random(shape, dtype=np.float32) for shape in ((1000, 1000), (1000, 100)))
+    blocking, computing, waiting = [], [], []
+    for _ in range(rounds):
+        comm.Barrier()
+        start = time.perf_counter()
+        comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+        blocking.append(time.perf_counter() - start)
+        comm.Barrier()
+        request = comm.Iallreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+        start = time.perf_counter()
+        for _ in range(3):  # ~ the MLP's backward: 3 products of 1000x1000 by 1000x100 (0.6 GFLOP)
+            a @ b
+        middle = time.perf_counter()
+        request.Wait()
+        computing.append(middle - start)
+        waiting.append(time.perf_counter() - middle)
+    every = comm.gather([statistics.median(v) * 1e3 for v in (blocking, computing, waiting)], root=0)
+    if comm.rank == 0:
+        for rank, (block, compute, wait) in enumerate(every):
+            print(f"rank {rank}: MPI_Allreduce {block:.2f} ms; MPI_Iallreduce started, {compute:.1f} ms of "
+                  f"computing, then Wait {wait:.2f} ms")
+
+
 def _time_own_work(comm) -> dict[str, list[float]]:
     """Wrap the averaging's own work on this process (not its waiting): packing the gradients and,
     through shared memory, adding its block of the average. Returns the CPU seconds of each call,
@@ -158,10 +193,14 @@ def main() -> None:
     parser.add_argument("--gbit-s", type=float, default=100.0, help="the cost model's network bandwidth")
     parser.add_argument("--model-only", type=float, default=None, metavar="STEP_MS",
                         help="print the cost model for this compute time per step and exit")
+    parser.add_argument("--progress-probe", action="store_true",
+                        help="run under mpiexec: does MPI progress an Iallreduce while the processes compute?")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args.steps, args.warmup, args.batch)
+    if args.progress_probe:
+        return progress_probe()
     if args.model_only is not None:
         return print(cost_model(args.model_only * 1e-3, PARAMETERS * 4, args.latency_us * 1e-6, args.gbit_s))
     print(f"MLP 784-1000-1000-10, batch {args.batch} per process, 1 BLAS thread per process; {os.cpu_count()} "
