@@ -297,3 +297,26 @@ def test_a_large_weight_alone_and_the_small_ones_together_equal_eager_over_twent
     compiled = train(make_model, make_optimizer, data, compiled=True)
     assert compiled[1].layers[0].W.data.size > SMALL_ELEMENTS and compiled[2].t == 20
     assert_same_training(eager, compiled)
+
+
+def test_a_saved_and_loaded_step_updates_in_backward_and_continues_alike(tmp_path) -> None:
+    dz.random.seed(0)
+    model = MLP((200, 3))
+    optimizer = Adam().setup(model)
+    step = _stepper(model, optimizer, compiled=True)
+    data = batches(8, (4, SMALL_ELEMENTS // 200 + 1), 3)
+    for x, t in data[:3]:
+        step(x, t)
+    step.save(tmp_path / "step.dzg")
+    loaded = dz.load_compiled(tmp_path / "step.dzg")
+    marked = [n for n in loaded.graph.nodes if n.attrs.get("update_in_backward")]
+    assert [n.kind for n in marked] == ["set_grad"] * 4 + ["update"]
+    for x, t in data[3:]:
+        np.testing.assert_array_equal(loaded(x, t).data, step(x, t).data)
+    (loaded_optimizer,) = loaded.optimizers
+    assert loaded_optimizer.t == optimizer.t == 8
+    assert all(p.grad is None for p in loaded.parameters.values())  # updated in backward
+    for name, p in model.named_params():
+        np.testing.assert_array_equal(loaded.parameters[name].data, p.data, err_msg=name)
+        for key, value in optimizer.state[name].items():
+            np.testing.assert_array_equal(loaded_optimizer.state[name][key], value, err_msg=f"{name}.{key}")
