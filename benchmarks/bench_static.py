@@ -7,8 +7,10 @@ fusion and memory planning (:data:`PASSES`).
 
 - ``mlp``: MLP 784-100-10, batch 32, float32, one Adam training step: compiled <= 0.75x our eager
   step and <= 0.8x ``jax.jit`` of the same step (jax, when importable: benchmark-only); hand-written
-  numpy for reference. Beside them, parts of the compiled step: its replay without the guards, an
-  Adam ``update()`` alone and its backend kernels alone (where the step's time goes).
+  numpy for reference. Beside them: the compiled step keeping every gradient to ``update()``
+  (``Optimizer.update_in_backward = False``, against the default update in the backward pass), and
+  parts of the compiled step: its replay without the guards, an eager Adam ``update()`` alone and
+  its backend kernels alone (where the step's time goes).
 - ``lstm``: LSTM language model (vocabulary 100, embedding and hidden 32, batch 8), 35-step
   truncated backprop, Adam: compiled <= 0.4x eager.
 - ``chain``: 1000 tiny elementwise functions (sin, * 1.0001 alternately, float32[10]), forward +
@@ -17,7 +19,8 @@ fusion and memory planning (:data:`PASSES`).
   unfused (the same compiled graph without ``fuse_elementwise``); an arithmetic chain, one with a
   tanh and a chain of sines; numexpr's time for the arithmetic chain when it is installed.
 - ``mlp1000``: MLP 784-1000-1000-10, batch 100, Adam step: compiled <= 0.9x eager; peak memory of a
-  step (tracemalloc) <= 0.7x eager's, the compiled step's persistent buffers counted in.
+  step (tracemalloc) <= 0.7x eager's, the compiled step's persistent buffers counted in; the compiled
+  step keeping every gradient to ``update()`` beside it.
 - ``cnn``: the CNN of ``bench_cnn.py`` (batch 100, Adam): compiled <= 1.2x PyTorch CPU eager.
 - ``resnet``: seconds to compile ResNet-50's training step (the first call: the trace runs the step
   once, then the passes): <= 10 s.
@@ -30,6 +33,7 @@ wall time mostly measures the load of others.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import statistics
@@ -69,18 +73,29 @@ CLOCK: Callable[[], float] = time.process_time
 
 def interleaved(runs: dict[str, Step], rounds: int, calls: int) -> dict[str, float]:
     """Median seconds per call of each run: ``rounds`` rounds, each run ``calls`` times per round, the
-    runs interleaved and their order rotating from round to round. Each runs once first (warm-up)."""
+    runs interleaved and their order rotating from round to round. Each runs once first (warm-up).
+
+    What exists before the rounds (imported modules: torch and jax are hundreds of thousands of
+    objects; traced graphs) is frozen out of the garbage collector while they run: a full collection
+    walked all of it (~70 ms here) and fell into whichever few rounds it happened to, moving the
+    medians by more than the differences measured (the LSTM's compiled median 9 -> 20 ms). The
+    steps' own garbage is still collected and timed."""
     names = list(runs)
     for name in names:
         runs[name]()
     times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            run = runs[name]
-            start = CLOCK()
-            for _ in range(calls):
-                run()
-            times[name].append((CLOCK() - start) / calls)
+    gc.collect()
+    gc.freeze()
+    try:
+        for r in range(rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                run = runs[name]
+                start = CLOCK()
+                for _ in range(calls):
+                    run()
+                times[name].append((CLOCK() - start) / calls)
+    finally:
+        gc.unfreeze()
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
