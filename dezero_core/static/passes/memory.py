@@ -188,8 +188,9 @@ def schedule_updates(graph: Graph) -> Graph:
     if not (isinstance(optimizer, Optimizer) and type(optimizer).update is Optimizer.update
             and type(optimizer)._update_all is Optimizer._update_all and optimizer.update_in_backward):
         return graph
+    position = {id(n): i for i, n in enumerate(graph.nodes)}
     set_grads = [n for n in graph.nodes if n.kind == "set_grad"]
-    if not set_grads or any(graph.nodes.index(n) > at for n in set_grads):
+    if not set_grads or any(position[id(n)] > at for n in set_grads):
         return graph
     if len({id(n.fn) for n in set_grads}) != len(set_grads):
         return graph
@@ -199,9 +200,8 @@ def schedule_updates(graph: Graph) -> Graph:
         g = n.inputs[0]
         if g is None or g.id in outputs or any(u is not n and u is not update for u in users.get(g.id, [])):
             return graph
-    position = {id(n): i for i, n in enumerate(graph.nodes)}
     value_of = {id(v.source): v for v in graph.params}
-    aliases = _alias_closure(graph)
+    aliases = _views_of([value_of[id(n.fn)] for n in set_grads if id(n.fn) in value_of], graph)
     after: dict[int, list[Node]] = {}  # node index -> the set_grad nodes to run right after it
     for n in set_grads:
         g, param = n.inputs[0], value_of.get(id(n.fn))
@@ -222,20 +222,20 @@ def schedule_updates(graph: Graph) -> Graph:
     return graph
 
 
-def _alias_closure(graph: Graph) -> dict[int, list[Value]]:
-    """``value id -> every value that may be a view of it`` (views of views included)."""
+def _views_of(values: list[Value], graph: Graph) -> dict[int, list[Value]]:
+    """``value id -> every value that may be a view of it`` (views of views included), for ``values``."""
     direct: dict[int, list[Value]] = {}
     for node in graph.nodes:
         for source in _may_alias(node):
             direct.setdefault(source.id, []).extend(node.outputs)
-    closure: dict[int, list[Value]] = {}
-    for start in list(direct):
+    views: dict[int, list[Value]] = {}
+    for value in values:
         seen: dict[int, Value] = {}
-        stack = list(direct[start])
+        stack = list(direct.get(value.id, []))
         while stack:
             v = stack.pop()
             if v.id not in seen:
                 seen[v.id] = v
                 stack.extend(direct.get(v.id, []))
-        closure[start] = list(seen.values())
-    return closure
+        views[value.id] = list(seen.values())
+    return views
