@@ -70,27 +70,27 @@ class Bucket:
         """``(elements, start, stop)`` covering the layout's range ``[lo, hi)``: the flat gradient
         elements that belong at ``buffer[start:stop]``, None for a parameter without a gradient
         (zeros belong there), then this process's flags where the range reaches them."""
-        xp, pieces = self.backend.xp, []
+        reshape, pieces = self.backend.ops.reshape, []  # ops: numpy's without its Python wrapper (1 against 4 us)
         hi = self.buffer.shape[0] if hi is None else hi
         grads = [_grad_array(param) for _, param, _, _ in self.slots]
         for (_, _, start, stop), grad in zip(self.slots, grads):
             a, b = max(start, lo), min(stop, hi)
             if a < b:
-                pieces.append((None if grad is None else xp.reshape(grad, (-1,))[a - start:b - start], a, b))
+                pieces.append((None if grad is None else reshape(grad, (-1,))[a - start:b - start], a, b))
         a = max(self.flags, lo)
         if a < hi:
-            flags = xp.asarray([0 if grad is None else 1 for grad in grads], dtype=self.dtype, **self._on_device)
+            flags = self.backend.xp.asarray([0 if grad is None else 1 for grad in grads], dtype=self.dtype, **self._on_device)
             pieces.append((flags[a - self.flags:hi - self.flags], a, hi))
         return pieces
 
     def unpack_grads(self, buffer: Any) -> None:
         """Make each parameter's gradient its view of ``buffer`` (no copy); a parameter that had a
         gradient on no process keeps none, as it would in a single process."""
-        xp = self.backend.xp
+        reshape = self.backend.ops.reshape
         flags = self.backend.to_host(buffer[self.flags:])
         for i, (_, param, start, stop) in enumerate(self.slots):
             if flags[i] > 0:
-                _set_grad(param, xp.reshape(buffer[start:stop], param.data.shape))
+                _set_grad(param, reshape(buffer[start:stop], param.data.shape))
             else:
                 param._grad = None
 
