@@ -14,10 +14,14 @@ tensors and the IR as JSON in the file's metadata. What is saved:
   (Adam's moments), hooks (``WeightDecay``, ``ClipGrad``, ``FreezeParam``: objects holding data),
   and the names of the parameters it updates. A loaded step continues training exactly where the saved one was.
 
+- the state of the saving thread's random generators (``dz.random.get_state()``) as
+  ``f.random_state`` of the loaded function. Loading does not restore it (that would change the
+  loading process's streams); ``dz.random.set_state(f.random_state)`` does, so that a step with
+  dropout draws what the saved one would have drawn next.
+
 Not saved: the model's Python class (a loaded function is the graph: its parameters are
-``f.parameters``, its optimizers ``f.optimizers``); the random generators' state (a loaded graph
-with dropout draws from the loading process's generators: seed them with ``dz.random.seed``); hooks
-that are code (a lambda, a function): saving refuses them, naming them.
+``f.parameters``, its optimizers ``f.optimizers``); hooks that are code (a lambda, a function):
+saving refuses them, naming them.
 
 Loading imports a class only from dezero_core and from packages that register dezero plugins (a
 forged file cannot make the loader import anything else); a function's class must be a
@@ -221,10 +225,13 @@ class _Writer:
 
 
 def graph_to_json(graph: Graph) -> tuple[dict, dict[str, Any]]:
-    """``(JSON-able description, arrays by key)`` of ``graph``."""
+    """``(JSON-able description, arrays by key)`` of ``graph``, with the random generators' state."""
+    from dezero_core import random
+
     w = _Writer()
     description = {"format": FORMAT, "version": VERSION, **w.graph(graph)}
     description.update(w.tables())
+    description["random"] = w.encode(random.get_state(), "random")
     return description, w.arrays
 
 
@@ -446,4 +453,7 @@ def load_compiled(path: "str | os.PathLike[str]") -> Any:
         raise GraphFileError(f"{name} holds a graph of format version {description.get('version')}; this "
                              f"version of dezero-core reads versions {', '.join(READS)}")
     arrays = {key: decode_array(item) for key, item in items.items()}
-    return SymbolicFunction.from_graph(graph_from_json(description, arrays, name))
+    reader = _Reader(description, arrays, name)
+    f = SymbolicFunction.from_graph(reader.graph(description))
+    f.random_state = reader.decode(description.get("random"))
+    return f

@@ -16,6 +16,9 @@ class SymbolicFunction:
     ``f.input_names`` order). Returns a Variable for one output, a tuple for a list of symbols (a
     loaded traced function returns what the function returned)."""
 
+    #: a loaded function's: the saving thread's random generators' state (``dz.random.set_state``)
+    random_state: dict[str, Any] | None = None
+
     def __init__(self, outputs: "Symbol | Sequence[Symbol]", passes: Any = None) -> None:
         from dezero_core.static.passes import run_passes
 

@@ -116,6 +116,7 @@ import sys
 import numpy as np
 import dezero_core as dz
 step = dz.load_compiled(sys.argv[1])
+dz.random.set_state(step.random_state)  # draw (dropout) what the saving process would have drawn next
 data = np.load(sys.argv[2])
 losses = [float(step(data[f"x{i}"], data[f"t{i}"]).data) for i in range(int(data["n"]))]
 out = {f"param:{k}": v.data for k, v in step.parameters.items()}
@@ -191,6 +192,21 @@ def test_a_saved_step_that_accumulates_gradients_keeps_them(tmp_path) -> None:
     step = _training_step(model, optimizer, clear=False)
     data = batches(6, (4, 5), 3, seed=1)
     F.softmax_cross_entropy(model(data[0][0]), data[0][1]).backward()  # the trace finds gradients to add to
+    for x, t in data[:2]:
+        step(x, t)
+    step.save(tmp_path / "step.dzg")
+    result = _continue_in_fresh_process(tmp_path, tmp_path / "step.dzg", data[2:])
+    _assert_continues_alike(step, model, optimizer, result, data[2:])
+
+
+def test_a_saved_step_with_dropout_continues_with_the_random_state_it_was_saved_with(tmp_path) -> None:
+    from dezero_core.layers import Dropout
+
+    dz.random.seed(2)
+    model = Sequential(Linear(16), F.relu, Dropout(0.5), Linear(3))
+    optimizer = dz.optimizers.Adam(lr=0.01).setup(model)
+    step = _training_step(model, optimizer)
+    data = batches(6, (4, 5), 3, seed=2)
     for x, t in data[:2]:
         step(x, t)
     step.save(tmp_path / "step.dzg")
