@@ -1,17 +1,21 @@
 """Replay: a graph compiled into one generated Python function, one line or two per node.
 
-Every value of the graph is a local variable of that function (``v12``); each node becomes a call of
-its Function's ``forward``/``backward`` on arrays (no Variable, no Function object is created), its
-bound method held by the function's globals (``f12``), its results stored in the output's locals.
-On small arrays the Python around each call costs as much as the call: a generated straight-line
-function pays one call per node and local-variable reads, where a loop over closures reading a
-list of slots paid a call, a loop and list accesses per node.
+Every value of the graph has a slot in one list, ``s``; each node becomes a line calling its
+Function's ``forward``/``backward`` on arrays (no Variable, no Function object is created), its bound
+method held by the function's globals (``f12``), and storing the results in their slots. On small
+arrays the Python around each call costs as much as the call: a generated straight-line function
+pays one call per node, where a loop over one closure per node paid two calls and a loop step.
 
-The source holds only names made here from node indices (``v3``, ``f7``, ``n7``): never a string
+The values live in a list rather than in the function's local variables: a frame with thousands of
+locals may end right at the end of CPython's current block of frame memory, and then every call the
+replay makes allocates and frees a block of its own (an LSTM window, ~2500 calls, ran 2x slower at
+some call depths).
+
+The source holds only names made here from node indices (``s[3]``, ``f7``, ``n7``): never a string
 from the graph, so a loaded graph cannot inject code. The memory plan of
-:mod:`dezero_core.static.ir` is honoured: ``out`` buffers, ``inplace``, ``free_after`` (the local is
-set to None). Effect nodes (``set_grad``, ``update``) run as steps over a list of slots (``Step``),
-the contract :meth:`Executor._set_grad_step` and :meth:`Executor._update_step` keep.
+:mod:`dezero_core.static.ir` is honoured: ``out`` buffers, ``inplace``, ``free_after`` (the slot is
+set to None). Effect nodes (``set_grad``, ``update``) run as steps over the slot list (``Step``), the
+contract :meth:`Executor._set_grad_step` and :meth:`Executor._update_step` keep.
 """
 from __future__ import annotations
 
@@ -88,11 +92,10 @@ class _Generator:
         self.ex = ex
         self.namespace: dict[str, Any] = {"ops": ex.ops, "AT": ex.array_type, "asarray": ex.backend.asarray}
         self.lines: list[str] = []
-        self.synced: set[int] = set()  # slots written to the list ``s`` of the effect steps
 
     def name(self, v: Value | None) -> str:
-        """The local holding ``v`` (``None`` for a missing value)."""
-        return "None" if v is None else f"v{self.ex.slot[v.id]}"
+        """The slot holding ``v`` (``None`` for a missing value)."""
+        return "None" if v is None else f"s[{self.ex.slot[v.id]}]"
 
     def bind(self, prefix: str, k: int, obj: Any) -> str:
         """A global of the generated function holding ``obj``."""
@@ -102,21 +105,19 @@ class _Generator:
 
     def generate(self) -> tuple[str, dict[str, Any]]:
         graph, ex = self.ex.graph, self.ex
-        needs_slots = any(n.kind not in ("call", "backward") for n in graph.nodes)
-        if needs_slots:
-            self.lines.append(f"s = [None] * {len(ex.slot) + 1}")
-        for k, v in enumerate(graph.inputs):
-            self.lines.append(f"{self.name(v)} = inputs[{k}]")
+        template: list[Any] = [None] * (len(ex.slot) + 1)
         params = {v.id for v in graph.params if reads_at_run(v.source)}
         for v in [*graph.params, *graph.consts]:
+            if v.kind == "const" or (v.kind == "state" and not reads_at_run(v.source)):
+                # constants, and arrays held by reference (the same object at every run)
+                template[ex.slot[v.id]] = v.source
+        self.lines.append(f"s = {self.bind('template', 0, template)}.copy()")
+        for k, v in enumerate(graph.inputs):
+            self.lines.append(f"{self.name(v)} = inputs[{k}]")
+        for v in graph.params:
             if v.id in params:
                 # parameters (Variables) by reference: in-place updates and new arrays are seen
                 self.lines.append(f"{self.name(v)} = {self.bind('p', ex.slot[v.id], v.source)}.data")
-            elif v.kind == "const" or (v.kind == "state" and not reads_at_run(v.source)):
-                # constants, and arrays held by reference (the same object at every run)
-                self.lines.append(f"{self.name(v)} = {self.bind('k', ex.slot[v.id], v.source)}")
-            else:
-                self.lines.append(f"{self.name(v)} = None")
         for k, node in enumerate(graph.nodes):
             if node.kind == "call":
                 self.call(k, node)
@@ -126,8 +127,6 @@ class _Generator:
                 self.effect(k, node)
             for v in node.free_after:  # the memory plan: dropped after the node
                 self.lines.append(f"{self.name(v)} = None")
-                if ex.slot[v.id] in self.synced:
-                    self.lines.append(f"s[{ex.slot[v.id]}] = None")
         self.lines.append("return [" + ", ".join(self.name(v) for v in graph.outputs) + "]")
         source = "def replay(inputs):\n" + "".join(f"    {line}\n" for line in self.lines)
         return source, self.namespace
@@ -135,8 +134,8 @@ class _Generator:
     def checked(self, target: str, value: str) -> None:
         """``target = value``, made an array of the backend's type where it is not one (a 0-d
         result of numpy is a scalar)."""
-        self.lines.append(f"{target} = {value}")
-        self.lines.append(f"if {target}.__class__ is not AT: {target} = asarray({target})")
+        self.lines.append(f"y = {value}")
+        self.lines.append(f"{target} = y if y.__class__ is AT else asarray(y)")
 
     def call(self, k: int, node: Node) -> None:
         """``fn.forward(ops, *inputs)``, into a buffer or over the first input where the plan says."""
@@ -196,28 +195,20 @@ class _Generator:
         picks = [i for i, n in enumerate(needs) if n]
         if len(picks) == 1:
             self.lines.append(f"{self.name(node.outputs[0])} = g[{picks[0]}] if g.__class__ is tuple else g")
-        else:
-            self.lines.append("if g.__class__ is not tuple: g = (g,)")
-            for pos, v in zip(picks, node.outputs):
-                self.lines.append(f"{self.name(v)} = g[{pos}]")
-        # the tuple would keep every gradient alive until the next backward (past the memory plan's frees)
-        self.lines.append("g = None")
+            return
+        self.lines.append("if g.__class__ is not tuple: g = (g,)")
+        for pos, v in zip(picks, node.outputs):
+            self.lines.append(f"{self.name(v)} = g[{pos}]")
 
     def effect(self, k: int, node: Node) -> None:
-        """A ``set_grad``/``update`` node: its step over the slot list, its inputs written there first."""
+        """A ``set_grad``/``update`` node: its step, over the slot list."""
         if node.kind == "set_grad":
             step = self.ex._set_grad_step(node)
         elif node.kind == "update":
             step = self.ex._update_step(node)
         else:
             raise ValueError(f"the executor cannot run a {node.kind!r} node ({node.op})")
-        for v in node.inputs:
-            if v is not None:
-                self.lines.append(f"s[{self.ex.slot[v.id]}] = {self.name(v)}")
-                self.synced.add(self.ex.slot[v.id])
         self.lines.append(f"{self.bind('step', k, step)}(s)")
-        for v in node.outputs:
-            self.lines.append(f"{self.name(v)} = s[{self.ex.slot[v.id]}]")
 
 
 def _tuple(names: list[str]) -> str:

@@ -60,3 +60,17 @@ def test_slices_along_the_first_axis_merge_too() -> None:
     assert ops(f.graph).count("Tanh") == 1
     x = np.linspace(-2, 2, 24).reshape(6, 4)
     np.testing.assert_array_equal(f(a=x).data, np.tanh(x[0:2]) + np.tanh(x[2:4]))
+
+
+def test_after_the_slice_gradients_are_tiled_the_backward_nodes_merge_too() -> None:
+    a = dz.symbol("a", (3, 20), "float32")
+    y = gates(a)
+    g = dz.grad(F.sum(y * y), a)
+    f = dz.compile(g, passes=["accumulate_slice_grads", "merge_sliced_siblings"])
+    assert ops(f.graph).count("backward:Sigmoid") == 1  # of 3 before
+    tiled, = f.graph.find("TiledGrad")
+    assert len(tiled.inputs) == 2  # the sigmoids' gradient (3, 15) and the tanh's (3, 5)
+    x = (np.random.default_rng(2).standard_normal((3, 20)) * 3).astype(np.float32)
+    x[0, :3] = -0.0  # zeros of either sign in the incoming gradients are carried as they are
+    np.testing.assert_array_equal(f(a=x).data, dz.compile(g, passes=())(a=x).data)
+    assert np.array_equal(np.signbit(f(a=x).data), np.signbit(dz.compile(g, passes=())(a=x).data))

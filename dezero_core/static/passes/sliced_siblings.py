@@ -20,8 +20,9 @@ from dezero_core.functions.activations import ReLU, Sigmoid
 from dezero_core.functions.arithmetic import Neg
 from dezero_core.functions.elementwise import Abs, Cos, Exp, Log, Sin, Sqrt, Tanh
 from dezero_core.functions.indexing import GetItem
+from dezero_core.functions.joining import Concat
 from dezero_core.static.ir import Graph, Node, Value, function_attrs
-from dezero_core.static.passes.slice_grads import slice_span
+from dezero_core.static.passes.slice_grads import TiledGrad, slice_span
 
 #: elementwise Functions of one input and no attributes: one call over a block equals one per part
 ELEMENTWISE: tuple[type, ...] = (Sigmoid, Tanh, Exp, Log, Sin, Cos, Sqrt, Abs, Neg, ReLU)
@@ -37,9 +38,15 @@ def merge_sliced_siblings(graph: Graph) -> Graph:
             source, axis, start, stop = part
             groups.setdefault((source.id, type(node.fn), axis), []).append((start, stop, node))
     position = {id(node): i for i, node in enumerate(graph.nodes)}
+    backward_of: dict[int, list[Node]] = {}
+    for node in graph.nodes:
+        if node.kind == "backward":
+            backward_of.setdefault(id(node.fn), []).append(node)
+    readers = graph.users()
     for (_, _, axis), calls in groups.items():
         for run in _adjacent_runs(calls, position):
-            _merge(graph, run, axis)
+            span, merged = _merge(graph, run, axis)
+            _merge_backward(graph, run, axis, span, merged, backward_of, readers)
     graph.verify()
     return graph
 
@@ -82,7 +89,7 @@ def _adjacent_runs(calls: list[tuple[int, int, Node]], position: dict[int, int])
     return runs
 
 
-def _merge(graph: Graph, run: list[tuple[int, int, Node]], axis: int) -> None:
+def _merge(graph: Graph, run: list[tuple[int, int, Node]], axis: int) -> tuple[Node, Node]:
     """The run's calls as one call on the spanning slice, each result a slice of it."""
     first_call = run[0][2]
     source = first_call.inputs[0].producer.inputs[0]
@@ -98,6 +105,37 @@ def _merge(graph: Graph, run: list[tuple[int, int, Node]], axis: int) -> None:
         out.producer, out.index = piece, 0
         graph.nodes[graph.nodes.index(node)] = piece
     graph.nodes[position:position] = [span, merged]
+    return span, merged
+
+
+def _merge_backward(graph: Graph, run: list[tuple[int, int, Node]], axis: int, span: Node, merged: Node,
+                    backward_of: dict[int, list[Node]], readers: dict[int, list[Node]]) -> None:
+    """The run's backward nodes as one backward of the merged call, where their gradients meet only
+    as consecutive parts of one :class:`TiledGrad` (as :func:`accumulate_slice_grads` makes them):
+    the incoming gradients concatenated, one backward call, its result one part of the tiling."""
+    backs = [backward_of.get(id(node.fn), []) for _, _, node in run]
+    if any(len(b) != 1 or b[0].attrs.get("needs_grad") != (True,) or len(b[0].outputs) != 1 for b in backs):
+        return
+    backs = [b[0] for b in backs]
+    grads = [b.outputs[0] for b in backs]
+    tiles = {id(r) for g in grads for r in readers.get(g.id, [])}
+    tile = readers.get(grads[0].id, [None])[0]
+    if (len(tiles) != 1 or tile is None or type(tile.fn) is not TiledGrad or tile.fn.axis != axis
+            or any(len(readers[g.id]) != 1 for g in grads)):
+        return
+    at = next((j for j, v in enumerate(tile.inputs) if v is grads[0]), None)
+    if at is None or tile.inputs[at:at + len(grads)] != grads:
+        return
+    y = merged.outputs[0]
+    incoming = _call(Concat(axis), [b.inputs[2] for b in backs], tuple(y.shape), y.dtype)
+    back = Node("backward", merged.fn, [span.outputs[0], y, incoming.outputs[0]], [],
+                {"n_in": 1, "n_out": 1, "needs_grad": (True,)})
+    back.outputs = [Value("node", shape=y.shape, dtype=y.dtype, producer=back)]
+    tile.inputs[at:at + len(grads)] = back.outputs
+    last = max(graph.nodes.index(b) for b in backs)
+    graph.nodes[last + 1:last + 1] = [incoming, back]
+    dropped = {id(b) for b in backs}
+    graph.nodes = [n for n in graph.nodes if id(n) not in dropped]
 
 
 def _call(fn: Any, inputs: list[Value], shape: tuple[int, ...], dtype: str | None) -> Node:
