@@ -28,7 +28,14 @@ from dezero_core.graph.function import Function
 from dezero_core.static.ir import Graph, Node, Value
 
 
-class SliceGrad(Function):
+class GradientNode(Function):
+    """A Function a pass puts into a graph's backward: computed, never differentiated again."""
+
+    def backward(self, xp, xs, y, gy):
+        raise NotImplementedError(f"{type(self).__name__} is a gradient node of a compiled graph: it has no backward")
+
+
+class SliceGrad(GradientNode):
     """The gradient of ``x[key]`` for a basic ``key``: zeros of ``shape`` with ``gy`` added at ``key``."""
 
     def __init__(self, key: tuple, shape: tuple[int, ...]) -> None:
@@ -40,11 +47,8 @@ class SliceGrad(Function):
         gx[self.key] += gy
         return gx
 
-    def backward(self, xp, xs, y, gy):
-        raise NotImplementedError("SliceGrad is a gradient node of a compiled graph: it has no backward")
 
-
-class SliceAccumulate(Function):
+class SliceAccumulate(GradientNode):
     """``acc[key] += gy``, in place; returns ``acc`` (a gradient being summed, read by nothing else)."""
 
     def __init__(self, key: tuple) -> None:
@@ -54,11 +58,8 @@ class SliceAccumulate(Function):
         acc[self.key] += gy
         return acc
 
-    def backward(self, xp, xs, y, gy):
-        raise NotImplementedError("SliceAccumulate is a gradient node of a compiled graph: it has no backward")
 
-
-class TiledGrad(Function):
+class TiledGrad(GradientNode):
     """The gradient of a value whose slices along ``axis`` tile it: their gradients concatenated,
     plus zero (as the scatters into zeros give: ``0 + (-0.0)`` is ``+0.0``)."""
 
@@ -69,9 +70,6 @@ class TiledGrad(Function):
         gx = xp.concat(gys, axis=self.axis)
         gx += 0.0
         return gx
-
-    def backward(self, xp, xs, y, gy):
-        raise NotImplementedError("TiledGrad is a gradient node of a compiled graph: it has no backward")
 
 
 def is_basic_key(key: Any) -> bool:
