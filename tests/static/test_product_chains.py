@@ -84,3 +84,26 @@ def test_the_gradient_of_a_chain_of_1000_functions_equals_the_unfused_graph_bit_
     for i in reversed(range(1000)):
         expected = expected * (np.cos(xs[i]) if i % 2 else 1.0001)
     np.testing.assert_allclose(fused[1].data, expected, rtol=1e-3)
+
+
+class WideProducts:
+    """The numpy namespace with a cumulative product that accumulates in float64 and rounds once
+    (as PyTorch's float32 cumprod does)."""
+
+    def __getattr__(self, name):
+        return getattr(XP, name)
+
+    def cumulative_prod(self, x, axis=0):
+        return np.cumulative_prod(x.astype(np.float64), axis=axis).astype(x.dtype)
+
+
+def test_a_cumulative_product_that_rounds_otherwise_is_probed_and_not_used() -> None:
+    from dezero_core.static.passes.product_chains import multiplies_row_by_row
+
+    wide = WideProducts()
+    assert multiplies_row_by_row(XP, "float32") and not multiplies_row_by_row(wide, "float32")
+    program = backward_chain(40)
+    rng = np.random.default_rng(0)
+    arrays = [(rng.standard_normal(5) * 1.5).astype(np.float32) for _ in program.inputs]
+    got = _unfused(wide, program)(*arrays)
+    np.testing.assert_array_equal(got[0], program.evaluate(XP, *arrays)[0])

@@ -18,7 +18,7 @@ from dezero_core.backend.elementwise import ElementwiseProgram, Step
 from dezero_core.functions.affine import Linear
 from dezero_core.functions.elementwise import select
 from dezero_core.graph.function import Function
-from dezero_core.static.passes.product_chains import chain_lines, find_chains
+from dezero_core.static.passes.product_chains import chain_lines, find_chains, multiplies_row_by_row
 
 _takes_out: dict[int, bool] = {}
 
@@ -163,7 +163,8 @@ def _unfused(xp: Any, program: ElementwiseProgram) -> Any:
     local = {name: f"a{i}" for i, name in enumerate(program.inputs)}
     namespace: dict[str, Any] = {}
     lines = []
-    chains = {chain.links[0]: chain for chain in find_chains(program, lambda name: hasattr(xp, name))}
+    found = find_chains(program, lambda name: hasattr(xp, name)) if multiplies_row_by_row(xp, program.dtype) else []
+    chains = {chain.links[0]: chain for chain in found}
     skipped = {i for chain in chains.values() for i in [*chain.links, *chain.hoisted]}
     for j, step in enumerate(program.steps):
         if j in chains:  # a product chain: computed whole where its first multiplication was

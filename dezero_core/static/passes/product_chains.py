@@ -10,7 +10,8 @@ the arrays are small (each call costing far more than its arithmetic) the whole 
 
 a handful of calls instead of ``n`` multiplications and ``n`` derivative calls: the derivatives of
 one operation are one call on their inputs concatenated. The products are the chain's, in its
-order (``cumulative_prod`` multiplies row by row), and an elementwise operation gives each element
+order, where ``cumulative_prod`` multiplies row by row in the dtype (:func:`multiplies_row_by_row`
+probes it; elsewhere the multiplications stay), and an elementwise operation gives each element
 what it gives it alone, so the result is the chain's.
 
 :func:`find_chains` finds them in a program's steps; :func:`chain_lines` writes one as lines of the
@@ -41,6 +42,29 @@ class Chain:
     links: list[int] = field(default_factory=list)
     factors: list[Any] = field(default_factory=list)
     hoisted: list[int] = field(default_factory=list)  # the unary steps computed inside the chain
+
+
+_row_by_row: dict[tuple[int, str], bool] = {}
+
+
+def multiplies_row_by_row(xp: Any, dtype: str) -> bool:
+    """Whether ``xp.cumulative_prod`` over axis 0 equals multiplying the rows one after the other in
+    ``dtype``, to the bit (probed once per namespace and dtype). numpy's does; PyTorch's float32
+    cumprod accumulates in float64 and rounds once, which a chain of multiplications does not."""
+    key = (id(xp), dtype)
+    if key not in _row_by_row:
+        try:
+            rows = xp.asarray([[1.0 + ((i * 7 + j * 13) % 17) / 37.0 for j in range(4)] for i in range(48)],
+                              dtype=getattr(xp, dtype))
+            running, exact = rows[0], True
+            products = xp.cumulative_prod(rows, axis=0)
+            for i in range(1, 48):
+                running = xp.multiply(running, rows[i])
+                exact = exact and bool(xp.all(products[i] == running))
+            _row_by_row[key] = exact
+        except (AttributeError, TypeError, NotImplementedError, ValueError):
+            _row_by_row[key] = False
+    return _row_by_row[key]
 
 
 def find_chains(program: ElementwiseProgram, has: Callable[[str], bool]) -> list[Chain]:
