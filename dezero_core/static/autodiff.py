@@ -13,6 +13,12 @@ symbols with eager's ``create_graph`` functions (:mod:`dezero_core.static.second
 record is differentiated. This works for the functions whose backward is written with ``xp``'s
 differentiable functions (their conformance check declares ``double_grad``); for another, the
 error names the function.
+
+Whether a gradient flows at all can be decided only when the graph runs: a parameter used in one
+branch of ``dz.cond`` gets a gradient in the runs that take that branch and None (no gradient, as in
+eager mode) in the others. A Function says so with ``grad_decided_at_run(i)`` (True for such an
+input ``i``); its gradient is then kept where the trace saw None, and sums with it are
+:class:`AddGrads`, which treat a None as no gradient.
 """
 from __future__ import annotations
 
@@ -58,10 +64,29 @@ def run_backward(fn: Any, xs: Sequence[Any], ys: Sequence[Any], gys: Sequence[An
     return gxs if type(gxs) is tuple else (gxs,)
 
 
+class AddGrads(Function):
+    """``a + b`` of two gradients, either of which may be None when the graph runs (no gradient: a
+    parameter of a ``dz.cond`` branch not taken), as eager's engine adds only the gradients that flow."""
+
+    def forward(self, xp: Any, a: Any, b: Any) -> Any:
+        if a is None:
+            return b
+        if b is None:
+            return a
+        return a + b  # as Add: the same kernel, so the sum is eager's bit for bit
+
+    def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
+        return gy, gy
+
+
 class Gradients:
     """Records gradient nodes (running them on the examples where those are known)."""
 
     example = staticmethod(example_of)
+
+    def __init__(self) -> None:
+        #: ids of the gradient values that may be None when the graph runs (see the module docstring)
+        self.at_run: set[int] = set()
 
     def grads(self, root: Value, seed: Value | None = None) -> dict[int, Value]:
         """value id -> gradient value of every value ``root`` depends on that requires a gradient."""
@@ -125,7 +150,7 @@ class Gradients:
                 if gx is None:
                     continue
                 old = grads.get(x.id)
-                grads[x.id] = gx if old is None else self._call(Add(), [old, gx])[0]
+                grads[x.id] = gx if old is None else self.add(old, gx)
                 creator = x.producer
                 if creator is not None and x.id not in stop and id(creator) not in queued:
                     queued.add(id(creator))
@@ -161,7 +186,7 @@ class Gradients:
             if g is None or not isinstance(gx, Symbol):
                 continue
             v = gx.data.value
-            found[v.id] = g if v.id not in found else self._call(Add(), [found[v.id], g])[0]
+            found[v.id] = g if v.id not in found else self.add(found[v.id], g)
             if v.id not in boundary and v.producer is not None:
                 starts[id(v.producer)] = v.producer
         if starts:
@@ -172,6 +197,21 @@ class Gradients:
             if v is not None:
                 boundary.discard(v.id)
         return result
+
+    def add(self, a: Value, b: Value) -> Value:
+        """Record ``a + b`` of two gradients of one value (``a`` the earlier: eager's order); an
+        :class:`AddGrads` where either may be None when the graph runs."""
+        if a.id not in self.at_run and b.id not in self.at_run:
+            return self._call(Add(), [a, b])[0]
+        fn = AddGrads()
+        fn.needs_grad = (a.requires_grad, b.requires_grad)
+        node = record("call", fn, [a, b])
+        example = fn.forward(None, self.example(a), self.example(b))
+        total = output_values(node, None if example is None else [example], any(fn.needs_grad), 1)[0]
+        total.shape, total.dtype = a.shape, a.dtype
+        if a.id in self.at_run and b.id in self.at_run:
+            self.at_run.add(total.id)  # None when neither flows
+        return total
 
     def _call(self, fn: Function, inputs: list[Value]) -> list[Value]:
         """Record ``fn(*inputs)`` (running it on the examples when they are known)."""
@@ -191,8 +231,10 @@ class Gradients:
         known = all(e is not None for e in ex_x + ex_y) and all(
             e is not None for g, e in zip(gys, ex_g) if g is not None)
         gx_examples = run_backward(node.fn, ex_x, ex_y, ex_g, needs) if known else None
+        at_run = getattr(node.fn, "grad_decided_at_run", None)
+        optional = tuple(at_run is not None and at_run(i) for i in range(len(xs)))
         if gx_examples is not None:  # a backward may give None for an input it cannot differentiate
-            needs = tuple(n and gx_examples[i] is not None for i, n in enumerate(needs))
+            needs = tuple(n and (gx_examples[i] is not None or optional[i]) for i, n in enumerate(needs))
         back = record("backward", node.fn, [*xs, *ys, *gys],
                       {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs})
         picked = [gx_examples[i] for i, n in enumerate(needs) if n] if gx_examples is not None else None
@@ -201,12 +243,16 @@ class Gradients:
         outs = output_values(back, picked, requires, sum(needs))
         result: list[Value | None] = []
         k = 0
-        for n in needs:
-            if n:
-                result.append(outs[k])
-                k += 1
-            else:
+        for i, n in enumerate(needs):
+            if not n:
                 result.append(None)
+                continue
+            gx = outs[k]
+            k += 1
+            if optional[i]:  # the trace may have seen None: the shape is the input's
+                self.at_run.add(gx.id)
+                gx.shape, gx.dtype = xs[i].shape, xs[i].dtype
+            result.append(gx)
         return result
 
 
@@ -245,7 +291,7 @@ def grad(outputs: Any, inputs: Any) -> Any:
     total: dict[int, Value] = {}
     for s in outs:
         for vid, gv in g.grads(s.data.value).items():
-            total[vid] = gv if vid not in total else g._call(Add(), [total[vid], gv])[0]
+            total[vid] = gv if vid not in total else g.add(total[vid], gv)
     result = []
     for s in ins:
         gv = total.get(s.data.value.id)

@@ -80,7 +80,6 @@ class Branch:
 
     def derive_backward(self, captured: Sequence[Variable]) -> None:
         """The vector-Jacobian product's graph: gradients of the inputs, then of ``captured``."""
-        from dezero_core.functions.arithmetic import Add
         from dezero_core.static.autodiff import Gradients
         from dezero_core.static.build import build_graph
 
@@ -91,7 +90,7 @@ class Branch:
             v, seed = o.data.value, gy.data.value
             found = {v.id: seed} if v.producer is None else g.grads(v, seed)
             for vid, gv in found.items():
-                total[vid] = gv if vid not in total else g._call(Add(), [total[vid], gv])[0]
+                total[vid] = gv if vid not in total else g.add(total[vid], gv)
         # the value of each captured Variable in this branch's record, to look its gradient up
         leaf_of = {id(v.source): v for n in _record_nodes(self.outputs) for v in n.inputs
                    if v is not None and v.kind in ("param", "state")}
@@ -170,7 +169,12 @@ def _no_higher_order(xp: Any, name: str) -> None:
 
 class Cond(Function):
     """``true_branch(*xs)`` if ``pred`` else ``false_branch(*xs)``; the gradient flows through the
-    branch taken (``_taken`` remembers it between forward and backward)."""
+    branch taken (``_taken`` remembers it between forward and backward).
+
+    A captured parameter gets a gradient only from the branch taken (None otherwise, as in eager
+    mode): which one is decided when the graph runs (``grad_decided_at_run``). An operand that only
+    the other branch differentiates gets zeros, so the gradient flowing on past it has one shape at
+    every run."""
 
     def __init__(self, true_branch: Branch, false_branch: Branch, n_operands: int) -> None:
         self.true_branch = true_branch
@@ -186,13 +190,24 @@ class Cond(Function):
     def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
         _no_higher_order(xp, "cond")
         ys, gys = (y, gy) if isinstance(y, tuple) else ((y,), (gy,))
-        branch = self.true_branch if self._taken else self.false_branch
-        return (None, *branch.vjp(xp, xs[1:1 + self.n_operands], gys, ys))
+        branch, other = ((self.true_branch, self.false_branch) if self._taken else
+                         (self.false_branch, self.true_branch))
+        operands = xs[1:1 + self.n_operands]
+        grads = branch.vjp(xp, operands, gys, ys)
+        for i in other.grad_positions:
+            if i < self.n_operands and grads[i] is None:
+                grads[i] = xp.zeros_like(operands[i])
+        return (None, *grads)
+
+    def grad_decided_at_run(self, i: int) -> bool:
+        """Whether input ``i`` (a captured parameter) gets a gradient depends on the branch taken."""
+        return i > self.n_operands
 
 
 class WhileLoop(Function):
     """``while cond(*vals): vals = body(*vals)``; the gradient flows back through every iteration
-    (``_states`` keeps each iteration's inputs between forward and backward)."""
+    (``_states`` keeps each iteration's inputs between forward and backward). A captured parameter
+    gets none from a run that made no iteration (``grad_decided_at_run``)."""
 
     def __init__(self, cond: Branch, body: Branch, n_vals: int) -> None:
         self.cond = cond
@@ -219,6 +234,10 @@ class WhileLoop(Function):
             captured = [c if g is None else g if c is None else c + g
                         for c, g in zip(captured, found[self.n_vals:])]
         return (*gs, *captured)
+
+    def grad_decided_at_run(self, i: int) -> bool:
+        """Whether input ``i`` (a captured parameter) gets a gradient depends on the iterations run."""
+        return i >= self.n_vals
 
 
 # -- the public functions -------------------------------------------------------------------------
@@ -279,6 +298,9 @@ def while_loop(cond_fn: Callable, body_fn: Callable, init: Any) -> Any:
     if body.out_shapes != [(tuple(e.shape), dtype_name(e.dtype)) for e in examples]:
         raise ValueError(f"dz.while_loop: body_fn must return values of the shapes and dtypes it takes "
                          f"({[(tuple(e.shape), dtype_name(e.dtype)) for e in examples]}), got {body.out_shapes}")
+    carried = [r or o.requires_grad for r, o in zip(requires, body.outputs)]
+    if carried != requires:  # a value computed from parameters needs its gradient in the next iteration
+        body = Branch(body_fn, examples, carried, "dz.while_loop's body_fn")
     captured = _captured(body)
     return WhileLoop(test, body, len(vals))(*vals, *captured)
 
