@@ -1,12 +1,15 @@
 """The executor's generated replay: what it runs, what it refuses, what its source may hold."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
 import dezero_core as dz
 import dezero_core.functions as F
 from dezero_core import get_backend
+from dezero_core.graph.function import Function
 from dezero_core.static.executor import Executor
 
 
@@ -47,3 +50,35 @@ def test_the_source_holds_no_name_from_the_graph_and_values_live_in_one_list() -
     # replay makes allocate frame memory of its own at some call depths
     assert ex._replay.__code__.co_nlocals <= 8
     np.testing.assert_array_equal(ex.run([np.ones(3, np.float32)])[1], np.cos(np.ones(3, np.float32)))
+
+
+class Watch(Function):
+    """Records a weak reference to its input; returns its sum."""
+
+    def __init__(self, refs: list) -> None:
+        self.refs = refs
+
+    def forward(self, xp, x):
+        self.refs.append(weakref.ref(x))
+        return xp.sum(x)
+
+
+class Freed(Function):
+    """Whether the array :class:`Watch` saw last is gone (nothing holds it any more)."""
+
+    def __init__(self, refs: list) -> None:
+        self.refs = refs
+
+    def forward(self, xp, a, b):
+        return xp.asarray(self.refs[-1]() is None)
+
+
+def test_a_value_the_memory_plan_frees_is_held_by_nothing_in_the_replay() -> None:
+    # Mul's backward returns both gradients in one tuple: once gx is read and freed, no temporary
+    # of the replay may still hold it (a freed weight gradient stayed alive until the next backward)
+    refs: list = []
+    x = dz.symbol("x", (1000,), "float64")
+    w = dz.symbol("w", (1000,), "float64")
+    gx, gw = dz.grad(F.sum(x * w), [x, w])
+    f = dz.compile(Freed(refs)(Watch(refs)(gx), gw), passes=["plan_memory"])
+    assert bool(f(x=np.ones(1000), w=np.ones(1000)).data)
