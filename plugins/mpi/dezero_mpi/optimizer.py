@@ -14,7 +14,8 @@ class MultiNodeOptimizer:
     """Wraps ``actual_optimizer``: :meth:`update` averages every gradient over the processes of
     ``communicator`` (one flat buffer per dtype, one allreduce each; see :mod:`dezero_mpi.buckets`),
     then runs the wrapped update. Its hooks (``WeightDecay``, ``ClipGrad``...) see the averaged
-    gradients. Every other attribute (``lr``, ``add_hook``, ``state_dict``...) is the wrapped
+    gradients; on one machine these are views of one average its processes share, so a hook
+    assigns new gradients instead of writing into them (as the built-in hooks do). Every other attribute (``lr``, ``add_hook``, ``state_dict``...) is the wrapped
     optimizer's, so learning-rate schedules and checkpoints work unchanged.
 
     Inside ``dezero_core.compile`` it is a graph break: the compiled function runs eagerly (a
