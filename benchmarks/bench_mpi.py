@@ -4,12 +4,13 @@ MLP 784-1000-1000-10 (ReLU, float32, 1.79 M parameters = 7.2 MB of gradients), S
 ``--batch`` per process (weak scaling: N processes train N times the samples per step), random
 data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1`` and
 ``mpiexec -n N`` (A B A B ...); the figure is the median of the per-round speed-ups. Each launch
-reports the median step time, its CPU time (waiting left out: the step a process would take if it
-never waited for another, nor lost its core to other programs), the median time per step spent in the gradients' allreduce (packing,
-summing, unpacking, waiting), of that the CPU time of the own work (packing the gradients; summing
-this process's block of the shared-memory average), and each process's CPU share (CPU time over wall time during the
-timed steps: below 1, other programs on the machine took the core), with the load average, since
-timings on a shared machine say as much about the neighbours as about the code.
+reports the median step time; its CPU time (waiting left out: the step a process would take if it
+never waited for another, nor lost its core to other programs); the median time per step spent in
+the gradients' allreduce (packing, summing, unpacking, waiting) and, of that, the CPU time of the
+own work (packing the gradients; summing this process's block of the shared-memory average); and
+each process's CPU share (CPU time over wall time during the timed steps: below 1, other programs
+on the machine took the core), with the load average, since timings on a shared machine say as
+much about the neighbours as about the code.
 
     python benchmarks/bench_mpi.py [--procs 2] [--rounds 3] [--steps 40] [--batch 100]
                                    [--latency-us 5] [--gbit-s 100]   (the cost model's network)
@@ -213,8 +214,9 @@ def main() -> None:
         busy_speedups.append(args.procs * one["busy_s"] / many["busy_s"])
         for run in (one, many):
             print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
-                  f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  allreduce {run['allreduce_s'] * 1e3:6.2f} ms/step (own work: "
-                  f"pack {run['pack_s'] * 1e3:4.2f} + sum {run['sum_s'] * 1e3:4.2f} ms CPU)  CPU share {run['cpu_share']}")
+                  f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  allreduce "
+                  f"{run['allreduce_s'] * 1e3:6.2f} ms/step (own work: pack {run['pack_s'] * 1e3:4.2f} + sum "
+                  f"{run['sum_s'] * 1e3:4.2f} ms CPU)  CPU share {run['cpu_share']}")
     many = [run for run in runs if run["procs"] == args.procs]
     print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
           f"{', '.join(f'{s:.2f}' for s in speedups)}); allreduce of {many[0]['gradient_bytes'] / 1e6:.1f} MB: "

@@ -58,7 +58,8 @@ def test_a_range_packs_into_any_buffer_and_its_pieces_are_the_gradients_there():
     float32, _ = make_buckets(named)  # a: 0-6, b: 6-8, idle: 8-11, flags: 11-14
     out = np.full(14, -9, np.float32)
     assert float32.pack_grads(0.5, 4, 12, out=out) is out
-    expected = [-9, -9, -9, -9, 2.0, -0.5, 1.5, 5e-31, 0, 0, 0, 0.5, -9, -9]  # halves of a[4:], b, idle's zeros, a's flag
+    # halves of a[4:] and b, idle's zeros, a's flag (halved too)
+    expected = [-9, -9, -9, -9, 2.0, -0.5, 1.5, 5e-31, 0, 0, 0, 0.5, -9, -9]
     np.testing.assert_array_equal(out, np.array(expected, dtype=np.float32))
     assert np.all(float32.buffer == 0)  # the bucket's own buffer untouched
     pieces = float32.grad_pieces(4, 12)

@@ -79,7 +79,8 @@ class Bucket:
                 pieces.append((None if grad is None else reshape(grad, (-1,))[a - start:b - start], a, b))
         a = max(self.flags, lo)
         if a < hi:
-            flags = self.backend.xp.asarray([0 if grad is None else 1 for grad in grads], dtype=self.dtype, **self._on_device)
+            flags = self.backend.xp.asarray([0 if grad is None else 1 for grad in grads], dtype=self.dtype,
+                                            **self._on_device)
             pieces.append((flags[a - self.flags:hi - self.flags], a, hi))
         return pieces
 

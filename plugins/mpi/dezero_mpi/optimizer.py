@@ -15,8 +15,9 @@ class MultiNodeOptimizer:
     ``communicator`` (one flat buffer per dtype, one allreduce each; see :mod:`dezero_mpi.buckets`),
     then runs the wrapped update. Its hooks (``WeightDecay``, ``ClipGrad``...) see the averaged
     gradients; on one machine these are views of one average its processes share, so a hook
-    assigns new gradients instead of writing into them (as the built-in hooks do). Every other attribute (``lr``, ``add_hook``, ``state_dict``...) is the wrapped
-    optimizer's, so learning-rate schedules and checkpoints work unchanged.
+    assigns new gradients instead of writing into them (as the built-in hooks do). Every other
+    attribute (``lr``, ``add_hook``, ``state_dict``...) is the wrapped optimizer's, so
+    learning-rate schedules and checkpoints work unchanged.
 
     Inside ``dezero_core.compile`` it is a graph break: the compiled function runs eagerly (a
     ``GraphBreakWarning``; an error with ``fullgraph=True``), since the allreduce cannot be replayed.
