@@ -49,11 +49,13 @@ class Optimizer:
     #: then ``update()``; its first call, the trace, runs ``update()`` as eager mode does) updates each
     #: parameter as soon as its gradient is final, in the backward pass, and drops the gradient there:
     #: the step never holds every gradient at once (PyTorch's "optimizer in backward"), so its peak
-    #: memory is about one gradient instead of all of them, and after the step ``param.grad`` is None.
-    #: It does so only on steps where that equals ``update()`` (no hooks, which may need every
-    #: gradient; no gradient from outside the graph; see :mod:`dezero_core.static.update`); other
-    #: steps keep the gradients and update at the end. False (read at every step) always keeps them:
-    #: ``param.grad`` readable after each compiled step, at that memory cost.
+    #: memory is about one gradient instead of all of them, and after every call of the step, the
+    #: first included, ``param.grad`` is None. It does so only on steps where that equals
+    #: ``update()`` (no hooks, which may need every gradient; no gradient from outside the graph; a
+    #: step that calls ``cleargrads()``: one that does not adds to the gradients the previous call
+    #: left, as in eager mode; see :mod:`dezero_core.static.update`); other steps keep the gradients
+    #: and update at the end. False (read at every step) always keeps them: ``param.grad`` readable
+    #: after each compiled step, at that memory cost.
     update_in_backward: bool = True
 
     def __init__(self) -> None:

@@ -13,7 +13,18 @@ Guards (the key of the graph cache): each array argument's backend type, shape, 
 the ``train`` and ``enable_backprop`` flags, and each parameter's array type, shape and dtype.
 A miss retraces (at most :data:`CACHE_SIZE` graphs are kept); after :data:`RETRACE_WARNING`
 retraces a warning names the argument that keeps changing. Layer state a call leaves for the next
-(an RNN's hidden state) is carried by the graph, and guarded (:mod:`.layer_state`).
+(an RNN's hidden state) is carried by the graph, and guarded (:mod:`.layer_state`). A call like the
+latest replay (array arguments alone, nothing else guarded) is checked against it directly, with no
+key built: per argument its type, shape and dtype, then the two flags and the parameters' arrays
+(by identity, shape and dtype: :class:`ParamGuard`).
+
+Gradients held between calls: a step that calls ``cleargrads()`` before its backward replaces each
+gradient, whatever the parameters held. A step that does not adds to what they hold, as eager mode
+does: the trace tells the two apart (each ``grad`` holds a placeholder while traced: whether the
+step replaced it), and where the step adds, whether each gradient was None when the call began is
+part of the key (the first call, with none held, and the later ones are two graphs, each traced
+once), and the step keeps its gradients for the next call rather than updating in the backward
+pass. A step that clears the gradients after its update leaves them None after every call.
 
 Reading a value inside the traced function (``float(loss)``, ``if y.data > 0``) is a *graph break*:
 the call runs eagerly instead, with one warning naming the line (``fullgraph=True`` raises
@@ -99,6 +110,65 @@ class Trace:
         self.state_ids: set[int] = set()  # id() of the Variables layers held as state when the trace began
         self.computed: list[Variable] = []  # results of eager calls recorded as nodes (kept alive: ids)
         self.shown_grads: list[tuple[Variable, Any]] = []  # (Variable, its grad before the trace showed a symbol)
+        #: id(parameter) -> (parameter, what its ``grad`` held when the call began, or the placeholder
+        #: standing for None; whether it is a placeholder)
+        self.held: dict[int, tuple[Parameter, Any, bool]] = {}
+        #: (parameter, whether its grad was None when the call began): gradients this graph's result
+        #: depends on, because the step neither cleared nor replaced them before its backward
+        self.grad_deps: list[tuple[Parameter, bool]] = []
+        self.cleared_after: list[Parameter] = []  # parameters whose grad the step clears after its backward
+
+    def hold_grads(self, layers: list[Any]) -> None:
+        """Before the traced call: remember what each parameter's ``grad`` holds, to tell at the
+        backward whether the step cleared it (``cleargrads()``) or left it to accumulate into, as
+        eager mode does. A None is replaced by a placeholder until the trace ends (a symbol of the
+        held gradient, reading zeros where none is held): whether it is still there says whether the
+        step touched it."""
+        for layer in layers:
+            for _, p in layer.named_param_list():
+                if id(p) in self.held:
+                    continue
+                g = p._grad
+                if g is None and p.data is None:  # a lazy layer's, initialised by this call: no shape yet
+                    g = p._grad = _new_variable(None, False)
+                elif g is None:
+                    data = p.data
+                    value = Value("state", "", tuple(data.shape), dtype_name(data.dtype), source=GradHolder(p))
+                    g = p._grad = make_symbol(value, backend_of(data).xp.zeros(data.shape, dtype=data.dtype))
+                else:
+                    self.held[id(p)] = (p, g, False)
+                    continue
+                self.held[id(p)] = (p, g, True)
+
+    def release_grads(self) -> None:
+        """After the traced call: a placeholder the step left in place is None again."""
+        for p, g, placeholder in self.held.values():
+            if placeholder and p._grad is g:
+                p._grad = None
+
+    def note_cleared_grads(self) -> None:
+        """When the traced function returns: a gradient its backward wrote that the step then
+        cleared (``cleargrads()`` after ``update()``) is cleared after every run too, and does not
+        survive into the next call."""
+        for holder, _ in self.shown_grads:
+            if holder._grad is None and any(n.kind == "set_grad" and n.fn is holder for n in self.effects):
+                self.cleared_after.append(holder)
+                for n in self.effects:
+                    if n.kind == "set_grad" and n.fn is holder:
+                        n.attrs.pop("keeps_grad", None)
+
+    def _start_grad(self, holder: Variable, old: Any) -> tuple[bool, bool]:
+        """``(untouched, was None)`` of ``holder``'s gradient at the backward: whether the step left
+        it as the call found it (eager adds to it; the next call reads what this one leaves), and
+        whether it was None then. A parameter of no layer the call's function and arguments reach
+        (its grad was not held) is taken as untouched: the key then says whether it held one."""
+        entry = self.held.get(id(holder))
+        if entry is None:
+            return True, old is None
+        _, held, placeholder = entry
+        if old is not held:
+            return False, False
+        return True, placeholder
 
     def before_impure(self, fn: Any) -> None:
         """Before an impure node runs on examples: remember what it changes, to rewind it after."""
@@ -140,13 +210,20 @@ class Trace:
                 continue
             holder = v.source
             old = holder._grad
-            if isinstance(old, Symbol):  # a gradient of an earlier backward of this trace: add to it
+            if all(h is not holder for h, _ in self.shown_grads):  # the first backward reaching it
+                untouched, was_none = self._start_grad(holder, old)
+                if untouched:  # no cleargrads() before: what the call found decides, and this one leaves
+                    self.grad_deps.append((holder, was_none))
+                    if was_none:
+                        old = None  # the placeholder: the gradient starts here
+            if isinstance(old, Symbol):  # of an earlier backward of this trace (or computed in it): add to it
                 g = self.grads._call(Add(), [old.data.value, g])[0]
             elif old is not None:  # no cleargrads() before: eager adds to the gradient it holds
                 acc = Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=GradHolder(holder))
                 g = self.grads._call(Add(), [acc, g])[0]
+            keeps = any(h is holder for h, _ in self.grad_deps)
             self._supersede(holder)
-            self.effects.append(record("set_grad", holder, [g]))
+            self.effects.append(record("set_grad", holder, [g], {"keeps_grad": True} if keeps else None))
             self._show_grad(holder, g)
 
     def _supersede(self, holder: Variable) -> None:
@@ -225,35 +302,37 @@ def _is_array(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, Variable)
 
 
-_several_devices: dict[type, Any] = {}  # array type -> its backend if that has several devices, else None
+#: array type -> its backend where that has several devices (the device is guarded), else None; a
+#: type not in it is not yet known to be an array type
+_array_kinds: dict[type, Any] = {}
 
 
 def _device(data: Any) -> Any:
     """The device of ``data`` where its backend has more than one (None otherwise: nothing to guard)."""
     t = type(data)
-    if t not in _several_devices:
+    if t not in _array_kinds:
         backend = backend_of(data)
-        _several_devices[t] = backend if len(backend.devices()) > 1 else None
-    backend = _several_devices[t]
+        _array_kinds[t] = backend if len(backend.devices()) > 1 else None
+    backend = _array_kinds[t]
     return None if backend is None else backend.device_of(data)
-
-
-_array_types: set[type] = set()  # types seen to be arrays (have shape and dtype, not Variables)
 
 
 def _arg_key(x: Any, arrays: list[Any]) -> Any:
     """The guard key of one argument; its arrays (Variables' data included) are appended to ``arrays``
     in the order the traced graph takes them as inputs."""
     t = type(x)
-    if t in _array_types:
+    if t in _array_kinds:
         arrays.append(x)
-        return (t, x.shape, x.dtype, _device(x))
+        backend = _array_kinds[t]
+        if backend is None:  # one device: (type, shape, dtype) says it all
+            return (t, x.shape, x.dtype)
+        return (t, x.shape, x.dtype, backend.device_of(x))
     if isinstance(x, Variable):
         d = x.data
         arrays.append(d)
         return (type(d), d.shape, d.dtype, _device(d), x.requires_grad)
     if _is_array(x):
-        _array_types.add(t)
+        _device(x)  # known as an array type from now on
         return _arg_key(x, arrays)
     if isinstance(x, (bool, int, float, str, type(None))):
         return (t, x)
@@ -263,7 +342,9 @@ def _arg_key(x: Any, arrays: list[Any]) -> Any:
 
 
 def _call_key(args: tuple, kwargs: dict) -> tuple[Any, list[Any]]:
-    """``(guard key, input arrays)`` of a call: arguments in order, keyword arguments by name."""
+    """``(guard key, input arrays)`` of a call: arguments in order, keyword arguments by name, the
+    ``enable_backprop`` and ``train`` flags (the key's first four entries; see
+    :meth:`CompiledFunction.__call__` for the rest)."""
     arrays: list[Any] = []
     key = tuple([_arg_key(a, arrays) for a in args])
     named = tuple([(k, _arg_key(kwargs[k], arrays)) for k in sorted(kwargs)]) if kwargs else ()
@@ -271,27 +352,67 @@ def _call_key(args: tuple, kwargs: dict) -> tuple[Any, list[Any]]:
 
 
 # -- the compiled function ----------------------------------------------------------------------
+class ParamGuard:
+    """The parameters a graph reads, each guarded on its array's type, shape and dtype.
+
+    A call compares each parameter's array by identity with the array last seen, and its shape and
+    dtype (which a numpy array can change in place) with the traced ones: one loop of attribute
+    reads, no tuple built. A new array (``p.data = ...``, a model moved to another backend) is then
+    checked against the type, shape and dtype of the trace, and accepted if they match."""
+
+    def __init__(self, params: list[Any]) -> None:
+        arrays = [p.data for p in params]
+        self.params = params
+        self.keys = [(type(d), d.shape, d.dtype) for d in arrays]
+        self.checks = [(p, d, d.shape, d.dtype) for p, d in zip(params, arrays)]
+
+    def __call__(self) -> bool:
+        """Whether every parameter's array has the type, shape and dtype the graph was traced with."""
+        for p, d, shape, dtype in self.checks:
+            data = p.data
+            if data is not d or data.shape != shape or data.dtype is not dtype:
+                return self._recheck()
+        return True
+
+    def _recheck(self) -> bool:
+        """The full check, after an array changed: remember the new arrays where they match."""
+        for p, key in zip(self.params, self.keys):
+            d = p.data
+            if d is None or (type(d), d.shape, d.dtype) != key:
+                return False
+        self.checks = [(p, p.data, key[1], p.data.dtype) for p, key in zip(self.params, self.keys)]
+        return True
+
+
 class Compiled:
     """One traced graph and its executor (per backend)."""
 
-    def __init__(self, graph: Graph, structure: Any, params: list[tuple[Any, Any]], trace: Trace | None = None,
+    def __init__(self, graph: Graph, structure: Any, params: list[Any], trace: Trace | None = None,
                  results: list[Any] | None = None, argument_grads: list[tuple[int, int]] | None = None,
                  state_slots: list[tuple[Any, str, int]] | None = None) -> None:
         self.graph = graph
         self.structure = structure
-        self.params = params  # (parameter, (array type, shape, dtype)) guards
+        #: whether the parameters' arrays still have the type, shape and dtype of the trace
+        self.params_match = ParamGuard(params)
         #: (input position, output position): the gradient of an argument Variable, for its grad
         self.argument_grads = argument_grads or []
         #: (layer, attribute, output position): layer state the graph carries to the next call
         self.state_slots = state_slots or []
-        self.writes_back = bool(self.argument_grads or self.state_slots)
+        #: parameters whose grad the traced step clears after its backward: cleared after each run
+        self.cleared_after = list(trace.cleared_after) if trace is not None else []
+        #: (parameter, None at the trace's start): the held gradients the graph depends on (guarded)
+        self.grad_deps = list(trace.grad_deps) if trace is not None else []
+        self.writes_back = bool(self.argument_grads or self.state_slots or self.cleared_after)
         self._executors: dict[Any, Executor] = {}  # array type of the inputs -> executor
         self._trace, self._results = trace, results
 
     def finish_first_call(self, args: tuple, kwargs: dict) -> Any:
         """The traced call's own result: tracing computed it on the real arguments exactly as eager
         mode does (the same random draws, in the same order); what it defers, the gradient writes and
-        optimizer updates, runs now."""
+        optimizer updates, runs now. Gradients are then left as a replay leaves them: None where the
+        step updates in the backward pass (:func:`~dezero_core.static.update.drop_updated_grads`)."""
+        from dezero_core.static.update import drop_updated_grads
+
         trace, results = self._trace, self._results or []
         self._trace = self._results = None
         for node in trace.effects if trace is not None else ():
@@ -299,12 +420,13 @@ class Compiled:
                 node.fn._grad = example_of(node.inputs[0])
             elif node.kind == "update":
                 node.fn.update()
+        drop_updated_grads(self.graph)
         self.write_back(args, kwargs, results)
         return _unflatten(self.structure, iter(results))
 
     def write_back(self, args: tuple, kwargs: dict, outs: list[Any]) -> None:
         """After a run: add the gradients of the argument Variables to their ``grad``, as eager's
-        backward does, and set the layer state the graph carries."""
+        backward does, set the layer state the graph carries and clear the gradients the step clears."""
         if self.argument_grads:
             variables = _argument_variables(args, kwargs)
             for i, k in self.argument_grads:
@@ -313,6 +435,8 @@ class Compiled:
                 x._grad = outs[k] if old is None else old + outs[k]
         if self.state_slots:
             layer_state.write(self.state_slots, outs)
+        for p in self.cleared_after:
+            p._grad = None
 
     def executor(self, arrays: list[Any]) -> Executor:
         """The executor for the backend of the input ``arrays`` (built on first use)."""
@@ -323,13 +447,6 @@ class Compiled:
             ex = self._executors[array_type] = Executor(self.graph, backend)
         return ex
 
-    def params_match(self) -> bool:
-        for p, key in self.params:
-            d = p.data
-            if d is None or (type(d), d.shape, d.dtype) != key:
-                return False
-        return True
-
 
 class CompiledFunction:
     """``fn`` traced into static graphs and replayed (see the module docstring)."""
@@ -339,11 +456,18 @@ class CompiledFunction:
         self.passes = passes
         self.fullgraph = fullgraph
         self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
+        self._latest: Any = None  # the entry of the latest call (the last in the cache's order)
+        #: the fast path of a call like the latest replay, whose arguments were arrays on a backend
+        #: of one device and nothing else was guarded (no carried state, no held gradients):
+        #: (entry, executor, each argument's (type, shape, dtype), enable_backprop, train); a call
+        #: that matches them (and the parameters) replays with no key built or hashed
+        self._hot: Any = None
         self._traces = 0
         self._last_key: Any = None
         self._warned = False
         self._arg_names = _positional_names(fn)
         self._state: list[tuple[Any, str]] = []  # (layer, attribute) of the state the graphs carry
+        self._grad_guards: list[Parameter] = []  # parameters whose grad being None a graph depends on
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
@@ -356,19 +480,40 @@ class CompiledFunction:
         raise RuntimeError(f"{self.__name__} has not been traced yet: call it once first")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        hot = self._hot
+        if hot is not None and not kwargs and len(args) == len(hot[2]):
+            entry, ex, signature, backprop, train = hot
+            for x, (t, shape, dtype) in zip(args, signature):
+                if type(x) is not t or x.shape != shape or x.dtype is not dtype:
+                    break
+            else:
+                if ENABLE_BACKPROP.get() is backprop and TRAIN.get() is train and entry.params_match():
+                    return self._finish(entry, ex.run(args), args, kwargs)
+        # the guard key: (arguments, keyword arguments, enable_backprop, train, the carried layer
+        # state's None-or-type/shape/dtype, whether each guarded parameter's grad is None)
         key, arrays = _call_key(args, kwargs)
-        if self._state:
-            key += (layer_state.key(self._state),)
+        key += (layer_state.key(self._state) if self._state else None,
+                tuple([p._grad is None for p in self._grad_guards]) if self._grad_guards else None)
         entry = self._cache.get(key)
         if entry is not None and (entry == "eager" or entry.params_match()):
-            self._cache.move_to_end(key)
+            if entry is not self._latest or entry == "eager":
+                self._cache.move_to_end(key)
+                self._latest = entry
         else:
             entry = self._retrace(key, args, kwargs)
             if entry != "eager":  # the trace computed this call: its effects run now, its results return
                 return entry.finish_first_call(args, kwargs)
         if entry == "eager":
             return self.fn(*args, **kwargs)
-        outs = entry.executor(arrays).run(arrays)
+        ex = entry.executor(arrays)
+        if not kwargs and not self._state and not self._grad_guards and all(
+                _array_kinds.get(type(x), False) is None for x in args):
+            self._hot = (entry, ex, tuple([(type(x), x.shape, x.dtype) for x in args]), key[2], key[3])
+        return self._finish(entry, ex.run(arrays), args, kwargs)
+
+    @staticmethod
+    def _finish(entry: Compiled, outs: list[Any], args: tuple, kwargs: dict) -> Any:
+        """A replay's result, after its writes (argument gradients, layer state, cleared gradients)."""
         if entry.writes_back:
             entry.write_back(args, kwargs, outs)
         structure = entry.structure
@@ -378,6 +523,7 @@ class CompiledFunction:
 
     def _retrace(self, key: Any, args: tuple, kwargs: dict) -> Any:
         self._traces += 1
+        self._hot = None
         if self._traces > RETRACE_WARNING + 1 and not self._warned:
             self._warned = True
             warnings.warn(f"{self.__name__} was traced {self._traces} times: {self._changing(key)} changes "
@@ -393,9 +539,19 @@ class CompiledFunction:
             warnings.warn(f"{self.__name__}: graph break at {exc.where}: it reads a value while traced, so it "
                           f"runs eagerly. {exc.reason}", GraphBreakWarning, stacklevel=3)
             entry = "eager"
-        if self._state:  # the trace may have found layer state: its key says what the state was (the
-            key = key[:4] + (layer_state.key(self._state),)  # attributes hold it until the call ends)
-        self._cache[key] = entry
+        state = layer_state.key(self._state) if self._state else None  # the trace may have found layer
+        # state: the key says what it was (the attributes hold it until the call ends); and gradients
+        # this graph depends on: the key says whether each was None when the call began
+        grads = key[5] or ()
+        if entry != "eager":
+            known = {id(p) for p in self._grad_guards}
+            for p, was_none in entry.grad_deps:
+                if id(p) not in known:
+                    known.add(id(p))
+                    self._grad_guards.append(p)
+                    grads += (was_none,)
+        key = key[:4] + (state, grads or None)
+        self._cache[key] = self._latest = entry
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return entry
@@ -412,9 +568,12 @@ class CompiledFunction:
                     return f"keyword argument {k!r}"
             if key[2:4] != old[2:4]:
                 return "the configuration (train/test mode, no_grad)"
-            if key[4:] != old[4:]:
+            if key[4] != old[4]:
                 return "the state a layer carries between calls (" + ", ".join(
                     f"{type(layer).__name__}.{attr}" for layer, attr in self._state) + ")"
+            if key[5] != old[5]:
+                return ("whether a parameter holds a gradient (the step adds to it, without cleargrads(): "
+                        "call cleargrads() in the step, or always or never before it)")
         return "a parameter's shape or dtype"
 
     def trace_call(self, args: tuple, kwargs: dict) -> Compiled:
@@ -423,8 +582,7 @@ class CompiledFunction:
         from dezero_core.static.passes import run_passes
 
         graph = run_passes(graph, self.passes)
-        params = [(v.source, (type(v.source.data), v.source.data.shape, v.source.data.dtype))
-                  for v in graph.params if isinstance(v.source, Parameter)]
+        params = [v.source for v in graph.params if isinstance(v.source, Parameter)]
         for layer, attr, _ in trace.state_slots:
             if all(layer is not known or attr != name for known, name in self._state):
                 self._state.append((layer, attr))
@@ -447,7 +605,8 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str], carry_
     At a graph break, what running on the examples did to random generators, running statistics and
     layer state is undone (the call then runs eagerly)."""
     trace = Trace()
-    state_before = layer_state.snapshot(layers_of(fn, *args, *kwargs.values()))
+    layers = layers_of(fn, *args, *kwargs.values())
+    state_before = layer_state.snapshot(layers)
     trace.state_ids = {id(v) for v in state_before.values() if v is not None}
     counter = iter(range(1 << 30))
     names = list(arg_names)
@@ -473,8 +632,10 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str], carry_
     sym_kwargs = {k: to_symbol(kwargs[k], k) for k in sorted(kwargs)}  # by name, as the guard key orders them
     token = CURRENT_TRACE.set(trace)
     _function.forward_hooks.append(trace.eager_call)
+    trace.hold_grads(layers)
     try:
         result = fn(*sym_args, **sym_kwargs)
+        trace.note_cleared_grads()
     except SymbolValueError as exc:
         trace.rewind()
         layer_state.restore(state_before, layers_of(fn, *args, *kwargs.values(), *trace.optimizers))
@@ -493,6 +654,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str], carry_
         _function.forward_hooks.remove(trace.eager_call)
         CURRENT_TRACE.reset(token)
         trace.hide_grads()
+        trace.release_grads()
     outputs: list[Value] = []
     structure = _flatten(result, outputs)
     # the arguments' gradients are outputs after the function's own (the structure never reads them);

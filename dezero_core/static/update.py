@@ -16,7 +16,13 @@ A step updates in backward only where that equals ``update()`` at the end, and o
 - a parameter of the optimizer's target that this graph gives no gradient holds one (set from
   outside: ``update()`` applies it);
 - a parameter this graph updates holds a read-only array (``update()`` refuses it before changing
-  anything, with the error that names it).
+  anything, with the error that names it);
+- the step leaves a gradient for the next call (it does not call ``cleargrads()``: eager mode's next
+  step adds to that gradient), marked ``keeps_grad`` on its ``set_grad`` node by the trace.
+
+The first call of a step, the trace, runs ``update()`` as eager mode does; then
+:func:`drop_updated_grads` drops the gradients a replay would have dropped, so that every call
+leaves ``param.grad`` alike.
 
 The parameters are updated in the order their gradients become final rather than by name, which
 changes nothing: each parameter's update reads only its own array, gradient and state. Small
@@ -47,6 +53,8 @@ class BackwardUpdates:
         self.optimizer = self.update.fn
         self.first = next(n for n in graph.nodes if n.kind == "set_grad" and n.attrs.get("update_in_backward"))
         self.fed = [n.fn for n in graph.nodes if n.kind == "set_grad" and n.attrs.get("update_in_backward")]
+        #: a gradient the step leaves for the next call (no cleargrads() in it: eager adds to it then)
+        self.keeps = any(n.attrs.get("keeps_grad") for n in graph.nodes if n.kind == "set_grad")
         self.active = False  # whether the current run updates in backward
         self.flush = False  # whether the current step flushes denormals
         self._params: Any = None  # the target's (name, parameter) list the names below were taken from
@@ -57,25 +65,32 @@ class BackwardUpdates:
         self._groups: list[FlatGroup] | None = None  # small parameters updated together (None: to make)
         self._route: dict[int, tuple[FlatGroup, int, bool]] = {}  # id(parameter) -> (group, index, last)
 
-    def begin(self) -> None:
-        """At the first ``set_grad`` of a run: whether this step updates in backward; if so, count it."""
+    def applies(self) -> bool:
+        """Whether this step may update in backward (see the module docstring)."""
         optimizer = self.optimizer
-        self.active = False
-        if optimizer.hooks or not optimizer.update_in_backward or optimizer.target is None:
-            return
+        if optimizer.hooks or not optimizer.update_in_backward or optimizer.target is None or self.keeps:
+            return False
         target = optimizer.target
         params = target.named_param_list() if hasattr(target, "named_param_list") else list(target.named_params())
         if params is not self._params:
             self._index(params)
         for p in self._others:
             if p._grad is not None:
-                return
+                return False
         writable = self._writable
         for p in self._updated:
             if writable.get(id(p)) is not p.data:
                 if not getattr(getattr(p.data, "flags", None), "writeable", True):
-                    return
+                    return False
                 writable[id(p)] = p.data
+        return True
+
+    def begin(self) -> None:
+        """At the first ``set_grad`` of a run: whether this step updates in backward; if so, count it."""
+        optimizer = self.optimizer
+        self.active = False
+        if not self.applies():
+            return
         if self._groups is None:
             self._group()
         for group in self._groups:
@@ -152,3 +167,15 @@ def backward_updates(executor: Any) -> BackwardUpdates:
     if shared is None:
         shared = executor.__dict__["_backward_updates"] = BackwardUpdates(executor.graph)
     return shared
+
+
+def drop_updated_grads(graph: Graph) -> None:
+    """After the first, traced call of a training step (which ran ``update()`` as eager mode does):
+    drop the gradients a replay would have dropped, so that every call of the step leaves
+    ``param.grad`` alike (None where the step updates in backward)."""
+    if not any(n.kind == "update" and n.attrs.get("update_in_backward") for n in graph.nodes):
+        return
+    updates = BackwardUpdates(graph)
+    if updates.applies():
+        for p in updates._updated:
+            p._grad = None
