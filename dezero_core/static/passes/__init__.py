@@ -28,7 +28,7 @@ Pass = Callable[[Graph], Graph]
 #: first, fusion on what is left (slices' gradients and calls before fusion takes their ``Add`` and
 #: elementwise nodes), dce again for what fusion orphaned, the memory plan last
 DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce", "accumulate_slice_grads", "merge_sliced_siblings",
-                             "fuse_algebraic", "fuse_elementwise", "dce", "plan_memory"]
+                             "fuse_algebraic", "elide_identity_grads", "fuse_elementwise", "dce", "plan_memory"]
 
 
 def get_pass(name: str) -> Pass:
