@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Any, Callable
 
 from dezero_core.backend.ops import DifferentiableOps
 from dezero_core.anomaly import DETECT_ANOMALY, check_backward
@@ -12,6 +12,11 @@ from dezero_core.graph.variable import Variable, _new_variable
 
 _differentiable_ops: dict[int, DifferentiableOps] = {}
 
+#: set by Define-and-Run (:mod:`dezero_core.static`): while a function is traced, the backward of a
+#: Variable the trace computed from parameters alone is recorded (``trace_backward(root)`` returns
+#: True) instead of run, as a symbol's is
+trace_backward: Callable[[Variable], bool] | None = None
+
 
 def backward(root: Variable, retain_grad: bool, create_graph: bool, retain_graph: bool) -> None:
     """Accumulate d(root)/d(x) into ``x.grad`` for every variable ``x`` behind ``root``.
@@ -19,6 +24,8 @@ def backward(root: Variable, retain_grad: bool, create_graph: bool, retain_graph
     Functions run latest generation first, so a function runs only after every function that uses
     its outputs has added its gradient.
     """
+    if trace_backward is not None and trace_backward(root):
+        return
     backend = backend_of(root.data)
     if root._grad is None:
         root._grad = backend.xp.ones_like(root.data)

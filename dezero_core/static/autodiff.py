@@ -88,13 +88,16 @@ class Gradients:
         #: ids of the gradient values that may be None when the graph runs (see the module docstring)
         self.at_run: set[int] = set()
 
-    def grads(self, root: Value, seed: Value | None = None) -> dict[int, Value]:
-        """value id -> gradient value of every value ``root`` depends on that requires a gradient."""
+    def grads(self, root: Value, seed: Value | None = None, held: dict[int, Value] | None = None
+              ) -> dict[int, Value]:
+        """value id -> gradient value of every value ``root`` depends on that requires a gradient.
+        ``held``: value id -> the gradient a leaf holds already, which the new ones are added to one by
+        one as they arrive, in eager's order."""
         if root.producer is None:
             raise ValueError(f"cannot differentiate {describe(root)}: it is not computed in the graph")
         if seed is None:
             seed = self._call(OnesLike(), [root])[0]
-        return self.vjp({root.id: seed}, [root.producer])
+        return self.vjp({**(held or {}), root.id: seed}, [root.producer])
 
     def vjp(self, grads: dict[int, Value], starts: Sequence[Node], stop: frozenset[int] = frozenset()
             ) -> dict[int, Value]:

@@ -193,38 +193,51 @@ class Trace:
         """``loss.backward()`` while tracing: gradient nodes, then a ``set_grad`` node per parameter
         (an argument's gradient becomes an output of the graph, written into its ``grad`` after each
         call). Until the trace ends, each ``grad`` holds a symbol of its gradient: code after the
-        backward reads it as eager code would (a gradient penalty differentiates it again)."""
-        from dezero_core.functions.arithmetic import Add
+        backward reads it as eager code would (a gradient penalty differentiates it again).
 
-        grads = self.grads.grads(loss.data.value)
-        for v in _leaves(loss.data.value):
+        The gradient a leaf holds already starts its sum, as in eager's engine, which adds each
+        gradient to it as it arrives: the sum is eager's bit for bit."""
+        root = loss.data.value
+        leaves = _leaves(root)
+        held = {v.id: h for v in leaves if (h := self._held_grad(v)) is not None}
+        grads = self.grads.grads(root, held=held)
+        for v in leaves:
             g = grads.get(v.id)
-            if g is None:
+            if g is None or g is held.get(v.id):  # no gradient flows to it: it keeps what it holds
                 continue
             if v.id in self.arguments:
-                old = self.argument_grads.get(v.id)
-                g = self.argument_grads[v.id] = g if old is None else self.grads._call(Add(), [old, g])[0]
+                self.argument_grads[v.id] = g
                 self._show_grad(self.arguments[v.id], g)
                 continue
             if v.kind not in ("param", "state") or not isinstance(v.source, Variable):
                 continue
             holder = v.source
-            old = holder._grad
             if all(h is not holder for h, _ in self.shown_grads):  # the first backward reaching it
-                untouched, was_none = self._start_grad(holder, old)
+                untouched, was_none = self._start_grad(holder, holder._grad)
                 if untouched:  # no cleargrads() before: what the call found decides, and this one leaves
                     self.grad_deps.append((holder, was_none))
-                    if was_none:
-                        old = None  # the placeholder: the gradient starts here
-            if isinstance(old, Symbol):  # of an earlier backward of this trace (or computed in it): add to it
-                g = self.grads._call(Add(), [old.data.value, g])[0]
-            elif old is not None:  # no cleargrads() before: eager adds to the gradient it holds
-                acc = Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=GradHolder(holder))
-                g = self.grads._call(Add(), [acc, g])[0]
             keeps = any(h is holder for h, _ in self.grad_deps)
             self._supersede(holder)
             self.effects.append(record("set_grad", holder, [g], {"keeps_grad": True} if keeps else None))
             self._show_grad(holder, g)
+
+    def _held_grad(self, v: Value) -> Value | None:
+        """The gradient leaf ``v`` holds before a backward, as a value of the graph (None: none)."""
+        if v.id in self.arguments:
+            return self.argument_grads.get(v.id)
+        if v.kind not in ("param", "state") or not isinstance(v.source, Variable):
+            return None
+        holder = v.source
+        old = holder._grad
+        if all(h is not holder for h, _ in self.shown_grads):  # the first backward reaching it
+            untouched, was_none = self._start_grad(holder, old)
+            if untouched and was_none:
+                return None  # the placeholder: the gradient starts here
+        if isinstance(old, Symbol):  # of an earlier backward of this trace (or computed in it)
+            return old.data.value
+        if old is not None:  # no cleargrads() before: eager adds to the gradient it holds
+            return Value("state", "", tuple(old.shape), dtype_name(old.dtype), source=GradHolder(holder))
+        return None
 
     def _supersede(self, holder: Variable) -> None:
         """Drop the ``set_grad`` of ``holder`` since the last update: the new one writes over it."""
@@ -295,6 +308,17 @@ def _leaves(root: Value) -> list[Value]:
 def _trace_update(optimizer: Any) -> bool:
     trace = CURRENT_TRACE.get()
     return trace is not None and trace.update(optimizer)
+
+
+def _trace_backward(root: Variable) -> bool:
+    """``root.backward()`` while tracing, where ``root`` is no symbol but was computed in the trace
+    from parameters alone (a weight penalty): recorded as a symbol's backward is."""
+    trace = CURRENT_TRACE.get()
+    v = trace.leaf_values.get(id(root)) if trace is not None else None
+    if v is None or v.kind != "node":
+        return False
+    trace.backward(make_symbol(v, root.data))
+    return True
 
 
 # -- arguments ----------------------------------------------------------------------------------
@@ -656,7 +680,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str], carry_
         trace.hide_grads()
         trace.release_grads()
     outputs: list[Value] = []
-    structure = _flatten(result, outputs)
+    structure = _flatten(result, outputs, trace.leaf_values)
     # the arguments' gradients are outputs after the function's own (the structure never reads them);
     # not in a training step (it updates an optimizer): there an argument is the batch, whose
     # gradient the step never reads (code in the step that reads x.grad reads its symbol)
@@ -710,15 +734,21 @@ def _name_of(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
 
-def _flatten(result: Any, outputs: list[Value]) -> Any:
-    """The structure of ``fn``'s result, with symbols replaced by their position in ``outputs``."""
+def _flatten(result: Any, outputs: list[Value], computed: dict[int, Value]) -> Any:
+    """The structure of ``fn``'s result, with symbols replaced by their position in ``outputs``, as
+    are Variables the trace ``computed`` from parameters alone (id -> their value)."""
     if isinstance(result, Symbol):
-        outputs.append(result.data.value)
+        value = result.data.value
+    else:
+        value = computed.get(id(result)) if isinstance(result, Variable) else None
+        value = value if value is not None and value.kind == "node" else None
+    if value is not None:
+        outputs.append(value)
         return ("out", len(outputs) - 1)
     if isinstance(result, (list, tuple)):
-        return (type(result).__name__, [_flatten(r, outputs) for r in result])
+        return (type(result).__name__, [_flatten(r, outputs, computed) for r in result])
     if isinstance(result, dict):
-        return ("dict", [(k, _flatten(v, outputs)) for k, v in result.items()])
+        return ("dict", [(k, _flatten(v, outputs, computed)) for k, v in result.items()])
     if isinstance(result, Variable):
         from dezero_core.static.symbolic import user_location
 
@@ -785,9 +815,11 @@ def compile(fn: Any = None, *, passes: Any = None, fullgraph: bool = False) -> A
 
 
 def _install() -> None:
+    from dezero_core.graph import backprop
     from dezero_core.optimizers import optimizer
 
     optimizer.trace_update = _trace_update
+    backprop.trace_backward = _trace_backward
 
 
 _install()
