@@ -267,17 +267,13 @@ class LSTMLM(Model):
 
 
 def lstm_window(model: LSTMLM, optimizer: Adam, xs: Any, ts: Any, h: Any, c: Any) -> tuple[Any, Any, Any]:
-    """One training step on a window of ids ``xs`` (steps, batch) from the state (h, c): the summed
-    loss and the new state (its history cut by the caller, which keeps only the arrays).
-
-    ``xs`` holds the ids one-hot (steps, batch, vocabulary): the embedding is ``xs[k] @ W``, the
-    lookup as a product. ``embed_id`` (and indexing ``W`` by a traced id array) reads the ids' values
-    while traced, a graph break that sends the whole step back to eager mode.
-    """
+    """One training step on a window of integer ids ``xs`` (steps, batch) from the state (h, c): the
+    summed loss and the new state (its history cut by the caller, which keeps only the arrays).
+    Each step looks its ids up with ``EmbedID`` (an ``EmbedID`` call per step in the graph)."""
     model.lstm.h, model.lstm.c = h, c
     loss = 0
     for k in range(xs.shape[0]):
-        loss = loss + F.softmax_cross_entropy(model.fc(model.lstm(F.matmul(xs[k], model.embed.W))), ts[k])
+        loss = loss + F.softmax_cross_entropy(model.fc(model.lstm(model.embed(xs[k]))), ts[k])
     model.cleargrads()
     loss.backward()
     optimizer.update()
@@ -289,7 +285,6 @@ def lstm_window(model: LSTMLM, optimizer: Adam, xs: Any, ts: Any, h: Any, c: Any
 def bench_lstm(rounds: int, vocab: int = 100, hidden: int = 32, batch: int = 8, bptt: int = 35) -> None:
     rng = np.random.default_rng(0)
     corpus = rng.integers(0, vocab, (bptt * 20 + 1, batch))
-    one_hot = np.eye(vocab, dtype=np.float32)[corpus]
     steps: dict[str, Step] = {}
     losses: dict[str, list[float]] = {}
     for name in ("dezero_core eager", "dezero_core compiled"):
@@ -304,7 +299,7 @@ def bench_lstm(rounds: int, vocab: int = 100, hidden: int = 32, batch: int = 8, 
 
         def run(step: Any = step, state: dict = state, losses: list = losses[name]) -> None:
             i = state["i"] % 20 * bptt
-            loss, h, c = step(one_hot[i:i + bptt], corpus[i + 1:i + bptt + 1], state["h"], state["c"])
+            loss, h, c = step(corpus[i:i + bptt], corpus[i + 1:i + bptt + 1], state["h"], state["c"])
             state["h"], state["c"] = h.data, c.data  # truncated backprop: the next window starts from arrays
             state["i"] += 1
             losses.append(float(loss.data))
