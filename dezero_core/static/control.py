@@ -59,6 +59,12 @@ class Branch:
                 raise TypeError(f"{what} returned {type(o).__name__} as output {k}: return the results of "
                                 f"functions of its arguments (Variables), computed in the graph")
         self.outputs = outputs
+        own = {s.data.value.id for s in self.inputs}
+        for v in (v for n in _record_nodes(outputs) for v in n.inputs):
+            if v is not None and v.kind == "input" and v.id not in own:
+                raise TypeError(f"{what} reads {describe(v)} from outside its arguments: a branch sees only "
+                                f"what it is given; pass it in (an operand of dz.cond, a value of "
+                                f"dz.while_loop's init)")
         self.out_shapes = [(tuple(o.shape), dtype_name(o.dtype)) for o in outputs]
         self.forward_graph: Graph = build_graph([o.data.value for o in outputs],
                                                 inputs=[s.data.value for s in self.inputs])

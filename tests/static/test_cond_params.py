@@ -159,3 +159,14 @@ def test_a_loop_body_trains_its_parameters_in_the_runs_that_iterate(starts, opti
     data = [low[0], high[0], low[1], high[1], low[2]] if starts == "low_first" else \
         [high[0], low[0], high[1], low[1], low[2]]
     assert_trains_as_eager(Grower, optimizer_name, in_backward, data)
+
+
+def test_a_branch_reading_an_argument_it_was_not_given_is_an_error_naming_it() -> None:
+    layer = Linear(2, in_size=2)
+
+    def step(x):
+        return dz.cond(F.sum(x) > 0, lambda v: layer(x) * v, lambda v: v, layer(x))
+
+    with pytest.raises(TypeError, match=r"dz.cond's true_fn reads symbol 'x' \(shape \(1, 2\), float32\) from "
+                                        r"outside its arguments: .* pass it in \(an operand of dz.cond"):
+        dz.compile(step)(np.ones((1, 2), np.float32))
