@@ -5,7 +5,7 @@ parameter's size per step; on an MLP that is a third of the epoch. Here the mome
 once and updated with augmented assignments: ``m *= b1; m += (1-b1)*g``. A step allocates four
 temporaries ((1-b1)·g, g², √v and the step) instead of about ten; a backend's fused kernel
 (``ArrayBackend.optimizer_kernel("adam")``, numpy's with output arguments) does the same arithmetic
-with one.
+with one, and is handed whole parameters: numpy's runs a large one by cache-sized blocks itself.
 
 Each moment is a sum of two non-negative-weighted terms, never a difference: the shorter form
 ``v -= g²; v *= b2; v += g²`` is equal only in exact arithmetic, and where ``v`` is much smaller than
@@ -56,11 +56,20 @@ class Adam(Optimizer):
     def init_state(self, data: Any) -> dict[str, Any]:
         return zeros_like_all(data, "m", "v")
 
+    def update_param(self, name: str, data: Any, grad: Any) -> None:
+        """A backend's fused kernel takes the whole parameter: it runs a large one by cache-sized
+        blocks itself where that pays (numpy: one scratch block for all of them, no row slices and
+        state dicts per block); without a kernel, :meth:`Optimizer.update_param`'s row blocks."""
+        kernel = _kernel_for(data)
+        if kernel is None:
+            super().update_param(name, data, grad)
+            return
+        slots = self.slots_of(name, data)
+        kernel(data, grad, slots["m"], slots["v"], self.beta1, self.beta2, self._step_size, self.eps)
+
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         m, v = state["m"], state["v"]
-        kernel = _kernels.get(type(data), _UNKNOWN)
-        if kernel is _UNKNOWN:
-            kernel = _kernels[type(data)] = backend_of(data).optimizer_kernel("adam")
+        kernel = _kernel_for(data)
         if kernel is not None:
             kernel(data, grad, m, v, self.beta1, self.beta2, self._step_size, self.eps)
             return
@@ -77,6 +86,14 @@ class Adam(Optimizer):
         data -= step
 
 
+def _kernel_for(data: Any) -> Any:
+    """The fused Adam of ``data``'s backend, or None (looked up once per array type)."""
+    kernel = _kernels.get(type(data), _UNKNOWN)
+    if kernel is _UNKNOWN:
+        kernel = _kernels[type(data)] = backend_of(data).optimizer_kernel("adam")
+    return kernel
+
+
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): ``p -= lr · weight_decay · p`` each step,
     then the Adam update (the decay does not pass through the moments, unlike ``WeightDecay``)."""
@@ -87,6 +104,10 @@ class AdamW(Adam):
                  weight_decay: float = 0.01) -> None:
         super().__init__(lr, beta1, beta2, eps)
         self.weight_decay = weight_decay
+
+    #: the decay goes in each of the base class's row blocks, where the block is in cache: the
+    #: whole-parameter kernel path would add a pass over the parameter in memory for it
+    update_param = Optimizer.update_param
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         data *= 1.0 - self.lr * self.weight_decay

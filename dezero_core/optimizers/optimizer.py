@@ -110,11 +110,7 @@ class Optimizer:
         where the update is elementwise. :meth:`update` calls it for each parameter after
         :meth:`begin_step`; a compiled training step calls it as soon as a gradient is final (see
         :attr:`update_in_backward`)."""
-        slots = self.state.get(name)
-        if slots is None:
-            slots = self.state[name] = self.init_state(data)
-        elif slots and type(next(iter(slots.values()))) is not type(data):
-            _follow(slots, data)
+        slots = self.slots_of(name, data)
         blocks = blocks_of(data) if self.elementwise else None
         if blocks is None:
             self.update_one(data, grad, slots)
@@ -122,6 +118,16 @@ class Optimizer:
             update_one = self.update_one
             for rows in blocks:
                 update_one(data[rows], grad[rows], {key: value[rows] for key, value in slots.items()})
+
+    def slots_of(self, name: str, data: Any) -> dict[str, Any]:
+        """The state of the parameter ``name`` whose array is ``data``: created at its first update,
+        moved to ``data``'s backend if the model moved since."""
+        slots = self.state.get(name)
+        if slots is None:
+            slots = self.state[name] = self.init_state(data)
+        elif slots and type(next(iter(slots.values()))) is not type(data):
+            _follow(slots, data)
+        return slots
 
     def check_update(self, named: list[tuple[str, Parameter]]) -> None:
         """Raise before anything changes if a parameter cannot be updated in place: read-only (a

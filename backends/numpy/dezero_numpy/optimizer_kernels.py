@@ -1,10 +1,16 @@
 """Optimizer updates with numpy's output arguments: the arithmetic of the portable ones, fewer passes.
 
 The portable Adam is written against the array API, which has no ``out=``: ``g * g``, ``sqrt(v)``
-and ``m / d`` each allocate an array the size of the parameter. Here one temporary serves all three,
-which saves an eighth of the update's time on an MLP's weights (measured by
-``benchmarks/bench_mlp.py``); the operations and their order are the portable ones, so the results
-are the same to the bit.
+and ``m / d`` each allocate an array the size of the parameter. Here one scratch array serves all
+three; the operations and their order are the portable ones, so the results are the same to the bit.
+
+A large parameter is updated by flat blocks of :data:`BLOCK_ELEMENTS`: the dozen operations run on
+one block while it is in the CPU's cache, instead of each streaming the whole parameter, its
+gradient and both moments through main memory. One scratch block serves every block, and the
+constants are 0-d arrays of the parameter's dtype (a Python float is converted again by every
+ufunc call: about a third of a call's cost at this block size). On an MLP's 1.8M float32 weights
+this takes the update from 5.3 to 5.0 ms against the optimizer's generic row blocks, from 6.8 ms
+unblocked (``benchmarks/bench_static.py --only mlp1000``, "Adam update alone").
 """
 from __future__ import annotations
 
@@ -12,23 +18,52 @@ from typing import Any
 
 import numpy as np
 
+#: elements per block: 256 KiB of float32 per array. 32K-128K measure alike; 16K loses to the calls
+BLOCK_ELEMENTS = 65536
+
 
 def adam(data: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step_size: float,
          eps: float) -> None:
     """``m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; data -= step_size · m / (√v + eps)``, in place."""
-    scratch = np.empty_like(data)  # an array even for a 0-d parameter (numpy returns scalars there)
-    np.multiply(grad, 1.0 - beta1, out=scratch)
-    m *= beta1
-    m += scratch
-    np.multiply(grad, grad, out=scratch)
-    scratch *= 1.0 - beta2  # v = b2 v + (1-b2) g²: a sum, so nothing cancels where v << g²
-    v *= beta2
-    v += scratch
+    dtype = data.dtype
+    numbers = (1.0 - beta1, beta1, 1.0 - beta2, beta2, eps, step_size)
+    if dtype.kind == "f" and grad.dtype == m.dtype == v.dtype == dtype:
+        # as a ufunc converts a Python float for this dtype, so the arithmetic is the same
+        numbers = tuple(np.asarray(x, dtype=dtype) for x in numbers)
+    n = data.size
+    if n >= 2 * BLOCK_ELEMENTS and _contiguous(data, m, v):
+        flat = data.reshape(-1), np.ascontiguousarray(grad).reshape(-1), m.reshape(-1), v.reshape(-1)
+        scratch = np.empty(BLOCK_ELEMENTS, dtype=dtype)
+        for start in range(0, n, BLOCK_ELEMENTS):
+            end = start + BLOCK_ELEMENTS
+            block = scratch if end <= n else scratch[:n - start]
+            _adam(*(a[start:end] for a in flat), block, *numbers)
+    else:
+        # an array even for a 0-d parameter (numpy returns scalars there)
+        _adam(data, grad, m, v, np.empty_like(data), *numbers)
+
+
+def _contiguous(*arrays: Any) -> bool:
+    """Whether each array is C-contiguous, so that its flat view is a view (the update lands in it)."""
+    return all(a.flags.c_contiguous for a in arrays)
+
+
+def _adam(data: Any, grad: Any, m: Any, v: Any, scratch: Any, one_minus_b1: Any, beta1: Any,
+          one_minus_b2: Any, beta2: Any, eps: Any, step_size: Any) -> None:
+    """Adam's dozen operations on arrays of one shape, ``scratch`` holding each temporary in turn."""
+    multiply = np.multiply
+    multiply(grad, one_minus_b1, out=scratch)
+    multiply(m, beta1, out=m)
+    np.add(m, scratch, out=m)
+    multiply(grad, grad, out=scratch)
+    multiply(scratch, one_minus_b2, out=scratch)  # v = b2 v + (1-b2) g²: a sum, nothing cancels where v << g²
+    multiply(v, beta2, out=v)
+    np.add(v, scratch, out=v)
     np.sqrt(v, out=scratch)
-    scratch += eps
+    np.add(scratch, eps, out=scratch)
     np.divide(m, scratch, out=scratch)
-    scratch *= step_size
-    data -= scratch
+    multiply(scratch, step_size, out=scratch)
+    np.subtract(data, scratch, out=data)
 
 
 KERNELS = {"adam": adam}

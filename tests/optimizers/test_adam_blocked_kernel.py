@@ -1,0 +1,141 @@
+"""numpy's Adam kernel, handed whole parameters, updates large ones by flat cache-sized blocks with the
+portable arithmetic: the results equal the unblocked kernel's and the portable update's to the bit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dezero_core as dz
+from dezero_core.layers import Layer
+from dezero_core.optimizers import Adam, AdamW, adam as adam_module
+from dezero_numpy import optimizer_kernels
+
+HYPER = (0.9, 0.999, 0.01, 1e-8)  # beta1, beta2, step size, eps
+BIG = 2 * optimizer_kernels.BLOCK_ELEMENTS + 1234  # blocked, with a short last block
+
+
+def _arrays(shape: tuple[int, ...], dtype: type, seed: int = 0) -> list[np.ndarray]:
+    """A parameter, a gradient and non-zero moments (v > 0) of ``shape``."""
+    rng = np.random.default_rng(seed)
+    data, grad, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = (rng.random(shape) * 1e-3).astype(dtype)
+    return [data, grad, m, v]
+
+
+def _unblocked(monkeypatch: pytest.MonkeyPatch, arrays: list[np.ndarray], steps: int = 3) -> list[np.ndarray]:
+    """``arrays`` after ``steps`` kernel calls that update each array whole (blocks larger than any array)."""
+    arrays = [a.copy() for a in arrays]
+    with monkeypatch.context() as patch:
+        patch.setattr(optimizer_kernels, "BLOCK_ELEMENTS", 1 << 40)
+        for _ in range(steps):
+            optimizer_kernels.adam(*arrays, *HYPER)
+    return arrays
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_blocks_equal_the_whole_array_update_bit_for_bit(dtype, monkeypatch):
+    arrays = _arrays((BIG,), dtype)
+    want = _unblocked(monkeypatch, arrays)
+    for _ in range(3):
+        optimizer_kernels.adam(*arrays, *HYPER)
+    for got, expected in zip(arrays, want):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_update_matches_the_formula():
+    data, grad, m, v = _arrays((BIG,), np.float64)
+    b1, b2, step, eps = HYPER
+    want_m = b1 * m + (1 - b1) * grad
+    want_v = b2 * v + (1 - b2) * grad * grad
+    want_data = data - step * want_m / (np.sqrt(want_v) + eps)
+    optimizer_kernels.adam(data, grad, m, v, *HYPER)
+    np.testing.assert_allclose(m, want_m, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(v, want_v, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(data, want_data, rtol=1e-12, atol=1e-15)
+
+
+def test_a_non_contiguous_gradient_is_blocked_and_equal(monkeypatch):
+    arrays = _arrays((700, 400), np.float32)
+    arrays[1] = np.asfortranarray(arrays[1])  # the layout of a gradient computed as (x.T @ gy).T
+    want = _unblocked(monkeypatch, arrays, steps=1)
+    optimizer_kernels.adam(*arrays, *HYPER)
+    for got, expected in zip(arrays, want):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_non_contiguous_parameter_is_updated_in_place(monkeypatch):
+    base = _arrays((400, 700), np.float32)
+    arrays = [a.T for a in base]  # data, m and v are views whose flat reshape would be a copy
+    want = _unblocked(monkeypatch, arrays, steps=1)
+    optimizer_kernels.adam(*arrays, *HYPER)
+    for got, expected in zip(base, want):
+        np.testing.assert_array_equal(got.T, expected)
+
+
+def test_a_gradient_of_another_dtype_keeps_python_float_constants():
+    # a float64 gradient of float32 state: (1-b1)·g and g² are computed in float64 with the Python
+    # floats (a float32 0-d constant would be another number there) and rounded into float32 scratch
+    data, grad, m, v = _arrays((BIG,), np.float32)
+    grad = grad.astype(np.float64) / 3
+    b1, b2, step, eps = HYPER
+    f32 = np.float32
+    want_m = m * f32(b1) + (grad * (1 - b1)).astype(f32)
+    want_v = v * f32(b2) + (grad * grad).astype(f32) * f32(1 - b2)
+    want_data = data - want_m / (np.sqrt(want_v) + f32(eps)) * f32(step)
+    optimizer_kernels.adam(data, grad, m, v, *HYPER)
+    for got, want in zip((m, v, data), (want_m, want_v, want_data)):
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+
+
+class Holder(Layer):
+    """Parameters of the given shapes."""
+
+    def __init__(self, shapes: list[tuple[int, ...]]) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0)
+        for i, shape in enumerate(shapes):
+            setattr(self, f"p{i}", dz.Parameter(rng.standard_normal(shape).astype(np.float32)))
+
+
+def _calls(optimizer_type: type, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """The shapes numpy's Adam kernel is called with over one update of a (600, 500) parameter."""
+    shapes: list[tuple[int, ...]] = []
+
+    def spy(data, *args):
+        shapes.append(data.shape)
+        optimizer_kernels.adam(data, *args)
+
+    monkeypatch.setattr(adam_module, "_kernels", {np.ndarray: spy})
+    holder = Holder([(600, 500)])
+    optimizer = optimizer_type().setup(holder)
+    holder.p0.grad = np.ones((600, 500), dtype=np.float32)
+    optimizer.update()
+    return shapes
+
+
+def test_adam_hands_the_kernel_whole_parameters(monkeypatch):
+    assert _calls(Adam, monkeypatch) == [(600, 500)]
+
+
+def test_adamw_keeps_row_blocks_so_its_decay_runs_in_cache(monkeypatch):
+    shapes = _calls(AdamW, monkeypatch)
+    assert len(shapes) > 1 and sum(s[0] for s in shapes) == 600 and all(s[1] == 500 for s in shapes)
+
+
+@pytest.mark.parametrize("optimizer_type", [Adam, AdamW])
+def test_training_equals_the_portable_update_bit_for_bit(optimizer_type, monkeypatch):
+    def train(kernels: dict) -> list[np.ndarray]:
+        monkeypatch.setattr(adam_module, "_kernels", kernels)
+        holder = Holder([(), (9,), (300, 1000), (BIG,)])
+        optimizer = optimizer_type().setup(holder)
+        rng = np.random.default_rng(1)
+        for _ in range(4):
+            for p in holder.params():
+                p.grad = rng.standard_normal(p.shape).astype(np.float32)
+            optimizer.update()
+        return [p.data for p in holder.params()] + [a for s in optimizer.state.values() for a in s.values()]
+
+    for got, want in zip(train({}), train({np.ndarray: None})):
+        np.testing.assert_array_equal(got, want)
