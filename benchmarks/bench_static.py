@@ -20,7 +20,9 @@ fusion and memory planning (:data:`PASSES`).
   tanh and a chain of sines; numexpr's time for the arithmetic chain when it is installed.
 - ``mlp1000``: MLP 784-1000-1000-10, batch 100, Adam step: compiled <= 0.9x eager; peak memory of a
   step (tracemalloc) <= 0.7x eager's, the compiled step's persistent buffers counted in; the compiled
-  step keeping every gradient to ``update()`` beside it.
+  step keeping every gradient to ``update()`` beside it. Then where an eager step's time goes: its
+  eight matrix products alone, and an Adam ``update()`` alone on these weights by the numpy kernel's
+  flat blocks (the default), by the optimizer's row blocks (the kernel called per block) and whole.
 - ``cnn``: the CNN of ``bench_cnn.py`` (batch 100, Adam): compiled <= 1.2x PyTorch CPU eager.
 - ``resnet``: seconds to compile ResNet-50's training step (the first call: the trace runs the step
   once, then the passes): <= 10 s.
@@ -389,7 +391,7 @@ def step_peak_bytes(step: Step) -> int:
 
 
 def bench_mlp1000(rounds: int) -> None:
-    steps, _, _ = mlp_steps((1000, 1000, 10), 100)
+    steps, models, _ = mlp_steps((1000, 1000, 10), 100)
     seconds = interleaved(steps, rounds, 5)
     report("MLP 784-1000-1000-10, batch 100, float32, Adam: one training step", seconds, "dezero_core eager",
            1e3, "ms")
@@ -406,6 +408,62 @@ def bench_mlp1000(rounds: int) -> None:
     for name, peak in peaks.items():
         print(f"    {name:38s} {peak / 1e6:8.2f} MB   {peak / peaks['dezero_core eager']:6.3f}x eager")
     verdict("compiled / eager peak memory", peaks["dezero_core compiled"] / peaks["dezero_core eager"], 0.7)
+    parts = mlp1000_parts(models["dezero_core eager"], 100)
+    seconds = interleaved(parts, rounds, 5)
+    report("  its parts (eager, the same weights): the step's matrix products; an Adam update() alone",
+           seconds, MATMULS, 1e3, "ms")
+
+
+MATMULS = "the step's 8 matrix products"
+
+
+def mlp1000_parts(model: Any, batch: int) -> dict[str, Step]:
+    """The matrix products of a training step of ``model`` (an MLP; forward, and backward without the
+    batch's gradient) with its shapes, and an Adam ``update()`` of copies of its weights (gradients
+    of one step) three ways: the numpy kernel's flat blocks, the optimizer's row blocks with the
+    kernel per block (``Optimizer.update_param``), whole arrays."""
+    from dezero_core.optimizers import blocks as blocks_module
+    from dezero_core.optimizers.optimizer import Optimizer
+    from dezero_numpy import optimizer_kernels
+
+    rng = np.random.default_rng(0)
+    Ws = [layer.W.data for layer in model.layers]
+    hs = [rng.random((batch, W.shape[0]), dtype=np.float32) for W in Ws]  # each layer's input
+    gys = [rng.random((batch, W.shape[1]), dtype=np.float32) for W in Ws]  # each output's gradient
+
+    def matmuls() -> None:
+        for h, W in zip(hs, Ws):
+            h @ W
+        for i, (h, W, gy) in enumerate(zip(hs, Ws, gys)):
+            h.T @ gy
+            if i:
+                gy @ W.T
+
+    weights = [(layer.W.data, layer.b.data) for layer in model.layers]
+    x, t = rng.random((batch, Ws[0].shape[0]), dtype=np.float32), rng.integers(0, 10, batch)
+
+    def update(how: str) -> Step:
+        copy = ours_mlp(weights)
+        F.softmax_cross_entropy(copy(x), t).backward()
+        optimizer = Adam(lr=LR).setup(copy)
+        if how != "kernel blocks":  # Optimizer.update_param: the row blocks (or none, whole arrays)
+            optimizer.update_param = Optimizer.update_param.__get__(optimizer)
+        if how != "whole":
+            return optimizer.update
+
+        def whole() -> None:
+            blocks, kernel_block = blocks_module.MIN_BLOCKED_ELEMENTS, optimizer_kernels.BLOCK_ELEMENTS
+            blocks_module.MIN_BLOCKED_ELEMENTS = optimizer_kernels.BLOCK_ELEMENTS = 1 << 62
+            blocks_module._blocks_by_type_and_shape.clear()
+            try:
+                optimizer.update()
+            finally:
+                blocks_module.MIN_BLOCKED_ELEMENTS, optimizer_kernels.BLOCK_ELEMENTS = blocks, kernel_block
+                blocks_module._blocks_by_type_and_shape.clear()
+        return whole
+
+    return {MATMULS: matmuls, "Adam update(): the kernel's flat blocks": update("kernel blocks"),
+            "  the optimizer's row blocks": update("row blocks"), "  whole arrays": update("whole")}
 
 
 def _compiled_buffer_bytes(step: Step) -> int:
