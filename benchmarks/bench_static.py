@@ -11,8 +11,9 @@ fusion and memory planning (:data:`PASSES`).
   (``Optimizer.update_in_backward = False``, against the default update in the backward pass), and
   parts of the compiled step: its replay without the guards, an eager Adam ``update()`` alone and
   its backend kernels alone (where the step's time goes).
-- ``lstm``: LSTM language model (vocabulary 100, embedding and hidden 32, batch 8), 35-step
-  truncated backprop, Adam: compiled <= 0.4x eager.
+- ``lstm``: LSTM language model (vocabulary 100, embedding and hidden 32, batch 8; integer ids
+  through ``EmbedID``), 35-step truncated backprop, Adam: compiled <= 0.4x eager; the losses' largest
+  relative difference to eager's (the batched weight gradients round differently).
 - ``chain``: 1000 tiny elementwise functions (sin, * 1.0001 alternately, float32[10]), forward +
   backward: compiled per function <= 2x numpy's own forward per function.
 - ``fusion``: 8 chained elementwise functions on 4M float32 elements, forward: fused <= 0.5x
@@ -310,8 +311,10 @@ def bench_lstm(rounds: int, vocab: int = 100, hidden: int = 32, batch: int = 8, 
     seconds = interleaved(steps, rounds, 5)
     report(f"LSTM LM (vocabulary {vocab}, hidden {hidden}, batch {batch}), {bptt}-step truncated BPTT, Adam: "
            "one window", seconds, "dezero_core eager", 1e3, "ms")
-    same = losses["dezero_core eager"] == losses["dezero_core compiled"]
-    print(f"  losses of all {len(losses['dezero_core eager'])} windows equal bit for bit: {same}")
+    # batch_shared_weights sums the per-step weight gradients in one product: float32 rounding, not bits
+    eager, compiled = np.array(losses["dezero_core eager"]), np.array(losses["dezero_core compiled"])
+    print(f"  losses of all {len(eager)} windows: largest relative difference to eager "
+          f"{float(np.max(np.abs(compiled - eager) / np.abs(eager))):.1e}")
     verdict("compiled / eager", seconds["dezero_core compiled"] / seconds["dezero_core eager"], 0.4)
 
 

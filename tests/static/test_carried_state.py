@@ -82,7 +82,8 @@ def test_truncated_backprop_through_compiled_windows_equals_eager_with_unchained
             losses.append(float(loss.data))
         return losses + [float(v) for p in model.params() for v in p.data.ravel()]
 
-    np.testing.assert_array_equal(run(True), run(False))
+    # within float32 rounding: batch_shared_weights sums the steps' weight gradients in one product
+    np.testing.assert_allclose(run(True), run(False), rtol=1e-5, atol=1e-6)
 
 
 def test_state_set_from_arguments_and_returned_still_works() -> None:

@@ -214,7 +214,8 @@ def _train_language_model(compiled: bool, steps: int = 4) -> tuple:
 def test_compiled_embedding_lstm_language_model_trains_as_eager_through_adam_steps() -> None:
     eager, _ = _train_language_model(compiled=False)
     compiled, fn = _train_language_model(compiled=True)
-    assert_same_training(eager, compiled)
+    # within float32 rounding: batch_shared_weights sums the steps' weight gradients in one product
+    assert_same_training(eager, compiled, exact=False)
     assert eager[0][-1] < eager[0][0]  # it learns: the steps are not a no-op on both sides
     ops = _ops(fn)
     assert "EmbedID" in ops and "backward:EmbedID" in ops

@@ -82,5 +82,6 @@ def test_recurrent_models_over_a_sequence_train_as_in_eager_mode(cell, make_opt)
     rng = np.random.default_rng(1)
     data = [(rng.standard_normal((3, 6, 5)).astype(np.float32), rng.integers(0, 4, (3, 6))) for _ in range(3)]
     make_model = lambda: SequenceModel(cell)  # noqa: E731
+    # within float32 rounding: batch_shared_weights sums the steps' weight gradients in one product
     assert_same_training(train(make_model, make_opt, data, compiled=False, loss_fn=_sequence_loss),
-                         train(make_model, make_opt, data, compiled=True, loss_fn=_sequence_loss))
+                         train(make_model, make_opt, data, compiled=True, loss_fn=_sequence_loss), exact=False)
