@@ -25,13 +25,13 @@ from dezero_core.static.ir import Graph
 Pass = Callable[[Graph], Graph]
 
 #: what ``dz.compile`` runs by default, in order (names in the ``dezero.passes`` group): the clean-ups
-#: first, calls sharing weights batched across time steps (before the other passes see the per-step
-#: ``Add`` trees of their gradients), fusion on what is left (slices' gradients and calls before
-#: fusion takes their ``Add`` and elementwise nodes), dce again for what fusion orphaned, the memory
-#: plan last
-DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce", "batch_shared_weights", "accumulate_slice_grads",
-                             "merge_sliced_siblings", "fuse_algebraic", "elide_identity_grads", "fuse_elementwise",
-                             "dce", "plan_memory"]
+#: first, calls sharing weights and per-step losses batched across time steps (before the other
+#: passes see the per-step ``Add`` trees of their gradients), fusion on what is left (slices'
+#: gradients and calls before fusion takes their ``Add`` and elementwise nodes), dce again for what
+#: fusion orphaned, the memory plan last
+DEFAULT_PASSES: list[str] = ["fold_constants", "cse", "dce", "batch_shared_weights", "batch_step_losses",
+                             "accumulate_slice_grads", "merge_sliced_siblings", "fuse_algebraic",
+                             "elide_identity_grads", "fuse_elementwise", "dce", "plan_memory"]
 
 
 def get_pass(name: str) -> Pass:

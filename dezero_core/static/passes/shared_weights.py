@@ -106,7 +106,7 @@ def _merge_calls(graph: Graph, group: list[Node], concats: dict, order: dict[int
     """One call on the group's first inputs concatenated; each original result a slice of it."""
     first = group[0]
     at = min(order[id(n)] for n in group)
-    x = _concatenated(graph, [n.inputs[0] for n in group], concats, order, at)
+    x = concatenated(graph, [n.inputs[0] for n in group], concats, order, at)
     y0 = first.outputs[0]
     rows = x.shape[0]
     merged = Node("call", copy.copy(first.fn), [x, *first.inputs[1:]])
@@ -114,12 +114,12 @@ def _merge_calls(graph: Graph, group: list[Node], concats: dict, order: dict[int
                             producer=merged)]
     order[id(merged)] = at
     graph.nodes.append(merged)
-    _slice_into(graph, merged.outputs[0], [(n, n.outputs[0]) for n in group], order)
+    slice_into(graph, merged.outputs[0], [(n, n.outputs[0]) for n in group], order)
     dropped = {id(n) for n in group}
     graph.nodes = [n for n in graph.nodes if id(n) not in dropped]
 
 
-def _slice_into(graph: Graph, whole: Value, parts: list[tuple[Node, Value]], order: dict[int, float]) -> None:
+def slice_into(graph: Graph, whole: Value, parts: list[tuple[Node, Value]], order: dict[int, float]) -> None:
     """Each value of ``parts`` (one per node of the group, in row order: as many rows as the node's
     first input) produced as the next rows of ``whole`` by a GetItem, in the node's place in the order."""
     start = 0
@@ -132,10 +132,10 @@ def _slice_into(graph: Graph, whole: Value, parts: list[tuple[Node, Value]], ord
         start = stop
 
 
-def _concatenated(graph: Graph, values: list[Value], concats: dict, order: dict[int, float], at: float) -> Value:
+def concatenated(graph: Graph, values: list[Value], concats: dict, order: dict[int, float], at: float) -> Value:
     """``values`` concatenated along axis 0: one Concat node per distinct list of values, none
-    where they are the consecutive row blocks of one value (as :func:`_slice_into` makes them)."""
-    whole = _sliced_whole(values)
+    where they are the consecutive row blocks of one value (as :func:`slice_into` makes them)."""
+    whole = sliced_whole(values)
     if whole is not None:
         return whole
     key = tuple(v.id for v in values)
@@ -149,7 +149,7 @@ def _concatenated(graph: Graph, values: list[Value], concats: dict, order: dict[
     return concats[key]
 
 
-def _sliced_whole(values: list[Value]) -> Value | None:
+def sliced_whole(values: list[Value]) -> Value | None:
     """The value whose rows ``values`` are, block after block from the first row to the last; else None."""
     start, whole = 0, None
     for v in values:
@@ -185,8 +185,8 @@ def _merge_backwards(graph: Graph, group: list[Node], concats: dict, order: dict
     if not sums and not whole_x:
         return False
     at = max(order[id(n)] for n in group)
-    x = _concatenated(graph, [n.inputs[0] for n in group], concats, order, at)
-    gy = _concatenated(graph, [n.inputs[-1] for n in group], concats, order, at)
+    x = concatenated(graph, [n.inputs[0] for n in group], concats, order, at)
+    gy = concatenated(graph, [n.inputs[-1] for n in group], concats, order, at)
     merged_needs = (whole_x, *(i in sums for i in range(1, n_in)))
     merged = Node("backward", copy.copy(first.fn), [x, *first.inputs[1:n_in], None, gy], [],
                   {"n_in": n_in, "n_out": 1, "needs_grad": merged_needs})
@@ -204,7 +204,7 @@ def _merge_backwards(graph: Graph, group: list[Node], concats: dict, order: dict
     for node in group:  # each keeps only what the merged call does not give (nothing: dropped below)
         _keep_grads(node, [not (i == 0 and whole_x) and i not in sums for i in range(n_in)])
     if whole_x:
-        _slice_into(graph, gx, parts, order)
+        slice_into(graph, gx, parts, order)
     graph.nodes = [n for n in graph.nodes if n.kind != "backward" or n.outputs]
     return True
 
