@@ -108,6 +108,8 @@ def test_a_language_model_trains_as_eager_within_float32_rounding() -> None:
     names = ops(step.graph)
     # the 5 lookups, input projections and output layers are one call each; h2h stays per step
     assert names.count("EmbedID") == 1 and names.count("Linear") == 2 + 4
+    lookup = next(n for n in step.graph.nodes if n.op == "EmbedID")
+    assert lookup.inputs[0].producer.op == "Reshape"  # the window's ids xs[0], xs[1]... are xs itself
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
     for name, p in eager_params.items():
         np.testing.assert_allclose(params[name], p, rtol=1e-5, atol=1e-6, err_msg=name)

@@ -33,6 +33,7 @@ from dezero_core.functions.arithmetic import Add
 from dezero_core.functions.embedding import EmbedID
 from dezero_core.functions.indexing import GetItem
 from dezero_core.functions.joining import Concat
+from dezero_core.functions.shape import Reshape
 from dezero_core.static.ir import Graph, Node, Value
 
 #: Functions batched along axis 0 of their first input, their other inputs shared (the weights):
@@ -134,14 +135,17 @@ def slice_into(graph: Graph, whole: Value, parts: list[tuple[Node, Value]], orde
 
 def concatenated(graph: Graph, values: list[Value], concats: dict, order: dict[int, float], at: float) -> Value:
     """``values`` concatenated along axis 0: one Concat node per distinct list of values, none
-    where they are the consecutive row blocks of one value (as :func:`slice_into` makes them)."""
+    where they are the consecutive row blocks of one value (as :func:`slice_into` makes them), a
+    Reshape where they are its items ``x[0], x[1], ...`` (a window's ids, one step each)."""
     whole = sliced_whole(values)
     if whole is not None:
         return whole
     key = tuple(v.id for v in values)
     if key not in concats:
         rows = sum(v.shape[0] for v in values)
-        node = Node("call", Concat(0), list(values))
+        steps = _stepped_whole(values)
+        node = Node("call", Concat(0) if steps is None else Reshape((rows, *values[0].shape[1:])),
+                    list(values) if steps is None else [steps])
         node.outputs = [Value("node", shape=(rows, *values[0].shape[1:]), dtype=values[0].dtype, producer=node)]
         order[id(node)] = at - 0.5
         graph.nodes.append(node)
@@ -164,6 +168,23 @@ def sliced_whole(values: list[Value]) -> Value | None:
             return None
         start += v.shape[0]
     return whole if whole is not None and whole.shape is not None and whole.shape[0] == start else None
+
+
+def _stepped_whole(values: list[Value]) -> Value | None:
+    """The value ``x`` (of known shape) whose items ``x[0], x[1], ...`` (all of them, in order) are
+    ``values``, each of at least one axis; else None."""
+    whole = None
+    for k, v in enumerate(values):
+        getitem = v.producer
+        if getitem is None or getitem.kind != "call" or type(getitem.fn) is not GetItem or not v.shape:
+            return None
+        key = getitem.fn.key
+        if key not in ((k,), (k, Ellipsis)) or type(key[0]) is not int or (whole is not None and getitem.inputs[0] is not whole):
+            return None
+        whole = getitem.inputs[0]
+    if whole is None or whole.shape is None or None in whole.shape or whole.shape[0] != len(values):
+        return None
+    return whole
 
 
 # -- backward ------------------------------------------------------------------------------------------
