@@ -113,3 +113,14 @@ def test_a_language_model_trains_as_eager_within_float32_rounding() -> None:
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
     for name, p in eager_params.items():
         np.testing.assert_allclose(params[name], p, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_steps_on_large_arrays_are_left_alone(monkeypatch) -> None:
+    from dezero_core.static.passes import shared_weights
+
+    monkeypatch.setattr(shared_weights, "MAX_PART_ELEMENTS", 19)  # the steps below have 20 elements
+    xs = [dz.symbol(f"x{k}", (4, 5), "float64") for k in range(3)]
+    W = dz.symbol("W", (5, 6), "float64")
+    loss = F.sum(F.linear(xs[0], W)) + F.sum(F.linear(xs[1], W)) + F.sum(F.linear(xs[2], W))
+    names = ops(dz.compile(dz.grad(loss, [W]), passes=["batch_shared_weights"]).graph)
+    assert names.count("Linear") == 3 and names.count("backward:Linear") == 3

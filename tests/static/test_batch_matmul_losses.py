@@ -63,3 +63,11 @@ def test_smoothed_losses_are_left_alone() -> None:
     batched = dz.compile(dz.grad(loss, scores), passes=["batch_step_losses"])
     assert "SoftmaxCrossEntropyParts" not in ops(batched.graph)
     assert ops(batched.graph).count("SoftmaxCrossEntropy") == 3
+
+
+def test_losses_of_large_scores_are_left_alone(monkeypatch) -> None:
+    from dezero_core.static.passes import shared_weights
+
+    monkeypatch.setattr(shared_weights, "MAX_PART_ELEMENTS", 23)  # the scores below have 24 elements
+    scores, labels, _ = steps(3)
+    assert "SoftmaxCrossEntropyParts" not in ops(dz.compile(summed(scores, labels), passes=["batch_step_losses"]).graph)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 from typing import Any
 
 from dezero_core.functions.affine import Linear
@@ -40,6 +41,11 @@ from dezero_core.static.ir import Graph, Node, Value
 #: ``fn(concat(x_t), *shared)`` is ``concat(fn(x_t, *shared))`` and its backward sums the shared
 #: inputs' gradients over the rows
 BATCHABLE: tuple[type, ...] = (Linear, EmbedID)
+
+#: the most elements a step's batched input (or incoming gradient) may have: batching pays for the
+#: Python of the calls it saves (~5 us each); above this a call's arithmetic outweighs its Python,
+#: and the concatenated copies would add memory traffic and peak memory for nothing
+MAX_PART_ELEMENTS = 1 << 16
 
 
 def batch_shared_weights(graph: Graph) -> Graph:
@@ -71,7 +77,11 @@ def _batchable(node: Node, kind: str) -> bool:
     if node.kind != kind or type(node.fn) not in BATCHABLE or node.is_effect:
         return False
     x = node.inputs[0]
-    if x is None or x.shape is None or not x.shape or None in x.shape:
+    if x is None or x.shape is None or not x.shape or None in x.shape or math.prod(x.shape) > MAX_PART_ELEMENTS:
+        return False
+    gy = node.inputs[-1]
+    if kind == "backward" and gy is not None and (gy.shape is None or None in gy.shape
+                                                  or math.prod(gy.shape) > MAX_PART_ELEMENTS):
         return False
     if kind == "call":
         return len(node.outputs) == 1

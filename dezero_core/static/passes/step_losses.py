@@ -13,13 +13,14 @@ the losses and gradients equal the unbatched graph's to the bit (numpy; the test
 """
 from __future__ import annotations
 
-from typing import Any
+import math
 
 from dezero_core.functions.indexing import GetItem
 from dezero_core.functions.joining import Concat, Stack
 from dezero_core.functions.losses import SoftmaxCrossEntropy
 from dezero_core.graph.function import Function
 from dezero_core.static.ir import Graph, Node, Value
+from dezero_core.static.passes import shared_weights
 from dezero_core.static.passes.shared_weights import concatenated, schedule, slice_into, sliced_whole
 
 
@@ -82,14 +83,16 @@ def batch_step_losses(graph: Graph) -> Graph:
 
 
 def _plain_loss(node: Node) -> bool:
-    """A call of SoftmaxCrossEntropy without smoothing or ignored labels on known 2-d scores and 1-d labels."""
+    """A call of SoftmaxCrossEntropy without smoothing or ignored labels on known 2-d scores (at
+    most ``MAX_PART_ELEMENTS`` of them, as ``batch_shared_weights`` batches) and 1-d labels."""
     if node.kind != "call" or type(node.fn) is not SoftmaxCrossEntropy or node.is_effect:
         return False
     if node.fn.ignore_index is not None or node.fn.label_smoothing or len(node.inputs) != 2:
         return False
     x, t = node.inputs
     return (x is not None and t is not None and x.shape is not None and t.shape is not None and len(x.shape) == 2
-            and len(t.shape) == 1 and None not in x.shape and x.shape[0] == t.shape[0] and x.shape[0] > 0)
+            and len(t.shape) == 1 and None not in x.shape and x.shape[0] == t.shape[0] and x.shape[0] > 0
+            and math.prod(x.shape) <= shared_weights.MAX_PART_ELEMENTS)
 
 
 def _plain_backward(node: Node) -> bool:
