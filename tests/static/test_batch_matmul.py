@@ -124,3 +124,17 @@ def test_steps_on_large_arrays_are_left_alone(monkeypatch) -> None:
     loss = F.sum(F.linear(xs[0], W)) + F.sum(F.linear(xs[1], W)) + F.sum(F.linear(xs[2], W))
     names = ops(dz.compile(dz.grad(loss, [W]), passes=["batch_shared_weights"]).graph)
     assert names.count("Linear") == 3 and names.count("backward:Linear") == 3
+
+
+def test_steps_picked_by_index_arrays_are_batched_by_concatenation() -> None:
+    x = dz.symbol("x", (6, 5), "float64")
+    W = dz.symbol("W", (5, 2), "float64")
+    picks = [np.array([0, 2]), np.array([1, 3]), np.array([4, 5])]  # keys no slice or integer test may compare
+    loss = F.sum(F.linear(x[picks[0]], W))
+    for p in picks[1:]:
+        loss = loss + F.sum(F.linear(x[p], W))
+    grads = dz.grad(loss, [W])
+    xv, Wv = arrays(4, (6, 5), (5, 2))
+    batched = dz.compile(grads, passes=["batch_shared_weights"])
+    assert ops(batched.graph).count("Linear") == 1
+    np.testing.assert_allclose(batched(x=xv, W=Wv)[0].data, np.tile(xv.sum(axis=0)[:, None], (1, 2)), rtol=1e-12)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import heapq
 import math
-from typing import Any
+from typing import Iterable
 
 from dezero_core.functions.affine import Linear
 from dezero_core.functions.arithmetic import Add
@@ -57,11 +57,11 @@ def batch_shared_weights(graph: Graph) -> Graph:
     # reverse), so the batched input is the one the forward concatenated
     step = {id(n.fn): i for i, n in enumerate(graph.nodes) if n.kind == "call"}
     changed = False
-    for group in _groups(graph, (n for n in graph.nodes if _batchable(n, "call"))):
+    for group in _groups(n for n in graph.nodes if _batchable(n, "call")):
         if _independent(graph, group, [n.outputs[0] for n in group]):
             _merge_calls(graph, group, concats, order)
             changed = True
-    for group in _groups(graph, (n for n in graph.nodes if _batchable(n, "backward"))):
+    for group in _groups(n for n in graph.nodes if _batchable(n, "backward")):
         group.sort(key=lambda n: step.get(id(n.fn), -1))
         changed = _merge_backwards(graph, group, concats, order) or changed
     if changed:
@@ -88,7 +88,7 @@ def _batchable(node: Node, kind: str) -> bool:
     return node.attrs.get("n_out") == 1 and node.inputs[-1] is not None
 
 
-def _groups(graph: Graph, nodes: Any) -> list[list[Node]]:
+def _groups(nodes: Iterable[Node]) -> list[list[Node]]:
     """The nodes grouped by function, shared inputs (by identity), the batched input's shape past
     axis 0 and which shared inputs get a gradient; groups of two or more, in graph order."""
     groups: dict[tuple, list[Node]] = {}
@@ -170,8 +170,9 @@ def sliced_whole(values: list[Value]) -> Value | None:
         getitem = v.producer
         if getitem is None or getitem.kind != "call" or type(getitem.fn) is not GetItem:
             return None
-        key = getitem.fn.key
-        if (whole is not None and getitem.inputs[0] is not whole) or len(key) != 2 or key[1] is not Ellipsis:
+        key = getitem.fn.key  # checked piece by piece: an index array compares elementwise
+        if ((whole is not None and getitem.inputs[0] is not whole) or not isinstance(key, tuple) or len(key) != 2
+                or type(key[0]) is not slice or key[1] is not Ellipsis or v.shape is None):
             return None
         whole = getitem.inputs[0]
         if key[0] != slice(start, start + v.shape[0]):
@@ -188,8 +189,10 @@ def _stepped_whole(values: list[Value]) -> Value | None:
         getitem = v.producer
         if getitem is None or getitem.kind != "call" or type(getitem.fn) is not GetItem or not v.shape:
             return None
-        key = getitem.fn.key
-        if key not in ((k,), (k, Ellipsis)) or type(key[0]) is not int or (whole is not None and getitem.inputs[0] is not whole):
+        key = getitem.fn.key  # checked piece by piece: an index array compares elementwise
+        if (not isinstance(key, tuple) or not 1 <= len(key) <= 2 or type(key[0]) is not int or key[0] != k
+                or (len(key) == 2 and key[1] is not Ellipsis)
+                or (whole is not None and getitem.inputs[0] is not whole)):
             return None
         whole = getitem.inputs[0]
     if whole is None or whole.shape is None or None in whole.shape or whole.shape[0] != len(values):
