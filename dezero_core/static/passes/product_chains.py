@@ -56,11 +56,11 @@ def multiplies_row_by_row(xp: Any, dtype: str) -> bool:
         try:
             rows = xp.asarray([[1.0 + ((i * 7 + j * 13) % 17) / 37.0 for j in range(4)] for i in range(48)],
                               dtype=getattr(xp, dtype))
-            running, exact = rows[0], True
+            running, exact = rows[0, ...], True
             products = xp.cumulative_prod(rows, axis=0)
             for i in range(1, 48):
-                running = xp.multiply(running, rows[i])
-                exact = exact and bool(xp.all(products[i] == running))
+                running = xp.multiply(running, rows[i, ...])
+                exact = exact and bool(xp.all(products[i, ...] == running))
             _row_by_row[key] = exact
         except (AttributeError, TypeError, NotImplementedError, ValueError):
             _row_by_row[key] = False
@@ -184,4 +184,4 @@ def chain_lines(chain: Chain, k: int, local: dict[str, str], namespace: dict[str
     order = [0] + [base[m[0]] + m[1] if len(m) == 2 else rows + constants.index(m[0]) for m in members]
     namespace[f"order{k}"] = xp.asarray(order)
     return [f"b{k} = take(concat([{', '.join(blocks)}]), order{k}, axis=0)",
-            f"t{chain.links[-1]} = cumulative_prod(b{k}, axis=0)[{len(order) - 1}]"]
+            f"t{chain.links[-1]} = cumulative_prod(b{k}, axis=0)[{len(order) - 1}, ...]"]
