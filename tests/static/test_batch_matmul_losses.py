@@ -71,3 +71,15 @@ def test_losses_of_large_scores_are_left_alone(monkeypatch) -> None:
     monkeypatch.setattr(shared_weights, "MAX_PART_ELEMENTS", 23)  # the scores below have 24 elements
     scores, labels, _ = steps(3)
     assert "SoftmaxCrossEntropyParts" not in ops(dz.compile(summed(scores, labels), passes=["batch_step_losses"]).graph)
+
+
+def test_a_loss_that_feeds_the_next_steps_scores_keeps_its_own_call() -> None:
+    scores, labels, feeds = steps(2)
+    first = F.softmax_cross_entropy(scores[0], labels[0])
+    second = F.softmax_cross_entropy(scores[1] * first, labels[1])  # needs the first loss's value
+    loss = first + second
+    outputs = [loss, *dz.grad(loss, scores[:2])]
+    batched = dz.compile(outputs, passes=["batch_step_losses"])  # batching them would be a cycle
+    assert "SoftmaxCrossEntropyParts" not in ops(batched.graph)
+    for a, b in zip(batched(**feeds), dz.compile(outputs, passes=())(**feeds)):
+        np.testing.assert_array_equal(a.data, b.data)

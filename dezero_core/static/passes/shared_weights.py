@@ -58,7 +58,7 @@ def batch_shared_weights(graph: Graph) -> Graph:
     step = {id(n.fn): i for i, n in enumerate(graph.nodes) if n.kind == "call"}
     changed = False
     for group in _groups(n for n in graph.nodes if _batchable(n, "call")):
-        if _independent(graph, group, [n.outputs[0] for n in group]):
+        if independent(graph, group, [n.outputs[0] for n in group]):
             _merge_calls(graph, group, concats, order)
             changed = True
     for group in _groups(n for n in graph.nodes if _batchable(n, "backward")):
@@ -100,7 +100,7 @@ def _groups(nodes: Iterable[Node]) -> list[list[Node]]:
     return [g for g in groups.values() if len(g) >= 2]
 
 
-def _independent(graph: Graph, group: list[Node], roots: list[Value]) -> bool:
+def independent(graph: Graph, group: list[Node], roots: list[Value]) -> bool:
     """Whether no node of ``group`` reads (directly or through other nodes) any of ``roots``."""
     members = {id(n) for n in group}
     tainted = {v.id for v in roots}
@@ -215,7 +215,7 @@ def _merge_backwards(graph: Graph, group: list[Node], concats: dict, order: dict
             if root is not None:
                 sums[i] = root
     whole_x = (all(n.attrs["needs_grad"][0] for n in group)
-               and _independent(graph, group, [_grad_of(n, 0) for n in group]))
+               and independent(graph, group, [_grad_of(n, 0) for n in group]))
     if not sums and not whole_x:
         return False
     at = max(order[id(n)] for n in group)
@@ -316,5 +316,5 @@ def schedule(graph: Graph, order: dict[int, float]) -> None:
                 tiebreak += 1
                 heapq.heappush(ready, (order[id(follower)], tiebreak, follower))
     if len(ordered) != len(graph.nodes):
-        raise ValueError("batch_shared_weights: the graph has a cycle after batching")
+        raise ValueError("batching calls across steps made a cycle: a batched call reads what another one makes")
     graph.nodes = ordered

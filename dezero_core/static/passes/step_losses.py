@@ -21,7 +21,7 @@ from dezero_core.functions.losses import SoftmaxCrossEntropy
 from dezero_core.graph.function import Function
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.passes import shared_weights
-from dezero_core.static.passes.shared_weights import concatenated, schedule, slice_into, sliced_whole
+from dezero_core.static.passes.shared_weights import concatenated, independent, schedule, slice_into, sliced_whole
 
 
 class SoftmaxCrossEntropyParts(Function):
@@ -73,6 +73,9 @@ def batch_step_losses(graph: Graph) -> Graph:
         with_backward = all(len(b) == 1 and _plain_backward(b[0]) for b in backs)
         if len(group) < 2 or not (with_backward or not any(backs)):
             continue
+        if not independent(graph, group, [n.outputs[0] for n in group]) or (
+                with_backward and not independent(graph, [b[0] for b in backs], [b[0].outputs[0] for b in backs])):
+            continue  # one step's loss (or its gradient) feeds another's: they cannot run as one call
         _merge(graph, group, [b[0] for b in backs] if with_backward else None, order)
         changed = True
     if changed:
