@@ -220,7 +220,11 @@ class ArrayBackend:
         ``m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; data -= step_size · m / (√v + eps)``, with the
         arithmetic of :meth:`dezero_core.optimizers.Adam.update_one`. The array API has no ``out=``,
         so the portable chain allocates three temporaries per parameter and step; a backend with
-        output arguments or kernel fusion does it in fewer passes over memory.
+        output arguments or kernel fusion does it in fewer passes over memory. ``Adam`` hands it
+        whole parameters: a CPU backend may run a large one by cache-sized blocks itself.
+        ``"adamw"`` (asked for only where ``"adam"`` exists): the same with a last argument
+        ``decay``, ``data *= decay`` first (AdamW's ``1 - lr · weight_decay``); without it, AdamW
+        decays and calls ``"adam"``.
         """
         return None
 

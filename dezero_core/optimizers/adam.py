@@ -24,6 +24,8 @@ from dezero_core.optimizers.optimizer import Optimizer, zeros_like_all
 
 #: array type -> the backend's fused Adam update, or None for the portable one below
 _kernels: dict[type, Any] = {}
+#: array type -> the backend's fused AdamW update (Adam's, the decay first), or None
+_adamw_kernels: dict[type, Any] = {}
 _UNKNOWN = object()
 
 
@@ -86,11 +88,13 @@ class Adam(Optimizer):
         data -= step
 
 
-def _kernel_for(data: Any) -> Any:
-    """The fused Adam of ``data``'s backend, or None (looked up once per array type)."""
-    kernel = _kernels.get(type(data), _UNKNOWN)
+def _kernel_for(data: Any, name: str = "adam") -> Any:
+    """The fused update ``name`` (``"adam"`` or ``"adamw"``) of ``data``'s backend, or None (looked up
+    once per array type)."""
+    kernels = _kernels if name == "adam" else _adamw_kernels
+    kernel = kernels.get(type(data), _UNKNOWN)
     if kernel is _UNKNOWN:
-        kernel = _kernels[type(data)] = backend_of(data).optimizer_kernel("adam")
+        kernel = kernels[type(data)] = backend_of(data).optimizer_kernel(name)
     return kernel
 
 
@@ -105,9 +109,18 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps)
         self.weight_decay = weight_decay
 
-    #: the decay goes in each of the base class's row blocks, where the block is in cache: the
-    #: whole-parameter kernel path would add a pass over the parameter in memory for it
-    update_param = Optimizer.update_param
+    def update_param(self, name: str, data: Any, grad: Any) -> None:
+        """The backend's fused AdamW takes the whole parameter, decaying each block it updates
+        where it blocks. Without one, :meth:`Optimizer.update_param`'s row blocks: the decay in
+        each block, then Adam's update of it, while it is in cache (a whole-array decay before a
+        blocked Adam kernel would stream the parameter through memory once more)."""
+        kernel = _kernel_for(data, "adamw") if _kernel_for(data) is not None else None
+        if kernel is None:  # no fused Adam either (or the portable one was asked for): no fused AdamW
+            Optimizer.update_param(self, name, data, grad)
+            return
+        slots = self.slots_of(name, data)
+        kernel(data, grad, slots["m"], slots["v"], self.beta1, self.beta2, self._step_size, self.eps,
+               1.0 - self.lr * self.weight_decay)
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         data *= 1.0 - self.lr * self.weight_decay

@@ -1,5 +1,6 @@
-"""numpy's Adam kernel, handed whole parameters, updates large ones by flat cache-sized blocks with the
-portable arithmetic: the results equal the unblocked kernel's and the portable update's to the bit."""
+"""numpy's Adam and AdamW kernels, handed whole parameters, update large ones by flat cache-sized
+blocks with the portable arithmetic: the results equal the unblocked kernel's and the portable
+update's to the bit."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,34 +23,43 @@ def _arrays(shape: tuple[int, ...], dtype: type, seed: int = 0) -> list[np.ndarr
     return [data, grad, m, v]
 
 
-def _unblocked(monkeypatch: pytest.MonkeyPatch, arrays: list[np.ndarray], steps: int = 3) -> list[np.ndarray]:
-    """``arrays`` after ``steps`` kernel calls that update each array whole (blocks larger than any array)."""
+def _unblocked(monkeypatch: pytest.MonkeyPatch, arrays: list[np.ndarray], steps: int = 3,
+               extra: tuple = ()) -> list[np.ndarray]:
+    """``arrays`` after ``steps`` kernel calls (``adamw`` where ``extra`` holds its decay) that update
+    each array whole (blocks larger than any array)."""
     arrays = [a.copy() for a in arrays]
+    kernel = optimizer_kernels.adamw if extra else optimizer_kernels.adam
     with monkeypatch.context() as patch:
         patch.setattr(optimizer_kernels, "BLOCK_ELEMENTS", 1 << 40)
         for _ in range(steps):
-            optimizer_kernels.adam(*arrays, *HYPER)
+            kernel(*arrays, *HYPER, *extra)
     return arrays
 
 
+@pytest.mark.parametrize("extra", [(), (0.99,)], ids=["adam", "adamw"])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_blocks_equal_the_whole_array_update_bit_for_bit(dtype, monkeypatch):
+def test_blocks_equal_the_whole_array_update_bit_for_bit(dtype, extra, monkeypatch):
     arrays = _arrays((BIG,), dtype)
-    want = _unblocked(monkeypatch, arrays)
+    want = _unblocked(monkeypatch, arrays, extra=extra)
+    kernel = optimizer_kernels.adamw if extra else optimizer_kernels.adam
     for _ in range(3):
-        optimizer_kernels.adam(*arrays, *HYPER)
+        kernel(*arrays, *HYPER, *extra)
     for got, expected in zip(arrays, want):
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
 
 
-def test_the_update_matches_the_formula():
+@pytest.mark.parametrize("decay", [None, 0.99])
+def test_the_update_matches_the_formula(decay):
     data, grad, m, v = _arrays((BIG,), np.float64)
     b1, b2, step, eps = HYPER
     want_m = b1 * m + (1 - b1) * grad
     want_v = b2 * v + (1 - b2) * grad * grad
-    want_data = data - step * want_m / (np.sqrt(want_v) + eps)
-    optimizer_kernels.adam(data, grad, m, v, *HYPER)
+    want_data = data * (1.0 if decay is None else decay) - step * want_m / (np.sqrt(want_v) + eps)
+    if decay is None:
+        optimizer_kernels.adam(data, grad, m, v, *HYPER)
+    else:
+        optimizer_kernels.adamw(data, grad, m, v, *HYPER, decay)
     np.testing.assert_allclose(m, want_m, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(v, want_v, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(data, want_data, rtol=1e-12, atol=1e-15)
@@ -99,35 +109,42 @@ class Holder(Layer):
             setattr(self, f"p{i}", dz.Parameter(rng.standard_normal(shape).astype(np.float32)))
 
 
-def _calls(optimizer_type: type, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
-    """The shapes numpy's Adam kernel is called with over one update of a (600, 500) parameter."""
-    shapes: list[tuple[int, ...]] = []
+def _calls(optimizer_type: type, monkeypatch: pytest.MonkeyPatch, adamw: bool = True) -> list[tuple]:
+    """(kernel name, shape) of each numpy kernel call over one update of a (600, 500) parameter;
+    ``adamw=False``: a backend with a fused Adam and no fused AdamW."""
+    calls: list[tuple] = []
 
-    def spy(data, *args):
-        shapes.append(data.shape)
-        optimizer_kernels.adam(data, *args)
+    def spy(name: str):
+        def kernel(data, *args):
+            calls.append((name, data.shape))
+            getattr(optimizer_kernels, name)(data, *args)
+        return kernel
 
-    monkeypatch.setattr(adam_module, "_kernels", {np.ndarray: spy})
+    monkeypatch.setattr(adam_module, "_kernels", {np.ndarray: spy("adam")})
+    monkeypatch.setattr(adam_module, "_adamw_kernels", {np.ndarray: spy("adamw") if adamw else None})
     holder = Holder([(600, 500)])
     optimizer = optimizer_type().setup(holder)
     holder.p0.grad = np.ones((600, 500), dtype=np.float32)
     optimizer.update()
-    return shapes
+    return calls
 
 
-def test_adam_hands_the_kernel_whole_parameters(monkeypatch):
-    assert _calls(Adam, monkeypatch) == [(600, 500)]
+def test_adam_and_adamw_hand_their_kernels_whole_parameters(monkeypatch):
+    assert _calls(Adam, monkeypatch) == [("adam", (600, 500))]
+    assert _calls(AdamW, monkeypatch) == [("adamw", (600, 500))]
 
 
-def test_adamw_keeps_row_blocks_so_its_decay_runs_in_cache(monkeypatch):
-    shapes = _calls(AdamW, monkeypatch)
-    assert len(shapes) > 1 and sum(s[0] for s in shapes) == 600 and all(s[1] == 500 for s in shapes)
+def test_adamw_without_a_fused_adamw_decays_and_calls_adam_on_row_blocks(monkeypatch):
+    calls = _calls(AdamW, monkeypatch, adamw=False)
+    assert len(calls) > 1 and {name for name, _ in calls} == {"adam"}
+    assert sum(shape[0] for _, shape in calls) == 600 and all(shape[1] == 500 for _, shape in calls)
 
 
 @pytest.mark.parametrize("optimizer_type", [Adam, AdamW])
 def test_training_equals_the_portable_update_bit_for_bit(optimizer_type, monkeypatch):
     def train(kernels: dict) -> list[np.ndarray]:
         monkeypatch.setattr(adam_module, "_kernels", kernels)
+        monkeypatch.setattr(adam_module, "_adamw_kernels", {})
         holder = Holder([(), (9,), (300, 1000), (BIG,)])
         optimizer = optimizer_type().setup(holder)
         rng = np.random.default_rng(1)
