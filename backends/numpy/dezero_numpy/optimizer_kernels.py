@@ -9,7 +9,7 @@ one block while it is in the CPU's cache, instead of each streaming the whole pa
 gradient and both moments through main memory. One scratch block serves every block, and the
 constants are 0-d arrays of the parameter's dtype (a Python float is converted again by every
 ufunc call: about a third of a call's cost at this block size). On the 1.8M float32 weights of an
-MLP 784-1000-1000-10, an Adam ``update()`` takes 0.94-0.97x the time of this module's previous
+MLP 784-1000-1000-10, an Adam ``update()`` takes 0.89-0.97x the time of this module's previous
 kernel called on each of the optimizer's row blocks, about 0.85x the unblocked update
 (``benchmarks/bench_static.py --only mlp1000`` times the three ways). ``adamw`` decays each block
 before its update: 0.93-0.97x the time of the previous kernel on AdamW's row blocks, each decayed
@@ -43,7 +43,7 @@ def _blocked(data: Any, grad: Any, m: Any, v: Any, numbers: tuple[float, ...]) -
     dtype = data.dtype
     if dtype.kind == "f" and grad.dtype == m.dtype == v.dtype == dtype:
         # as a ufunc converts a Python float for this dtype, so the arithmetic is the same
-        numbers = tuple(np.asarray(x, dtype=dtype) for x in numbers)
+        numbers = tuple([np.asarray(x, dtype=dtype) for x in numbers])
     n = data.size
     if n >= 2 * BLOCK_ELEMENTS and _contiguous(data, m, v):
         flat = data.reshape(-1), np.ascontiguousarray(grad).reshape(-1), m.reshape(-1), v.reshape(-1)
@@ -51,10 +51,11 @@ def _blocked(data: Any, grad: Any, m: Any, v: Any, numbers: tuple[float, ...]) -
         for start in range(0, n, BLOCK_ELEMENTS):
             end = start + BLOCK_ELEMENTS
             block = scratch if end <= n else scratch[:n - start]
-            _adam(*(a[start:end] for a in flat), block, *numbers)
+            _adam(flat[0][start:end], flat[1][start:end], flat[2][start:end], flat[3][start:end], block,
+                  numbers)
     else:
         # an array even for a 0-d parameter (numpy returns scalars there)
-        _adam(data, grad, m, v, np.empty_like(data), *numbers)
+        _adam(data, grad, m, v, np.empty_like(data), numbers)
 
 
 def _contiguous(*arrays: Any) -> bool:
@@ -62,13 +63,13 @@ def _contiguous(*arrays: Any) -> bool:
     return all(a.flags.c_contiguous for a in arrays)
 
 
-def _adam(data: Any, grad: Any, m: Any, v: Any, scratch: Any, one_minus_b1: Any, beta1: Any,
-          one_minus_b2: Any, beta2: Any, eps: Any, step_size: Any, decay: Any = None) -> None:
-    """Adam's dozen operations on arrays of one shape, ``scratch`` holding each temporary in turn
-    (AdamW's decay of ``data`` first, where ``decay`` is given)."""
+def _adam(data: Any, grad: Any, m: Any, v: Any, scratch: Any, numbers: tuple) -> None:
+    """Adam's dozen operations on arrays of one shape, ``scratch`` holding each temporary in turn;
+    ``numbers``: 1-b1, b1, 1-b2, b2, eps, the step size and, for AdamW, the decay of ``data`` first."""
     multiply = np.multiply
-    if decay is not None:
-        multiply(data, decay, out=data)
+    if len(numbers) == 7:
+        multiply(data, numbers[6], out=data)
+    one_minus_b1, beta1, one_minus_b2, beta2, eps, step_size = numbers[:6]
     multiply(grad, one_minus_b1, out=scratch)
     multiply(m, beta1, out=m)
     np.add(m, scratch, out=m)
