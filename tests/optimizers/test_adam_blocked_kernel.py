@@ -156,3 +156,17 @@ def test_training_equals_the_portable_update_bit_for_bit(optimizer_type, monkeyp
 
     for got, want in zip(train({}), train({np.ndarray: None})):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_0d_parameter_takes_a_scalar_gradient():
+    # a 0-d result of numpy may be a scalar (np.float64, or a Python float): no dtype to match, so
+    # the constants stay Python floats, as for a float64 gradient array
+    def updated(grad):
+        arrays = [np.array(1.5, np.float32), np.zeros((), np.float32), np.zeros((), np.float32)]
+        optimizer_kernels.adam(arrays[0], grad, arrays[1], arrays[2], *HYPER)
+        return arrays
+
+    for got, want in zip(updated(0.3), updated(np.asarray(0.3, dtype=np.float64))):
+        assert got.dtype == np.float32 and got.shape == ()
+        np.testing.assert_array_equal(got, want)
+    assert updated(0.3)[0] < 1.5

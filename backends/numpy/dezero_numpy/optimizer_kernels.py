@@ -41,7 +41,7 @@ def adamw(data: Any, grad: Any, m: Any, v: Any, beta1: float, beta2: float, step
 def _blocked(data: Any, grad: Any, m: Any, v: Any, numbers: tuple[float, ...]) -> None:
     """:func:`_adam` over ``data`` whole, or by flat blocks of a large C-contiguous one."""
     dtype = data.dtype
-    if dtype.kind == "f" and grad.dtype == m.dtype == v.dtype == dtype:
+    if dtype.kind == "f" and getattr(grad, "dtype", None) == dtype and m.dtype == v.dtype == dtype:
         # as a ufunc converts a Python float for this dtype, so the arithmetic is the same
         numbers = tuple([np.asarray(x, dtype=dtype) for x in numbers])
     n = data.size
