@@ -225,6 +225,9 @@ class ArrayBackend:
         ``"adamw"`` (asked for only where ``"adam"`` exists): the same with a last argument
         ``decay``, ``data *= decay`` first (AdamW's ``1 - lr · weight_decay``); without it, AdamW
         decays and calls ``"adam"``.
+        ``"jit:adam"``, ``"jit:adamw"``: the same, compiled (numpy's ``[jit]`` extra: numba), worth its
+        compile time only in ``dz.compile``'s replay, which asks for it when it is built and calls its
+        ``warm(dtype)``, if it has one, to pay that compile then; None: the plain kernel.
         """
         return None
 

@@ -38,6 +38,8 @@ class Adam(Optimizer):
 
     hyperparams = ("lr", "beta1", "beta2", "eps")
     elementwise = True
+    #: the name of this optimizer's fused update (:meth:`ArrayBackend.optimizer_kernel`)
+    kernel_name = "adam"
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, *,
                  alpha: float | None = None) -> None:
@@ -66,8 +68,16 @@ class Adam(Optimizer):
         if kernel is None:
             super().update_param(name, data, grad)
             return
+        self.update_with(kernel, name, data, grad)
+
+    def update_with(self, kernel: Any, name: str, data: Any, grad: Any) -> None:
+        """Update parameter ``name`` with the fused kernel ``kernel`` (of :attr:`kernel_name`'s protocol)."""
         slots = self.slots_of(name, data)
-        kernel(data, grad, slots["m"], slots["v"], self.beta1, self.beta2, self._step_size, self.eps)
+        kernel(data, grad, slots["m"], slots["v"], *self.kernel_numbers())
+
+    def kernel_numbers(self) -> tuple[float, ...]:
+        """The numbers a fused kernel takes after ``(data, grad, m, v)``, for the current step."""
+        return self.beta1, self.beta2, self._step_size, self.eps
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         m, v = state["m"], state["v"]
@@ -103,6 +113,7 @@ class AdamW(Adam):
     then the Adam update (the decay does not pass through the moments, unlike ``WeightDecay``)."""
 
     hyperparams = Adam.hyperparams + ("weight_decay",)
+    kernel_name = "adamw"
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.01) -> None:
@@ -118,9 +129,11 @@ class AdamW(Adam):
         if kernel is None:  # no fused Adam either (or the portable one was asked for): no fused AdamW
             Optimizer.update_param(self, name, data, grad)
             return
-        slots = self.slots_of(name, data)
-        kernel(data, grad, slots["m"], slots["v"], self.beta1, self.beta2, self._step_size, self.eps,
-               1.0 - self.lr * self.weight_decay)
+        self.update_with(kernel, name, data, grad)
+
+    def kernel_numbers(self) -> tuple[float, ...]:
+        """Adam's, then the decay ``1 - lr · weight_decay``."""
+        return super().kernel_numbers() + (1.0 - self.lr * self.weight_decay,)
 
     def update_one(self, data: Any, grad: Any, state: dict[str, Any]) -> None:
         data *= 1.0 - self.lr * self.weight_decay

@@ -28,7 +28,11 @@ The parameters are updated in the order their gradients become final rather than
 changes nothing: each parameter's update reads only its own array, gradient and state. Small
 parameters of an elementwise optimizer are updated together, as one flat array
 (:mod:`dezero_core.optimizers.flat`), when the last of them gets its gradient: one call of the
-optimizer's arithmetic instead of one per bias. On the optimizer's denormal-flushing steps each
+optimizer's arithmetic instead of one per bias. A larger parameter of an optimizer with a fused
+kernel (Adam's ``kernel_name``) is updated with the backend's compiled kernel where it has one
+(``optimizer_kernel("jit:adam")``: numpy's numba loop, bit for bit numpy's arithmetic in one pass),
+compiled for the parameter's dtype when the replay is built, so no step pays it; eager ``update()``
+keeps the plain kernel. On the optimizer's denormal-flushing steps each
 update runs in the backend's ``compute_scope`` as the whole ``update()`` does. A replay that raises
 between the first update and the ``update`` node (nothing in a replayed graph is expected to: its
 shapes and dtypes are guarded) leaves the step counted and some parameters updated, where eager mode
@@ -64,6 +68,8 @@ class BackwardUpdates:
         self._writable: dict[int, Any] = {}  # id(parameter) -> the array last seen writable
         self._groups: list[FlatGroup] | None = None  # small parameters updated together (None: to make)
         self._route: dict[int, tuple[FlatGroup, int, bool]] = {}  # id(parameter) -> (group, index, last)
+        self._jit_name = _jit_name(self.optimizer)
+        self._jit: dict[type, Any] = {}  # array type -> the backend's "jit:" kernel, or None
 
     def applies(self) -> bool:
         """Whether this step may update in backward (see the module docstring)."""
@@ -124,6 +130,7 @@ class BackwardUpdates:
     def set_grad_step(self, node: Node, g: int) -> Step:
         """The replay of a marked ``set_grad`` node whose gradient is in slot ``g``."""
         holder, first = node.fn, node is self.first
+        jit = self._jit_kernel(holder.data)
 
         def step(s: list) -> None:
             if first:
@@ -139,7 +146,10 @@ class BackwardUpdates:
                 group.put_grad(index, grad)
                 update, args = (group.update, ()) if last else (None, ())
             elif grad is not None:  # None: no gradient this step (a branch of dz.cond not taken)
-                update, args = self.optimizer.update_param, (name, holder.data, grad)
+                if jit is not None:
+                    update, args = self.optimizer.update_with, (jit, name, holder.data, grad)
+                else:
+                    update, args = self.optimizer.update_param, (name, holder.data, grad)
             else:
                 update, args = None, ()
             if update is not None:
@@ -151,6 +161,18 @@ class BackwardUpdates:
             holder._grad = None
         return step
 
+    def _jit_kernel(self, data: Any) -> Any:
+        """The backend's compiled (``"jit:"``) update of ``data`` for this optimizer, or None; warmed
+        for ``data``'s dtype now, while the step is being built, so no replay pays its compile."""
+        if self._jit_name is None:
+            return None
+        kernel = self._jit.get(type(data), _UNKNOWN)
+        if kernel is _UNKNOWN:
+            kernel = self._jit[type(data)] = backend_of(data).optimizer_kernel("jit:" + self._jit_name)
+        if kernel is not None and hasattr(kernel, "warm"):
+            kernel.warm(data.dtype)
+        return kernel
+
     def update_step(self) -> Step:
         """The replay of the marked ``update`` node: ``update()`` unless the step updated in backward."""
         def step(s: list) -> None:
@@ -159,6 +181,18 @@ class BackwardUpdates:
             else:
                 self.optimizer.update()
         return step
+
+
+_UNKNOWN = object()
+
+
+def _jit_name(optimizer: Any) -> str | None:
+    """The ``kernel_name`` of ``optimizer`` (Adam's fused update) where a compiled kernel may replace
+    its ``update_param``: not where a subclass overrides ``update_param`` below the class naming it."""
+    for klass in type(optimizer).__mro__:
+        if "kernel_name" in vars(klass):
+            return klass.kernel_name if type(optimizer).update_param is klass.update_param else None
+    return None
 
 
 def backward_updates(executor: Any) -> BackwardUpdates:

@@ -90,9 +90,14 @@ class NumpyBackend(ArrayBackend):
         return {**reductions.FUNCTIONS, **layout.FUNCTIONS}
 
     def optimizer_kernel(self, name: str) -> Any:
-        """numpy's fused optimizer updates (see :mod:`dezero_numpy.optimizer_kernels`)."""
+        """numpy's fused optimizer updates (see :mod:`dezero_numpy.optimizer_kernels`; ``"jit:"`` names:
+        :mod:`dezero_numpy.jit_kernels`, None without numba)."""
         from dezero_numpy import optimizer_kernels
 
+        if name.startswith("jit:"):
+            from dezero_numpy import jit_kernels
+
+            return jit_kernels.kernel(name[4:])
         return optimizer_kernels.KERNELS.get(name)
 
     def fuse_elementwise(self, program: Any) -> Any:
