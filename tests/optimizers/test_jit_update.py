@@ -58,6 +58,22 @@ def test_the_jit_kernel_equals_the_numpy_kernel_bit_for_bit(name, dtype, shape):
     assert not np.array_equal(ours[0], _arrays(shape, dtype)[0])  # it did update
 
 
+def test_in_a_denormal_flushing_scope_the_jit_kernel_flushes_as_the_numpy_kernel_does():
+    tiny = np.finfo(np.float32).smallest_normal
+    ours = [np.full(9, x, np.float32) for x in (1.0, tiny * 3, tiny * 4, tiny * 2)]  # g² and (1-b1)g underflow
+    exact = [a.copy() for a in ours]
+    theirs = [a.copy() for a in ours]
+    kernel = jit_kernels.kernel("adam")
+    with backend_of(ours[0]).compute_scope(flush_denormals=True) as flushing:
+        if not flushing:
+            pytest.skip("this CPU cannot flush denormals")
+        kernel(*ours, *HYPER)
+        optimizer_kernels.adam(*theirs, *HYPER)
+    kernel(*exact, *HYPER)
+    _assert_bits_equal(ours, theirs)
+    assert not np.array_equal(ours[2], exact[2])  # the flush changed the moments
+
+
 def _recording(name: str) -> tuple[jit_kernels.JitKernel, list]:
     """A kernel whose loop records its calls (and does the real loop's work)."""
     real, calls = jit_kernels.kernel(name), []
