@@ -10,7 +10,8 @@ fusion and memory planning (:data:`PASSES`).
   numpy for reference. Beside them: the compiled step keeping every gradient to ``update()``
   (``Optimizer.update_in_backward = False``, against the default update in the backward pass), and
   parts of the compiled step: its replay without the guards, an eager Adam ``update()`` alone and
-  its backend kernels alone (where the step's time goes).
+  its backend kernels alone (where the step's time goes); the compiled step with numpy's Adam kernel
+  instead of numba's loop (dezero-numpy's ``[jit]`` extra, when numba is installed).
 - ``lstm``: LSTM language model (vocabulary 100, embedding and hidden 32, batch 8; integer ids
   through ``EmbedID``), 35-step truncated backprop, Adam: compiled <= 0.4x eager; the losses' largest
   relative difference to eager's (the batched weight gradients round differently).
@@ -21,9 +22,10 @@ fusion and memory planning (:data:`PASSES`).
   tanh and a chain of sines; numexpr's time for the arithmetic chain when it is installed.
 - ``mlp1000``: MLP 784-1000-1000-10, batch 100, Adam step: compiled <= 0.9x eager; peak memory of a
   step (tracemalloc) <= 0.7x eager's, the compiled step's persistent buffers counted in; the compiled
-  step keeping every gradient to ``update()`` beside it. Then where an eager step's time goes: its
-  eight matrix products alone, and an Adam ``update()`` alone on these weights by the numpy kernel's
-  flat blocks (the default), by the optimizer's row blocks (the kernel called per block) and whole.
+  step keeping every gradient to ``update()``, and with numpy's Adam kernel instead of numba's, beside
+  it. Then where an eager step's time goes: its eight matrix products alone, and an Adam ``update()``
+  alone on these weights by the numpy kernel's flat blocks (the default), by the optimizer's row
+  blocks (the kernel called per block), whole, and by numba's loop (what compiled steps use).
 - ``cnn``: the CNN of ``bench_cnn.py`` (batch 100, Adam): compiled <= 1.2x PyTorch CPU eager.
 - ``resnet``: seconds to compile ResNet-50's training step (the first call: the trace runs the step
   once, then the passes): <= 10 s.
@@ -141,6 +143,26 @@ def ours_step(model: Any, loss_of: Callable[..., Any], update_in_backward: bool 
 
 #: the compiled step with ``Optimizer.update_in_backward = False``: every gradient kept until update()
 KEPT = "  compiled, gradients kept to update()"
+#: the compiled step with dezero-numpy's numba kernels switched off: numpy's blocked Adam kernel
+NO_JIT = "  compiled, numpy's Adam kernel, not numba's"
+
+
+def without_jit(step: Step) -> Step | None:
+    """``step`` run with dezero-numpy's numba kernels switched off, or None where there are none."""
+    from dezero_numpy import jit_kernels
+
+    if jit_kernels.kernel("adam") is None:
+        return None
+    for _ in range(2):  # trace, then build the replay here: one built while switched off would keep numpy's
+        step()
+
+    def run() -> None:
+        jit_kernels.ENABLED = False
+        try:
+            step()
+        finally:
+            jit_kernels.ENABLED = True
+    return run
 
 
 def mlp_steps(sizes: tuple[int, ...], batch: int) -> tuple[dict[str, Step], dict[str, Any], Callable]:
@@ -159,6 +181,9 @@ def mlp_steps(sizes: tuple[int, ...], batch: int) -> tuple[dict[str, Step], dict
         if name != "dezero_core eager":
             step = dz.compile(step, passes=PASSES)
         steps[name] = lambda step=step: step(x, t)
+    no_jit = without_jit(steps["dezero_core compiled"])
+    if no_jit is not None:
+        steps[NO_JIT] = no_jit
     hand = HandWritten(weights)
     steps["hand-written numpy"] = lambda: hand.step(x, t)
     return steps, models, lambda: jax_mlp_step(weights, x, t)
@@ -222,6 +247,16 @@ def bench_mlp(rounds: int) -> None:
           f"kernels {(seconds[UPDATE_ONLY] - seconds[KERNELS_ONLY]) * 1e6:.1f} us")
     print(f"  compiled, updating in backward / keeping the gradients to update(): "
           f"{compiled / seconds[KEPT]:.3f}x")
+    jit_ratio(seconds)
+
+
+def jit_ratio(seconds: dict[str, float]) -> None:
+    """The compiled step with numba's Adam loop against it with numpy's kernel, where both ran."""
+    if NO_JIT in seconds:
+        print(f"  compiled, numba's Adam loop / numpy's Adam kernel: "
+              f"{seconds['dezero_core compiled'] / seconds[NO_JIT]:.3f}x")
+    else:
+        print("  numba's Adam loop: skipped (numba is not importable; pip install -e 'backends/numpy[jit]')")
 
 
 REPLAY_ONLY = "  compiled: its replay without guards"
@@ -399,8 +434,9 @@ def bench_mlp1000(rounds: int) -> None:
     report("MLP 784-1000-1000-10, batch 100, float32, Adam: one training step", seconds, "dezero_core eager",
            1e3, "ms")
     verdict("compiled / eager", seconds["dezero_core compiled"] / seconds["dezero_core eager"], 0.9)
+    jit_ratio(seconds)
     buffers = _compiled_buffer_bytes(steps["dezero_core compiled"])
-    peaks = {name: step_peak_bytes(step) for name, step in steps.items()}
+    peaks = {name: step_peak_bytes(step) for name, step in steps.items() if name != NO_JIT}
     for name in ("dezero_core compiled", KEPT):
         peaks[name] += _compiled_buffer_bytes(steps[name])
     # tracemalloc sees numpy's array memory allocated during the step: the gradients eager's cleargrads()
@@ -423,11 +459,11 @@ MATMULS = "the step's 8 matrix products"
 def mlp1000_parts(model: Any, batch: int) -> dict[str, Step]:
     """The matrix products of a training step of ``model`` (an MLP; forward, and backward without the
     batch's gradient) with its shapes, and an Adam ``update()`` of copies of its weights (gradients
-    of one step) three ways: the numpy kernel's flat blocks, the optimizer's row blocks with the
-    kernel per block (``Optimizer.update_param``), whole arrays."""
+    of one step) four ways: the numpy kernel's flat blocks, the optimizer's row blocks with the
+    kernel per block (``Optimizer.update_param``), whole arrays, numba's loop (without numba: three)."""
     from dezero_core.optimizers import blocks as blocks_module
     from dezero_core.optimizers.optimizer import Optimizer
-    from dezero_numpy import optimizer_kernels
+    from dezero_numpy import jit_kernels, optimizer_kernels
 
     rng = np.random.default_rng(0)
     Ws = [layer.W.data for layer in model.layers]
@@ -449,6 +485,10 @@ def mlp1000_parts(model: Any, batch: int) -> dict[str, Step]:
         copy = ours_mlp(weights)
         F.softmax_cross_entropy(copy(x), t).backward()
         optimizer = Adam(lr=LR).setup(copy)
+        if how == "numba":  # what a compiled step does with each parameter
+            jit = jit_kernels.kernel("adam")
+            optimizer.update_param = lambda name, data, grad: optimizer.update_with(jit, name, data, grad)
+            return optimizer.update
         if how != "kernel blocks":  # Optimizer.update_param: the row blocks (or none, whole arrays)
             optimizer.update_param = Optimizer.update_param.__get__(optimizer)
         if how != "whole":
@@ -465,8 +505,11 @@ def mlp1000_parts(model: Any, batch: int) -> dict[str, Step]:
                 blocks_module._blocks_by_type_and_shape.clear()
         return whole
 
-    return {MATMULS: matmuls, "Adam update(): the kernel's flat blocks": update("kernel blocks"),
-            "  the optimizer's row blocks": update("row blocks"), "  whole arrays": update("whole")}
+    parts = {MATMULS: matmuls, "Adam update(): the kernel's flat blocks": update("kernel blocks"),
+             "  the optimizer's row blocks": update("row blocks"), "  whole arrays": update("whole")}
+    if jit_kernels.kernel("adam") is not None:
+        parts["  numba's loop (compiled steps)"] = update("numba")
+    return parts
 
 
 def _compiled_buffer_bytes(step: Step) -> int:

@@ -206,10 +206,14 @@ def backward_updates(executor: Any) -> BackwardUpdates:
 def drop_updated_grads(graph: Graph) -> None:
     """After the first, traced call of a training step (which ran ``update()`` as eager mode does):
     drop the gradients a replay would have dropped, so that every call of the step leaves
-    ``param.grad`` alike (None where the step updates in backward)."""
+    ``param.grad`` alike (None where the step updates in backward). The backend's compiled update
+    kernels are warmed for the parameters' dtypes now, in this first call, the step's compile: not
+    in the first replay, which builds the executor."""
     if not any(n.kind == "update" and n.attrs.get("update_in_backward") for n in graph.nodes):
         return
     updates = BackwardUpdates(graph)
+    for p in updates.fed:
+        updates._jit_kernel(p.data)
     if updates.applies():
         for p in updates._updated:
             p._grad = None

@@ -198,12 +198,28 @@ def test_a_compiled_step_updates_with_the_jit_kernel_as_eager_does_bit_for_bit(m
     eager = _train(make, compiled=False, dtype=dtype)
     assert calls == []  # eager update() keeps numpy's kernel
     compiled = _train(make, compiled=True, dtype=dtype)
-    # warmed on a 1-element array when the step was built, then the weight in each replay (all but the trace)
+    # warmed on a 1-element array in the first call (the trace), then the weight in each replay
     assert [len(c[0]) for c in calls] == [1] + [SIZES[0] * 16] * (len(DATA) - 1)
     assert eager[0] == compiled[0]
     _assert_bits_equal(compiled[1], eager[1])
     assert eager[2].keys() == compiled[2].keys()
     _assert_bits_equal([compiled[2][k] for k in eager[2]], list(eager[2].values()))
+
+
+def test_the_first_call_compiles_the_jit_kernel_for_the_parameters_dtype(monkeypatch):
+    kernel, calls = _recording("adamw")
+    monkeypatch.setattr(jit_kernels, "_kernels", {**jit_kernels._kernels, "adamw": kernel})
+    dz.random.seed(0)
+    model = MLP(SIZES)
+    optimizer = AdamW().setup(model)
+
+    def step(x, t):
+        model.cleargrads()
+        F.softmax_cross_entropy(model(x), t).backward()
+        optimizer.update()
+    dz.compile(step)(*DATA[0])
+    assert kernel._warm == {np.dtype(np.float32)}
+    assert [len(c[0]) for c in calls] == [1]
 
 
 def test_switched_off_a_compiled_step_uses_the_numpy_kernel(monkeypatch):
