@@ -1,23 +1,23 @@
 """The numba-compiled Adam/AdamW update (``dezero_numpy.jit_kernels``, numpy's ``[jit]`` extra) equals
 numpy's kernel bit for bit, is what a compiled training step updates its large parameters with
 (compiled when the step is built), and falls back to the numpy kernel where it does not apply: other
-arrays, numba missing or switched off, a numba failure."""
+arrays, numba switched off, a numba failure (numba missing: ``test_jit_update_fallback.py``)."""
 from __future__ import annotations
 
-import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import dezero_core as dz
-import dezero_core.functions as F
 from dezero_core.backend.selection import backend_of
 from dezero_core.models import MLP
 from dezero_core.optimizers import Adam, AdamW
 from dezero_core.optimizers.flat import SMALL_ELEMENTS
 from dezero_core.static.update import _jit_name
 from dezero_numpy import jit_kernels, optimizer_kernels
+
+from test_jit_update_fallback import training_step
 
 numba = pytest.importorskip("numba")
 
@@ -133,18 +133,6 @@ def test_a_numba_failure_warns_once_and_falls_back():
     _assert_bits_equal(ours, theirs)
 
 
-def test_switched_off_or_without_numba_the_backend_offers_no_jit_kernel(monkeypatch):
-    backend = backend_of(np.zeros(1))
-    assert backend.optimizer_kernel("jit:adam") is jit_kernels.kernel("adam") is not None
-    monkeypatch.setattr(jit_kernels, "ENABLED", False)
-    assert backend.optimizer_kernel("jit:adamw") is None
-    monkeypatch.setattr(jit_kernels, "ENABLED", True)
-    monkeypatch.setattr(jit_kernels, "_kernels", None)
-    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    assert backend.optimizer_kernel("jit:adam") is None
-    assert backend.optimizer_kernel("jit:sgd") is None
-
-
 def test_without_a_writable_cache_the_loops_compile_uncached(monkeypatch):
     njit = numba.njit
 
@@ -176,13 +164,7 @@ def _train(make_optimizer, compiled: bool, dtype=np.float32) -> tuple[list, list
     for p in model.params():
         p.data = p.data.astype(dtype)
     optimizer = make_optimizer().setup(model)
-
-    def step(x, t):
-        model.cleargrads()
-        loss = F.softmax_cross_entropy(model(x), t)
-        loss.backward()
-        optimizer.update()
-        return loss
+    step = training_step(model, optimizer)
     run = dz.compile(step) if compiled else step
     losses = [float(run(x.astype(dtype), t).data) for x, t in DATA]
     state = {f"{n}.{k}": v.copy() for n, slots in optimizer.state.items() for k, v in slots.items()}
@@ -211,13 +193,7 @@ def test_the_first_call_compiles_the_jit_kernel_for_the_parameters_dtype(monkeyp
     monkeypatch.setattr(jit_kernels, "_kernels", {**jit_kernels._kernels, "adamw": kernel})
     dz.random.seed(0)
     model = MLP(SIZES)
-    optimizer = AdamW().setup(model)
-
-    def step(x, t):
-        model.cleargrads()
-        F.softmax_cross_entropy(model(x), t).backward()
-        optimizer.update()
-    dz.compile(step)(*DATA[0])
+    dz.compile(training_step(model, AdamW().setup(model)))(*DATA[0])
     assert kernel._warm == {np.dtype(np.float32)}
     assert [len(c[0]) for c in calls] == [1]
 
