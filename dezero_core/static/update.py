@@ -31,9 +31,9 @@ parameters of an elementwise optimizer are updated together, as one flat array
 optimizer's arithmetic instead of one per bias. A larger parameter of an optimizer with a fused
 kernel (Adam's ``kernel_name``) is updated with the backend's compiled kernel where it has one
 (``optimizer_kernel("jit:adam")``: numpy's numba loop, bit for bit numpy's arithmetic in one pass),
-compiled for the parameter's dtype when the replay is built, so no step pays it; eager ``update()``
-keeps the plain kernel. On the optimizer's denormal-flushing steps each
-update runs in the backend's ``compute_scope`` as the whole ``update()`` does. A replay that raises
+compiled for the parameter's dtype in the step's first call (:func:`drop_updated_grads`), so no
+replay pays it; eager ``update()`` keeps the plain kernel. On the optimizer's denormal-flushing
+steps each update runs in the backend's ``compute_scope`` as the whole ``update()`` does. A replay that raises
 between the first update and the ``update`` node (nothing in a replayed graph is expected to: its
 shapes and dtypes are guarded) leaves the step counted and some parameters updated, where eager mode
 would have raised in ``backward()`` before ``update()``.
@@ -163,8 +163,8 @@ class BackwardUpdates:
 
     def _jit_kernel(self, data: Any) -> Any:
         """The backend's compiled (``"jit:"``) update of ``data`` for this optimizer, or None; warmed
-        for ``data``'s dtype now, while the step is being built, so no replay pays its compile."""
-        if self._jit_name is None:
+        for ``data``'s dtype now (a no-op after the first call's), so no replay pays its compile."""
+        if self._jit_name is None or data is None:
             return None
         kernel = self._jit.get(type(data), _UNKNOWN)
         if kernel is _UNKNOWN:
