@@ -18,7 +18,13 @@ Whether a gradient flows at all can be decided only when the graph runs: a param
 branch of ``dz.cond`` gets a gradient in the runs that take that branch and None (no gradient, as in
 eager mode) in the others. A Function says so with ``grad_decided_at_run(i)`` (True for such an
 input ``i``); its gradient is then kept where the trace saw None, and sums with it are
-:class:`AddGrads`, which treat a None as no gradient.
+:class:`AddGrads`, which treat a None as no gradient. A backward node all of whose incoming gradients
+may be None is skipped at run time when they are (its gradients are None too, as eager's engine never
+reaches that Function), so the layers before an operand the branch taken ignores keep no gradient.
+The graph records which values may be None in their producers' ``attrs["maybe_none"]`` (output
+indices; :func:`may_be_none`), and a backward node to skip in ``attrs["skip_if_none"]``: only graphs
+with control flow have any, so no other graph pays a check; passes leave such nodes alone
+(:func:`touches_none`).
 """
 from __future__ import annotations
 
@@ -79,14 +85,21 @@ class AddGrads(Function):
         return gy, gy
 
 
+def may_be_none(v: Value | None) -> bool:
+    """Whether gradient value ``v`` may be None when the graph runs (see the module docstring)."""
+    return v is not None and v.producer is not None and v.index in v.producer.attrs.get("maybe_none", ())
+
+
+def touches_none(node: Node) -> bool:
+    """Whether ``node`` reads or makes a value that may be None when the graph runs: a pass leaves it
+    alone (a node it rewrites or fuses would lose the run-time check)."""
+    return bool(node.attrs.get("maybe_none")) or any(may_be_none(v) for v in node.inputs)
+
+
 class Gradients:
     """Records gradient nodes (running them on the examples where those are known)."""
 
     example = staticmethod(example_of)
-
-    def __init__(self) -> None:
-        #: ids of the gradient values that may be None when the graph runs (see the module docstring)
-        self.at_run: set[int] = set()
 
     def grads(self, root: Value, seed: Value | None = None, held: dict[int, Value] | None = None
               ) -> dict[int, Value]:
@@ -204,16 +217,16 @@ class Gradients:
     def add(self, a: Value, b: Value) -> Value:
         """Record ``a + b`` of two gradients of one value (``a`` the earlier: eager's order); an
         :class:`AddGrads` where either may be None when the graph runs."""
-        if a.id not in self.at_run and b.id not in self.at_run:
+        if not may_be_none(a) and not may_be_none(b):
             return self._call(Add(), [a, b])[0]
         fn = AddGrads()
         fn.needs_grad = (a.requires_grad, b.requires_grad)
         node = record("call", fn, [a, b])
+        if may_be_none(a) and may_be_none(b):
+            node.attrs["maybe_none"] = [0]  # None when neither flows
         example = fn.forward(None, self.example(a), self.example(b))
         total = output_values(node, None if example is None else [example], any(fn.needs_grad), 1)[0]
         total.shape, total.dtype = a.shape, a.dtype
-        if a.id in self.at_run and b.id in self.at_run:
-            self.at_run.add(total.id)  # None when neither flows
         return total
 
     def _call(self, fn: Function, inputs: list[Value]) -> list[Value]:
@@ -238,8 +251,16 @@ class Gradients:
         optional = tuple(at_run is not None and at_run(i) for i in range(len(xs)))
         if gx_examples is not None:  # a backward may give None for an input it cannot differentiate
             needs = tuple(n and (gx_examples[i] is not None or optional[i]) for i, n in enumerate(needs))
-        back = record("backward", node.fn, [*xs, *ys, *gys],
-                      {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs})
+        attrs: dict[str, Any] = {"n_in": len(xs), "n_out": len(ys), "needs_grad": needs}
+        present = [g for g in gys if g is not None]
+        skip = bool(present) and all(may_be_none(g) for g in present)
+        if skip:  # no gradient reaches it in some runs: it is skipped there, its gradients None
+            attrs["skip_if_none"] = True
+        picks = [i for i, n in enumerate(needs) if n]
+        maybe = [k for k, i in enumerate(picks) if skip or optional[i]]
+        if maybe:
+            attrs["maybe_none"] = maybe
+        back = record("backward", node.fn, [*xs, *ys, *gys], attrs)
         picked = [gx_examples[i] for i, n in enumerate(needs) if n] if gx_examples is not None else None
         # a gradient is differentiable in turn (a gradient of a gradient) where its inputs are
         requires = any(v is not None and v.requires_grad for v in back.inputs)
@@ -252,8 +273,7 @@ class Gradients:
                 continue
             gx = outs[k]
             k += 1
-            if optional[i]:  # the trace may have seen None: the shape is the input's
-                self.at_run.add(gx.id)
+            if may_be_none(gx):  # the trace may have seen None: the shape is the input's
                 gx.shape, gx.dtype = xs[i].shape, xs[i].dtype
             result.append(gx)
         return result

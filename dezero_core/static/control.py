@@ -6,7 +6,8 @@ derived when the control flow is defined). In a graph it is one ``call`` node li
 passes leave its inside alone, the executor calls its ``forward``, and the gradient comes from its
 ``backward``, which runs the gradient graph of the branch taken (for a loop: of every iteration, last
 first). On concrete values (no symbol among the arguments) both run as plain Python, eagerly.
-Comparisons of symbols (``x > 0``) are recorded as :class:`Compare` nodes, to serve as predicates.
+Comparisons of symbols (``x > 0``) are the comparison functions (``F.greater``...), to serve as
+predicates.
 """
 from __future__ import annotations
 
@@ -18,25 +19,15 @@ from dezero_core.static.ir import Graph, Value
 from dezero_core.static.symbolic import Symbol, SymbolValueError, describe, dtype_name, make_symbol
 
 
-class Compare(Function):
-    """``x1 <op> x2`` (``op``: less, less_equal, greater, greater_equal, equal, not_equal), boolean, no
-    gradient: a comparison of symbols recorded as a node."""
-
-    def __init__(self, op: str) -> None:
-        self.op = op
-
-    def forward(self, xp: Any, a: Any, b: Any) -> Any:
-        return getattr(xp, self.op)(a, b)
-
-    def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
-        return None, None
-
-
 def _install_comparisons() -> None:
-    for name, op in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
-                     ("eq", "equal"), ("ne", "not_equal")]:
-        def compare(self: Symbol, other: Any, op: str = op) -> Any:
-            return Compare(op)(self, other)
+    """Symbol's ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``: the comparison functions, recorded as
+    their nodes (one op for one thing, whichever way it is written)."""
+    from dezero_core.functions import discrete
+
+    for name, fn in [("lt", discrete.less), ("le", discrete.less_equal), ("gt", discrete.greater),
+                     ("ge", discrete.greater_equal), ("eq", discrete.equal), ("ne", discrete.not_equal)]:
+        def compare(self: Symbol, other: Any, fn: Callable = fn) -> Any:
+            return fn(self, other)
         compare.__name__ = f"__{name}__"
         setattr(Symbol, f"__{name}__", compare)
     Symbol.__hash__ = Variable.__hash__  # type: ignore[method-assign]
@@ -177,10 +168,15 @@ class Cond(Function):
     """``true_branch(*xs)`` if ``pred`` else ``false_branch(*xs)``; the gradient flows through the
     branch taken (``_taken`` remembers it between forward and backward).
 
-    A captured parameter gets a gradient only from the branch taken (None otherwise, as in eager
-    mode): which one is decided when the graph runs (``grad_decided_at_run``). An operand that only
-    the other branch differentiates gets zeros, so the gradient flowing on past it has one shape at
-    every run."""
+    An operand or captured parameter gets a gradient only from the branch taken (None otherwise, as
+    in eager mode): where only one branch differentiates it, that is decided when the graph runs
+    (``grad_decided_at_run``). A None gradient stays None on past it: the backward nodes behind an
+    operand the branch taken ignores are skipped in that run, so the layers that made it keep no
+    gradient, and an optimizer (Adam, MomentumSGD) leaves them alone, as eager does.
+
+    Not covered: a cond of several outputs, some of which get no gradient, differentiates its
+    branch with zeros for those (so layers inside or before it may get zeros where eager gets
+    None)."""
 
     def __init__(self, true_branch: Branch, false_branch: Branch, n_operands: int) -> None:
         self.true_branch = true_branch
@@ -196,24 +192,24 @@ class Cond(Function):
     def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
         _no_higher_order(xp, "cond")
         ys, gys = (y, gy) if isinstance(y, tuple) else ((y,), (gy,))
-        branch, other = ((self.true_branch, self.false_branch) if self._taken else
-                         (self.false_branch, self.true_branch))
+        branch = self.true_branch if self._taken else self.false_branch
         operands = xs[1:1 + self.n_operands]
-        grads = branch.vjp(xp, operands, gys, ys)
-        for i in other.grad_positions:
-            if i < self.n_operands and grads[i] is None:
-                grads[i] = xp.zeros_like(operands[i])
-        return (None, *grads)
+        return (None, *branch.vjp(xp, operands, gys, ys))
 
     def grad_decided_at_run(self, i: int) -> bool:
-        """Whether input ``i`` (a captured parameter) gets a gradient depends on the branch taken."""
-        return i > self.n_operands
+        """Whether input ``i`` (an operand or a captured parameter) gets a gradient depends on the
+        branch taken: it does unless both branches differentiate it."""
+        return i > 0 and not (i - 1 in self.true_branch.grad_positions and i - 1 in self.false_branch.grad_positions)
 
 
 class WhileLoop(Function):
     """``while cond(*vals): vals = body(*vals)``; the gradient flows back through every iteration
     (``_states`` keeps each iteration's inputs between forward and backward). A captured parameter
-    gets none from a run that made no iteration (``grad_decided_at_run``)."""
+    gets none from a run that made no iteration, nor does a value whose result gets none
+    (``grad_decided_at_run``): as in eager mode, where the loop is the identity then.
+
+    Not covered: within iterations, the body is differentiated with zeros for results that get no
+    gradient, so a value only those depend on gets zeros where eager gets None."""
 
     def __init__(self, cond: Branch, body: Branch, n_vals: int) -> None:
         self.cond = cond
@@ -232,18 +228,19 @@ class WhileLoop(Function):
     def backward(self, xp: Any, xs: Any, y: Any, gy: Any) -> Any:
         _no_higher_order(xp, "while_loop")
         ys, gys = (y, gy) if isinstance(y, tuple) else ((y,), (gy,))
-        gs = [xp.zeros_like(v) if g is None else g for g, v in zip(gys, ys)]
+        gs = list(gys)  # None where no gradient reaches a result: with no iteration, the value gets none
         captured: list[Any] = [None] * (len(xs) - self.n_vals)
         for inputs, outputs in zip(reversed(self._states[:-1]), reversed(self._states[1:])):
-            found = self.body.vjp(xp, inputs, gs, outputs)
-            gs = [xp.zeros_like(v) if g is None else g for g, v in zip(found, inputs)]
+            found = self.body.vjp(xp, inputs, gs, outputs)  # (it takes a None as zeros)
+            gs = found[:self.n_vals]
             captured = [c if g is None else g if c is None else c + g
                         for c, g in zip(captured, found[self.n_vals:])]
         return (*gs, *captured)
 
     def grad_decided_at_run(self, i: int) -> bool:
-        """Whether input ``i`` (a captured parameter) gets a gradient depends on the iterations run."""
-        return i >= self.n_vals
+        """Whether input ``i`` gets a gradient depends on the iterations run (a captured parameter),
+        or on them and on whether its result gets one (a value): every input."""
+        return True
 
 
 # -- the public functions -------------------------------------------------------------------------

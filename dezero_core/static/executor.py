@@ -121,6 +121,8 @@ class _Generator:
         for k, node in enumerate(graph.nodes):
             if node.kind == "call":
                 self.call(k, node)
+            elif node.kind == "backward" and node.attrs.get("skip_if_none"):
+                self.skipped_when_no_grad(k, node)
             elif node.kind == "backward":
                 self.backward(k, node)
             else:
@@ -210,6 +212,21 @@ class _Generator:
         for pos, v in zip(picks, node.outputs):
             self.lines.append(f"{self.name(v)} = g[{pos}]")
         self.lines.append("g = None")
+
+    def skipped_when_no_grad(self, k: int, node: Node) -> None:
+        """A backward node whose incoming gradients may all be None when the graph runs (past a
+        ``dz.cond`` branch that ignores an operand): where they are, its gradients are None and its
+        Function's backward is not called, as eager's engine never reaches it. Only such nodes
+        carry the check (``attrs["skip_if_none"]``)."""
+        gys = [self.name(v) for v in node.inputs[node.attrs["n_in"] + node.attrs["n_out"]:] if v is not None]
+        outs = [self.name(v) for v in node.outputs]
+        lines, self.lines = self.lines, []
+        self.backward(k, node)
+        body, self.lines = self.lines, lines
+        self.lines.append("if " + " and ".join(f"{g} is None" for g in gys) + ":")
+        self.lines.append("    " + " = ".join([*outs, "None"]))
+        self.lines.append("else:")
+        self.lines.extend("    " + line for line in body)
 
     def effect(self, k: int, node: Node) -> None:
         """A ``set_grad``/``update`` node: its step, over the slot list."""

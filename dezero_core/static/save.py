@@ -36,6 +36,7 @@ import os
 import types
 from typing import Any, Iterator
 
+from dezero_core.functions.discrete import Comparison
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.optimizers.optimizer import Optimizer
@@ -272,6 +273,15 @@ _MOVED = {f"dezero_core.functions.{old}:{name}": f"dezero_core.functions.{new}:{
                                   ("shape", "indexing", "GetItem GetItemGrad"),
                                   ("shape_ops", "joining", "Concat Pad Split Stack"))
           for name in names.split()}
+_MOVED["dezero_core.static.control:Compare"] = "dezero_core.static.save:Compare"
+
+
+class Compare(Comparison):
+    """A comparison of symbols in a file saved when ``x > 0`` had an op of its own (``op``, the array
+    API's name, an attribute of each node): loads as the comparison functions' op it was."""
+
+    scalar = None
+    scalar_first = False
 
 
 def _import(target: str, path: str, base: type | None = None) -> type:

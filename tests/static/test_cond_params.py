@@ -130,11 +130,14 @@ class TwoOperands(Layer):
 
 
 @pytest.mark.parametrize("in_backward", [True, False], ids=["update_in_backward", "update_at_end"])
-def test_an_operand_only_the_other_branch_differentiates_gets_its_gradient_at_replay(in_backward) -> None:
-    # with SGD: the operand the branch taken ignores gets zeros (eager: no gradient), which move no
-    # parameter; the layer before the other operand trains in the replays that take its branch
+@pytest.mark.parametrize("optimizer_name", list(OPTIMIZERS))
+def test_an_operand_only_the_other_branch_differentiates_gets_its_gradient_at_replay(optimizer_name,
+                                                                                     in_backward) -> None:
+    # the operand the branch taken ignores gets no gradient, as in eager (so Adam and MomentumSGD
+    # leave the layer that made it alone); the layer before the other operand trains in the replays
+    # that take its branch
     data = batches("+--+-")
-    assert_trains_as_eager(TwoOperands, "SGD", in_backward, data)
+    assert_trains_as_eager(TwoOperands, optimizer_name, in_backward, data)
 
 
 class Grower(Layer):

@@ -24,6 +24,7 @@ from dezero_core.functions.arithmetic import (
 )
 from dezero_core.functions.elementwise import Abs, Cos, Exp, Log, Maximum, Sin, Sqrt, Tanh
 from dezero_core.functions.linalg import MatMul
+from dezero_core.static.autodiff import touches_none
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.passes.fused_ops import Affine, FusedElementwise, MulAdd
 
@@ -131,6 +132,8 @@ def _pair(graph: Graph, uses: _Uses, first: Node, second: Node, side: int, fused
     """
     t = second.inputs[side]
     back1, back2 = uses.backward_of.get(id(first.fn)), uses.backward_of.get(id(second.fn))
+    if any(b is not None and touches_none(b) for b in (back1, back2)):
+        return False  # a gradient that may be None at run time: its backward node keeps its check
     if back1 is not None and back2 is None:
         return False  # a gradient through first without one through second: not a derived backward
     if back1 is None and back2 is not None and _grad_slots(back2)[side] is not None:
@@ -243,8 +246,8 @@ def fuse_elementwise(graph: Graph) -> Graph:
 
 def _elementwise_form(node: Node) -> tuple | None:
     """``(shape, dtype)`` of an elementwise node (see :func:`fuse_elementwise`), or None."""
-    if node.is_effect or not node.outputs or any(v is None for v in node.inputs):
-        return None
+    if node.is_effect or not node.outputs or any(v is None for v in node.inputs) or touches_none(node):
+        return None  # (a value that may be None at run time is no array to compute on)
     if node.kind == "call" and type(node.fn) in _ELEMENTWISE and len(node.outputs) == 1:
         y = node.outputs[0]
         if _known(y) and y.dtype in FLOAT_DTYPES and all(v.dtype == y.dtype and _known(v) for v in node.inputs):

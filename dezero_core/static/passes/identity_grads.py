@@ -42,6 +42,7 @@ def _passed_through(node: Node) -> Value | None:
     gy = node.inputs[n_in + 1]
     if gy is None or gy.shape is None or None in gy.shape:
         return None
+    # (a gy that may be None at run time is fine: its readers get the None the skipped node gave)
     needed = [x for x, need in zip(node.inputs[:n_in], node.attrs["needs_grad"]) if need]
     if any(x is None or x.shape != gy.shape for x in needed):
         return None

@@ -35,6 +35,7 @@ from dezero_core.functions.embedding import EmbedID
 from dezero_core.functions.indexing import GetItem
 from dezero_core.functions.joining import Concat
 from dezero_core.functions.shape import Reshape
+from dezero_core.static.autodiff import touches_none
 from dezero_core.static.ir import Graph, Node, Value
 
 #: Functions batched along axis 0 of their first input, their other inputs shared (the weights):
@@ -74,8 +75,8 @@ def batch_shared_weights(graph: Graph) -> Graph:
 def _batchable(node: Node, kind: str) -> bool:
     """Whether ``node`` is a ``kind`` node of :data:`BATCHABLE` whose batched input has a known shape
     of at least one axis (and, for a backward node, one output and an incoming gradient)."""
-    if node.kind != kind or type(node.fn) not in BATCHABLE or node.is_effect:
-        return False
+    if node.kind != kind or type(node.fn) not in BATCHABLE or node.is_effect or touches_none(node):
+        return False  # (a gradient that may be None at run time cannot be concatenated)
     x = node.inputs[0]
     if x is None or x.shape is None or not x.shape or None in x.shape or math.prod(x.shape) > MAX_PART_ELEMENTS:
         return False

@@ -25,6 +25,7 @@ from typing import Any
 from dezero_core.functions.arithmetic import Add
 from dezero_core.functions.indexing import GetItem
 from dezero_core.graph.function import Function
+from dezero_core.static.autodiff import touches_none
 from dezero_core.static.ir import Graph, Node, Value
 
 
@@ -183,7 +184,8 @@ def slice_span(key: Any, shape: tuple[int, ...]) -> tuple[int, int, int] | None:
 def _slice_grad(node: Node) -> Node | None:
     """A SliceGrad call in place of ``node`` where it is a GetItem backward node of a basic key
     and of a fully known input shape; else None."""
-    if node.kind != "backward" or type(node.fn) is not GetItem or not is_basic_key(node.fn.key):
+    if (node.kind != "backward" or type(node.fn) is not GetItem or not is_basic_key(node.fn.key)
+            or touches_none(node)):  # a call would get the None a skipped backward node gives
         return None
     x, _, gy = node.inputs
     if gy is None or len(node.outputs) != 1 or x is None or x.shape is None or None in x.shape:

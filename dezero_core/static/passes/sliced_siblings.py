@@ -21,6 +21,7 @@ from dezero_core.functions.arithmetic import Neg
 from dezero_core.functions.elementwise import Abs, Cos, Exp, Log, Sin, Sqrt, Tanh
 from dezero_core.functions.indexing import GetItem
 from dezero_core.functions.joining import Concat
+from dezero_core.static.autodiff import touches_none
 from dezero_core.static.ir import Graph, Node, Value, function_attrs
 from dezero_core.static.passes.slice_grads import TiledGrad, slice_span
 
@@ -114,7 +115,8 @@ def _merge_backward(graph: Graph, run: list[tuple[int, int, Node]], axis: int, s
     as consecutive parts of one :class:`TiledGrad` (as :func:`accumulate_slice_grads` makes them):
     the incoming gradients concatenated, one backward call, its result one part of the tiling."""
     backs = [backward_of.get(id(node.fn), []) for _, _, node in run]
-    if any(len(b) != 1 or b[0].attrs.get("needs_grad") != (True,) or len(b[0].outputs) != 1 for b in backs):
+    if any(len(b) != 1 or b[0].attrs.get("needs_grad") != (True,) or len(b[0].outputs) != 1
+           or touches_none(b[0]) for b in backs):  # a gradient that may be None cannot be concatenated
         return
     backs = [b[0] for b in backs]
     grads = [b.outputs[0] for b in backs]

@@ -19,6 +19,7 @@ from dezero_core.functions.indexing import GetItem
 from dezero_core.functions.joining import Concat, Stack
 from dezero_core.functions.losses import SoftmaxCrossEntropy
 from dezero_core.graph.function import Function
+from dezero_core.static.autodiff import touches_none
 from dezero_core.static.ir import Graph, Node, Value
 from dezero_core.static.passes import shared_weights
 from dezero_core.static.passes.shared_weights import concatenated, independent, schedule, slice_into, sliced_whole
@@ -100,7 +101,8 @@ def _plain_loss(node: Node) -> bool:
 
 def _plain_backward(node: Node) -> bool:
     """Its backward node, differentiating the scores only, with an incoming gradient."""
-    return tuple(node.attrs.get("needs_grad", ())) == (True, False) and node.inputs[3] is not None
+    return (tuple(node.attrs.get("needs_grad", ())) == (True, False) and node.inputs[3] is not None
+            and not touches_none(node))  # a gradient that may be None at run time cannot be stacked
 
 
 def _merge(graph: Graph, group: list[Node], backs: list[Node] | None, order: dict[int, float]) -> None:
