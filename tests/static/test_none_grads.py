@@ -13,6 +13,7 @@ import dezero_core.functions as F
 from dezero_core.backend.selection import get_backend
 from dezero_core.layers import Layer, Linear
 from dezero_core.optimizers import Adam, MomentumSGD
+from dezero_core.static.autodiff import AddGrads, may_be_none
 from dezero_core.static.executor import Executor
 from dezero_core.static.save import graph_from_json, graph_to_json
 
@@ -23,7 +24,8 @@ OPTIMIZERS = {"MomentumSGD": lambda: MomentumSGD(0.05), "Adam": lambda: Adam(0.0
 
 class IgnoredOperand(Layer):
     """``a`` on the first operand where the batch sums above 0, else ``b`` on the second; each operand
-    comes out of two layers and a tanh, so a skipped gradient has several backward nodes to skip."""
+    comes out of layers and elementwise functions, so a skipped gradient has several backward nodes to
+    skip (which the default passes would fuse)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,8 +34,9 @@ class IgnoredOperand(Layer):
         self.a, self.b = Linear(3, in_size=3), Linear(3, in_size=3)
 
     def forward(self, x):
-        h = self.c2(F.tanh(self.c1(x)))
-        y = dz.cond(F.sum(x) > 0, lambda h, z: self.a(h), lambda h, z: self.b(F.tanh(z)), h, self.d(x))
+        h = self.c2(F.exp(F.tanh(self.c1(x)) * 0.5))  # elementwise runs: fuse_elementwise's to leave alone
+        z = F.sin(F.tanh(self.d(x)) * 2.0)
+        y = dz.cond(F.sum(x) > 0, lambda h, z: self.a(h), lambda h, z: self.b(F.tanh(z)), h, z)
         return F.sum(y ** 2)
 
 
@@ -149,6 +152,26 @@ def test_only_graphs_with_control_flow_check_for_a_none_gradient() -> None:
     compiled = dz.compile(cond_step)
     compiled(cond_batches("+")[0])
     assert "is None:" in _replay_source(compiled.graph)
+
+
+@pytest.mark.parametrize("make_model", [IgnoredOperand, IdleLoopValue])
+def test_after_the_default_passes_only_nodes_that_check_read_a_gradient_that_may_be_none(make_model) -> None:
+    model = make_model()
+
+    def step(x):
+        model.cleargrads()
+        model(x).backward()
+
+    compiled = dz.compile(step)
+    compiled(cond_batches("+")[0][:1] if make_model is IdleLoopValue else cond_batches("+")[0])
+    checked = 0
+    for node in compiled.graph.nodes:
+        if any(may_be_none(v) for v in node.inputs):
+            checked += 1
+            # a skipped backward node, a sum that takes None as no gradient, a grad set to None
+            assert (node.kind == "backward" and node.attrs.get("skip_if_none")) or node.kind == "set_grad" or \
+                type(node.fn) is AddGrads, node
+    assert checked > 0
 
 
 def test_a_symbol_comparison_is_the_comparison_functions_op() -> None:
