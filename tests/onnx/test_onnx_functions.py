@@ -90,7 +90,7 @@ def test_every_builtin_function_exports_at_the_other_tested_opsets(opset: int, t
 
 
 def test_a_mask_from_a_comparison_of_the_input_exports_with_a_dynamic_batch_and_loads(tmp_path) -> None:
-    """``x > 0`` of a traced input is a ``Compare`` node: a computed condition, not a constant."""
+    """``x > 0`` of a traced input is a ``Greater`` node: a computed condition, not a constant."""
     from dezero_core import functions as F
 
     def leaky(x: Any) -> Any:

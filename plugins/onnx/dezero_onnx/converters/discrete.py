@@ -69,7 +69,8 @@ def comparison(b: OnnxBuilder, node: Node) -> str:
 
 
 def compare_symbols(b: OnnxBuilder, node: Node) -> str:
-    """``Compare``: a comparison of symbols (``x > 0`` while traced, a ``dz.cond`` predicate)."""
+    """``Compare``: a comparison node of graphs saved before symbols' operators called the registered
+    comparisons (``x > 0`` is a ``Greater`` node now); kept so that such loaded graphs still export."""
     if len(node.inputs) != 2 or node.fn.op not in _COMPARISONS:
         raise ExportError(f"Compare({node.fn.op!r}) of {len(node.inputs)} inputs has no ONNX form")
     return _compare(b, node.fn.op, *node.inputs)
