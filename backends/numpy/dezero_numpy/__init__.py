@@ -101,11 +101,12 @@ class NumpyBackend(ArrayBackend):
         return optimizer_kernels.KERNELS.get(name)
 
     def fuse_elementwise(self, program: Any) -> Any:
-        """A chain computed block by block in cache (see :mod:`dezero_numpy.fusion`); None where
-        that does not measure faster."""
-        from dezero_numpy import fusion
+        """A chain of exact arithmetic as one numba loop where numba is installed (see
+        :mod:`dezero_numpy.jit_fusion`), else computed block by block in cache (see
+        :mod:`dezero_numpy.fusion`); None where that does not measure faster."""
+        from dezero_numpy import fusion, jit_fusion
 
-        return fusion.fuse(program)
+        return jit_fusion.fuse(program) or fusion.fuse(program)
 
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         self.xp.add.at(target, index, values)
