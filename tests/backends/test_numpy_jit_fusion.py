@@ -5,7 +5,7 @@ import pytest
 from dezero_core.backend.elementwise import ElementwiseProgram, Step
 from dezero_numpy import NumpyBackend, fusion, jit_fusion, jit_kernels
 
-pytest.importorskip("numba")
+pytest.importorskip("numba", reason="numba is not installed: pip install 'dezero-numpy[jit]'")
 
 N = jit_fusion.MIN_SIZE
 

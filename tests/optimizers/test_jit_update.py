@@ -19,7 +19,7 @@ from dezero_numpy import jit_kernels, optimizer_kernels
 
 from test_jit_update_fallback import training_step
 
-numba = pytest.importorskip("numba")
+numba = pytest.importorskip("numba", reason="numba is not installed: pip install 'dezero-numpy[jit]'")
 
 HYPER = (0.9, 0.999, 0.01, 1e-8)  # beta1, beta2, step size, eps
 KINDS = {"adam": (), "adamw": (0.99,)}  # kernel name -> the numbers after HYPER
