@@ -21,7 +21,6 @@ from typing import Any
 
 from dezero_core.backend.selection import backend_of
 from dezero_core.optimizers.blocks import slices_are_views
-from dezero_core.optimizers.optimizer import _follow
 
 #: parameters up to this many elements are grouped: above it an operation's own work outweighs its call
 SMALL_ELEMENTS = 16384
@@ -50,13 +49,8 @@ class FlatGroup:
         # per member: its part of the flat values and of the flat gradient, in its shape (views)
         self._data_views = [xp.reshape(self.data[span], shape) for span, shape in zip(self.spans, self.shapes)]
         self._grad_views = [xp.reshape(self.grad[span], shape) for span, shape in zip(self.spans, self.shapes)]
-        state = optimizer.state
         for (name, param), span, shape in zip(members, self.spans, self.shapes):
-            slots = state.get(name)
-            if slots is None:
-                slots = state[name] = optimizer.init_state(param.data)
-            elif slots and type(next(iter(slots.values()))) is not type(param.data):
-                _follow(slots, param.data)
+            slots = optimizer.slots_of(name, param.data)
             for key, value in slots.items():
                 if key not in self.state:
                     self.state[key] = xp.zeros((total,), dtype=first.dtype)
