@@ -85,12 +85,18 @@ def fuse(program: ElementwiseProgram) -> "JitKernel | None":
         return None
 
 
+def scalar_inputs(program: ElementwiseProgram) -> list[bool]:
+    """For each input of ``program``, whether the loop takes it as one 0-d number (a single element
+    broadcast over the program's shape) rather than an array it indexes."""
+    return [math.prod(shape) == 1 and tuple(shape) != tuple(program.shape) for shape in program.input_shapes]
+
+
 def loop_source(program: ElementwiseProgram) -> tuple[str, list[float]]:
     """The source of ``loop(*inputs, *constants, *outputs)`` computing ``program`` element by
     element (inputs: 1-D arrays or 0-d scalars, outputs: 1-D arrays), and the constants it takes."""
     names: dict[str, str] = {}
     constants: list[float] = []
-    scalar = [math.prod(shape) == 1 and tuple(shape) != tuple(program.shape) for shape in program.input_shapes]
+    scalar = scalar_inputs(program)
     params = [f"i{j}" for j in range(len(program.inputs))]
     body = []
     for j, name in enumerate(program.inputs):
@@ -122,8 +128,7 @@ class JitKernel:
     def __init__(self, program: ElementwiseProgram, numba: Any) -> None:
         self.program = program
         self.dtype = np.dtype(program.dtype)
-        self.scalar_inputs = [math.prod(shape) == 1 and tuple(shape) != tuple(program.shape)
-                              for shape in program.input_shapes]
+        self.scalar_inputs = scalar_inputs(program)
         self.source, constants = loop_source(program)
         self.constants = [self.dtype.type(c) for c in constants]  # rounded once, as numpy's 0-d constants
         namespace: dict[str, Any] = {"np": np}
@@ -143,8 +148,8 @@ class JitKernel:
                 else np.ascontiguousarray(x, dtype).reshape(-1)
                 for x, scalar in zip(inputs, self.scalar_inputs)]
         results = list(out) if out is not None else [np.empty(program.shape, dtype) for _ in program.outputs]
-        flat_out = [r.reshape(-1) for r in results]  # a view where r is contiguous, as ours are
-        if any(not np.shares_memory(f, r) for f, r in zip(flat_out, results) if r.size):
+        if not all(r.flags.c_contiguous for r in results):  # else reshape copies: the loop's writes are lost
             raise ValueError("fused elementwise kernel: out= arrays must be C-contiguous")
+        flat_out = [r.reshape(-1) for r in results]
         self.loop(*flat, *self.constants, *flat_out)
         return tuple(results)

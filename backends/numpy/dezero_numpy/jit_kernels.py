@@ -107,8 +107,7 @@ def _numbers(dtype: Any, beta1: float, beta2: float, step_size: float, eps: floa
             number(step_size), number(decay))
 
 
-def _contiguous(*arrays: Any) -> bool:
-    return all(a.flags.c_contiguous for a in arrays)
+_contiguous = optimizer_kernels._contiguous
 
 
 _kernels: dict[str, JitKernel] | None = None
