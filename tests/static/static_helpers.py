@@ -16,6 +16,20 @@ def batches(n: int, shape: tuple[int, ...], classes: int, seed: int = 0) -> list
             for _ in range(n)]
 
 
+def training_step(model: Any, optimizer: Any, loss_fn: Callable[..., Any] = F.softmax_cross_entropy,
+                  clear: bool = True) -> Callable[[Any, Any], Any]:
+    """An eager step of ``model`` by ``optimizer`` on ``loss_fn``, returning the loss; ``clear=False`` skips
+    ``cleargrads()``, so gradients accumulate across steps."""
+    def step(x: Any, t: Any) -> Any:
+        if clear:
+            model.cleargrads()
+        loss = loss_fn(model(x), t)
+        loss.backward()
+        optimizer.update()
+        return loss
+    return step
+
+
 def train(make_model: Callable[[], Any], make_optimizer: Callable[[Any], Any], data: list, compiled: bool,
           loss_fn: Callable[..., Any] = F.softmax_cross_entropy, seed: int = 0, **compile_kwargs: Any
           ) -> tuple[list[float], Any, Any]:
@@ -23,14 +37,7 @@ def train(make_model: Callable[[], Any], make_optimizer: Callable[[Any], Any], d
     dz.random.seed(seed)
     model = make_model()
     optimizer = make_optimizer(model)
-
-    def step(x: Any, t: Any) -> Any:
-        model.cleargrads()
-        loss = loss_fn(model(x), t)
-        loss.backward()
-        optimizer.update()
-        return loss
-
+    step = training_step(model, optimizer, loss_fn)
     run = dz.compile(step, **compile_kwargs) if compiled else step
     losses = [float(run(x, t).data) for x, t in data]
     return losses, model, optimizer

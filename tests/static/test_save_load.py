@@ -12,7 +12,7 @@ import dezero_core as dz
 import dezero_core.functions as F
 from dezero_core.layers import BatchNorm, Linear, Sequential
 from dezero_core.static.save import GraphFileError
-from static_helpers import batches
+from static_helpers import batches, training_step
 
 FRESH = """
 import json, sys
@@ -141,14 +141,16 @@ def _continue_in_fresh_process(tmp_path, path, data) -> dict:
 
 
 def _training_step(model, optimizer, clear: bool = True):
-    def step(x, t):
-        if clear:
-            model.cleargrads()
-        loss = F.softmax_cross_entropy(model(x), t)
-        loss.backward()
-        optimizer.update()
-        return loss
-    return dz.compile(step)
+    return dz.compile(training_step(model, optimizer, clear=clear))
+
+
+def _save_after(tmp_path, step, data, steps: int) -> dict:
+    """Run the compiled ``step`` on the first ``steps`` batches of ``data``, save it, and continue from the
+    file in a fresh process on the rest (see :func:`_continue_in_fresh_process`)."""
+    for x, t in data[:steps]:
+        step(x, t)
+    step.save(tmp_path / "step.dzg")
+    return _continue_in_fresh_process(tmp_path, tmp_path / "step.dzg", data[steps:])
 
 
 def _assert_continues_alike(step, model, optimizer, result: dict, data) -> None:
@@ -174,10 +176,7 @@ def test_a_saved_training_step_continues_training_in_a_fresh_process(tmp_path, h
         optimizer.add_hook(dz.optimizers.ClipGrad(0.5))
     step = _training_step(model, optimizer)
     data = batches(8, (5, 6), 4)
-    for x, t in data[:3]:
-        step(x, t)
-    step.save(tmp_path / "step.dzg")
-    result = _continue_in_fresh_process(tmp_path, tmp_path / "step.dzg", data[3:])
+    result = _save_after(tmp_path, step, data, 3)
     assert int(result["t"]) == 8 and len(result["losses"]) == 5
     _assert_continues_alike(step, model, optimizer, result, data[3:])
 
@@ -192,10 +191,7 @@ def test_a_saved_step_that_accumulates_gradients_keeps_them(tmp_path) -> None:
     step = _training_step(model, optimizer, clear=False)
     data = batches(6, (4, 5), 3, seed=1)
     F.softmax_cross_entropy(model(data[0][0]), data[0][1]).backward()  # the trace finds gradients to add to
-    for x, t in data[:2]:
-        step(x, t)
-    step.save(tmp_path / "step.dzg")
-    result = _continue_in_fresh_process(tmp_path, tmp_path / "step.dzg", data[2:])
+    result = _save_after(tmp_path, step, data, 2)
     _assert_continues_alike(step, model, optimizer, result, data[2:])
 
 
@@ -207,10 +203,7 @@ def test_a_saved_step_with_dropout_continues_with_the_random_state_it_was_saved_
     optimizer = dz.optimizers.Adam(lr=0.01).setup(model)
     step = _training_step(model, optimizer)
     data = batches(6, (4, 5), 3, seed=2)
-    for x, t in data[:2]:
-        step(x, t)
-    step.save(tmp_path / "step.dzg")
-    result = _continue_in_fresh_process(tmp_path, tmp_path / "step.dzg", data[2:])
+    result = _save_after(tmp_path, step, data, 2)
     _assert_continues_alike(step, model, optimizer, result, data[2:])
 
 

@@ -17,18 +17,13 @@ from dezero_core.optimizers import SGD, Adam, AdamW, MomentumSGD
 from dezero_core.optimizers.flat import SMALL_ELEMENTS
 from dezero_core.optimizers.hooks import ClipGrad, WeightDecay
 
-from static_helpers import assert_same_training, batches, train
+from static_helpers import assert_same_training, batches, train, training_step
 
 DATA = batches(40, (8, 5), 3)
 
 
 def _stepper(model, optimizer, compiled):
-    def step(x, t):
-        model.cleargrads()
-        loss = F.softmax_cross_entropy(model(x), t)
-        loss.backward()
-        optimizer.update()
-        return loss
+    step = training_step(model, optimizer)
     return dz.compile(step) if compiled else step
 
 
