@@ -11,9 +11,10 @@ public name, so a third party adds one from its own distribution::
 :data:`DEFAULT_PASSES` (whichever of them are installed), ``passes=()`` none.
 
 Rules every pass keeps (see :mod:`dezero_core.static.ir`): effect nodes (``Node.is_effect``) are
-never dropped, merged, folded or reordered among themselves; ``Graph.inputs``/``params``/``outputs``
-keep their order; a pass that sets the memory plan (``Node.out``, ``inplace``, ``free_after``)
-runs last.
+never dropped, merged, folded or reordered among themselves (but for ``plan_memory`` moving the
+``set_grad`` nodes of distinct parameters, which commute: see :mod:`~dezero_core.static.passes.memory`);
+``Graph.inputs``/``params``/``outputs`` keep their order; a pass that sets the memory plan (``Node.out``,
+``inplace``, ``free_after``) runs last.
 """
 from __future__ import annotations
 
