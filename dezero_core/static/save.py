@@ -37,6 +37,7 @@ import types
 from typing import Any, Iterator
 
 from dezero_core.functions.discrete import Comparison
+from dezero_core.functions.elementwise import Where, select
 from dezero_core.graph.function import Function
 from dezero_core.graph.variable import Parameter, Variable
 from dezero_core.optimizers.optimizer import Optimizer
@@ -322,6 +323,22 @@ def _set_state(obj: Any, state: dict) -> None:
         obj.__setstate__(state)
     else:
         obj.__dict__.update(state)
+    if type(obj) is Where and "condition" in state:  # saved when the condition was an attribute
+        obj.__class__ = WhereOfConstantCondition
+
+
+class WhereOfConstantCondition(Function):
+    """``where(condition, a, b)`` with the condition an attribute and two inputs, as files saved before
+    the condition became an input hold it: such a file's ``Where`` nodes load as this."""
+
+    def forward(self, xp, a, b):
+        return xp.where(self.condition, a, b)
+
+    def backward(self, xp, xs, y, gy):
+        a, b = xs
+        ga = xp.sum_to(select(xp, self.condition, gy), a.shape) if self.needs_grad[0] else None
+        gb = xp.sum_to(xp.where(self.condition, 0, gy), b.shape) if self.needs_grad[1] else None
+        return ga, gb
 
 
 class _Reader:
