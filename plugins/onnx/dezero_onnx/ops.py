@@ -228,7 +228,7 @@ class Cast(Discrete):
 
 
 def cast(node: OnnxNode, x: Any) -> Any:
-    """``Cast``: a new array of the target dtype (a constant: not differentiable)."""
+    """``Cast``: a new array of the target dtype, through :class:`Cast` (not differentiable)."""
     from onnx import helper
 
     return Cast(np.dtype(helper.tensor_dtype_to_np_dtype(node.attr("to"))).name)(x)
