@@ -16,7 +16,7 @@ from dezero_core.backend.selection import backend_of
 from dezero_core.data.arrays import is_array
 from dezero_core.graph.transfer import move_array
 from dezero_core.graph.variable import Parameter, Variable
-from dezero_core.optimizers.blocks import blocks_of
+from dezero_core.optimizers.blocks import BLOCK_ELEMENTS, blocks_of
 from dezero_core.serialization import copy_like
 
 #: a hook runs before every update with the parameters that have a gradient; it may replace or drop
@@ -77,6 +77,12 @@ class Optimizer:
         """One step: run the hooks, then update every parameter that has a gradient, by name."""
         if trace_update is not None and trace_update(self):
             return
+        self.apply_update(self.params_to_update())
+
+    def params_to_update(self) -> list[tuple[str, Parameter]]:
+        """The first half of :meth:`update`: the target's ``(name, parameter)`` pairs that have a
+        gradient, checked (:meth:`check_update`), after the hooks ran (they may replace or drop
+        gradients). Changes no parameter."""
         target = self.target
         if target is None:
             raise RuntimeError(f"{type(self).__name__}.update() before setup(target): call setup(model) first")
@@ -88,21 +94,50 @@ class Optimizer:
             for hook in self.hooks:
                 hook(params)
             named = [(name, p) for name, p in named if p._grad is not None]
+        return named
+
+    def apply_update(self, named: list[tuple[str, Parameter]],
+                     spans: Mapping[str, tuple[int, int]] | None = None) -> None:
+        """The second half of :meth:`update`: count the step and update the parameters ``named``
+        from their gradients. With ``spans`` (``{name: (start, stop)}``, elementwise optimizers
+        only), only the elements ``[start, stop)`` of each flattened parameter named there, and
+        no other parameter (:meth:`update_span`): processes that share their parameters' memory
+        each update a part of them (``dezero-mpi``'s sharded update)."""
+        if spans is not None and not self.elementwise:
+            raise ValueError(f"{type(self).__name__} is not elementwise: it cannot update part of a parameter")
         self.t += 1
         self.begin_step()
         if named and self.flush_denormal and self.t % self.FLUSH_EVERY == 1:
             with backend_of(named[0][1].data).compute_scope(flush_denormals=True):
-                self._update_all(named)
+                self._update_all(named, spans)
         else:
-            self._update_all(named)
+            self._update_all(named, spans)
 
-    def _update_all(self, named: list[tuple[str, Parameter]]) -> None:
-        update_param = self.update_param
+    def _update_all(self, named: list[tuple[str, Parameter]], spans: Mapping[str, tuple[int, int]] | None) -> None:
+        update_param = self.update_param if spans is None else None
         for name, param in named:
             grad = param._grad
             if isinstance(grad, Variable):  # a gradient kept as a graph (backward(create_graph=True))
                 grad = grad.data
-            update_param(name, param.data, grad)
+            if update_param is not None:
+                update_param(name, param.data, grad)
+            elif name in spans:
+                self.update_span(name, param.data, grad, *spans[name])
+
+    def update_span(self, name: str, data: Any, grad: Any, start: int, stop: int) -> None:
+        """Update the elements ``[start, stop)`` of the flattened parameter array ``data`` (C order)
+        in place from the same elements of ``grad``, with the same elements of its state, by blocks
+        of :data:`~.blocks.BLOCK_ELEMENTS` (an elementwise update's arithmetic per element is that
+        of :meth:`update_param`, so the parts make up the whole bit for bit). ``data``, ``grad`` and
+        the state must be contiguous, so that their flat slices are views."""
+        reshape = backend_of(data).xp.reshape
+        flat_data = reshape(data, (-1,))[start:stop]
+        flat_grad = reshape(grad, (-1,))[start:stop]
+        flat_slots = {key: reshape(value, (-1,))[start:stop] for key, value in self.slots_of(name, data).items()}
+        update_one = self.update_one
+        for lo in range(0, stop - start, BLOCK_ELEMENTS):
+            block = slice(lo, min(lo + BLOCK_ELEMENTS, stop - start))
+            update_one(flat_data[block], flat_grad[block], {key: value[block] for key, value in flat_slots.items()})
 
     def update_param(self, name: str, data: Any, grad: Any) -> None:
         """Update one parameter's array ``data`` in place from the array ``grad``, with its state

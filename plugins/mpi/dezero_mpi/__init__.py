@@ -14,7 +14,9 @@ from dezero_mpi.communicator import MPICommunicator, ParameterMismatchError, cre
 from dezero_mpi.dataset import SubDataset, scatter_dataset
 from dezero_mpi.loader import BatchShareLoader
 from dezero_mpi.optimizer import MultiNodeOptimizer, create_multi_node_optimizer
+from dezero_mpi.sharded import ShardingUnavailable
 from dezero_mpi.transports import TransportError
 
-__all__ = ["BatchShareLoader", "MPICommunicator", "MultiNodeOptimizer", "ParameterMismatchError", "SubDataset", "TransportError",
+__all__ = ["BatchShareLoader", "MPICommunicator", "MultiNodeOptimizer", "ParameterMismatchError", "ShardingUnavailable", "SubDataset",
+           "TransportError",
            "create_communicator", "create_multi_node_optimizer", "scatter_dataset"]

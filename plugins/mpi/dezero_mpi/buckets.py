@@ -132,6 +132,15 @@ def _scaled_copy_into(xp: Any) -> Any:
     return copy
 
 
+def detach_grads(bucket: Bucket) -> None:
+    """Give the bucket's parameters private copies of their gradients, which may be views of a
+    buffer or shared-memory window about to be freed (see :meth:`Bucket.unpack_grads`)."""
+    for _, param, _, _ in bucket.slots:
+        grad = _grad_array(param)
+        if grad is not None:
+            _set_grad(param, bucket.backend.xp.asarray(grad, copy=True))
+
+
 def _grad_array(param: Any) -> Any:
     grad = param._grad
     return grad.data if isinstance(grad, Variable) else grad  # a Variable: backward(create_graph=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from dezero_mpi.buckets import Bucket, layout_key, make_buckets
+from dezero_mpi.buckets import Bucket, detach_grads, layout_key, make_buckets
+from dezero_mpi.sharded import SharedParameters, ShardingUnavailable, why_not_sharded
 
 # attributes of the wrapper itself; every other attribute is the wrapped optimizer's (lr, hooks, t...)
-_OWN = frozenset({"actual_optimizer", "communicator", "_key", "_buckets"})
+_OWN = frozenset({"actual_optimizer", "communicator", "shard_update", "_key", "_buckets", "_shared"})
 
 
 class MultiNodeOptimizer:
@@ -25,13 +26,22 @@ class MultiNodeOptimizer:
     The model must have been given rank 0's parameters with ``communicator.bcast_data(model)``
     (again after its parameters change): the gradients of different weights do not average to
     anything meaningful, so an update of a model not broadcast is refused.
+
+    ``shard_update``: where the processes share one machine (the gradients averaged in shared
+    memory) and the optimizer is elementwise, they keep one copy of the parameters and of the
+    optimizer's state in shared memory, and each process updates its part of it
+    (:mod:`dezero_mpi.sharded`): the same numbers, a process's share of the work and memory.
+    None (the default) does so wherever it can; True raises :class:`ShardingUnavailable` where it
+    cannot (saying why); False never does.
     """
 
-    def __init__(self, actual_optimizer: Any, communicator: Any) -> None:
+    def __init__(self, actual_optimizer: Any, communicator: Any, shard_update: bool | None = None) -> None:
         object.__setattr__(self, "actual_optimizer", actual_optimizer)
         object.__setattr__(self, "communicator", communicator)
+        object.__setattr__(self, "shard_update", shard_update)
         object.__setattr__(self, "_key", None)
         object.__setattr__(self, "_buckets", [])
+        object.__setattr__(self, "_shared", None)  # SharedParameters per bucket; None: not decided yet
 
     def setup(self, target: Any) -> "MultiNodeOptimizer":
         """Optimize ``target``'s parameters (as the wrapped optimizer's ``setup``). Returns self."""
@@ -56,12 +66,50 @@ class MultiNodeOptimizer:
                     "the model's parameters were not broadcast from rank 0 (or changed since): call "
                     "communicator.bcast_data(model) on every process before training, after one forward "
                     "pass when layers create their parameters lazily")
-            for bucket in self._buckets:  # a shared-memory window is released by every process alike
-                getattr(bucket.transport, "free", lambda: None)()
+            self._release()
             object.__setattr__(self, "_buckets", make_buckets(named))
             object.__setattr__(self, "_key", key)
         self.communicator.allreduce_buckets(self._buckets)
-        self.actual_optimizer.update()
+        if self._shared is None:
+            object.__setattr__(self, "_shared", self._share())
+        if not self._shared:
+            self.actual_optimizer.update()
+            return
+        optimizer, shared = self.actual_optimizer, self._shared
+        to_update = optimizer.params_to_update()
+        if optimizer.hooks:  # a hook may have read parameters that another process is about to update
+            shared[0].fence()
+        spans: dict[str, tuple[int, int]] = {}
+        for part in shared:
+            part.take_in(optimizer)
+            spans.update(part.spans)
+        optimizer.apply_update(to_update, spans)
+        for part in shared:  # every part updated before any process reads the parameters again
+            part.fence()
+
+    def _share(self) -> list[SharedParameters]:
+        """The buckets' parameters in shared memory (see ``shard_update``), or [] for an unsharded update."""
+        if self.shard_update is False or self.communicator.size == 1:
+            return []
+        why = why_not_sharded(self._buckets, self.actual_optimizer)
+        if why is not None:
+            if self.shard_update:
+                raise ShardingUnavailable(f"shard_update=True, but {why}; pass shard_update=None to update "
+                                          f"unsharded where sharding cannot work")
+            return []
+        rank = self.communicator.rank
+        return [SharedParameters(self.communicator.mpi_comm, bucket, self.actual_optimizer,
+                                 bucket.transport.blocks[rank]) for bucket in self._buckets]
+
+    def _release(self) -> None:
+        """Before new buckets: private copies of whatever views the old ones' windows, which are freed
+        (every process alike: freeing is collective)."""
+        for part in self._shared or []:
+            part.release(self.actual_optimizer)
+        object.__setattr__(self, "_shared", None)
+        for bucket in self._buckets:
+            detach_grads(bucket)
+            getattr(bucket.transport, "free", lambda: None)()
 
     @property
     def buckets(self) -> list[Bucket]:
@@ -89,7 +137,9 @@ def _tracing() -> bool:
     return symbolic is not None and symbolic.CURRENT_TRACE.get() is not None
 
 
-def create_multi_node_optimizer(actual_optimizer: Any, communicator: Any) -> MultiNodeOptimizer:
+def create_multi_node_optimizer(actual_optimizer: Any, communicator: Any,
+                                shard_update: bool | None = None) -> MultiNodeOptimizer:
     """``actual_optimizer`` with its gradients averaged over ``communicator``'s processes before
-    every update (ChainerMN's name). Wrap before or after ``setup(model)``."""
-    return MultiNodeOptimizer(actual_optimizer, communicator)
+    every update (ChainerMN's name). Wrap before or after ``setup(model)``. ``shard_update``: see
+    :class:`MultiNodeOptimizer`."""
+    return MultiNodeOptimizer(actual_optimizer, communicator, shard_update)

@@ -1,0 +1,77 @@
+"""Sharded updates (``dezero_mpi.sharded``): processes of one machine share one copy of the
+parameters and optimizer state and each updates its part; the result is the unsharded update's,
+bit for bit, through hooks, a resume and a model that grows."""
+import sys
+
+import numpy as np
+import pytest
+
+from launch import PROGRAMS, launch
+
+sys.path.insert(0, str(PROGRAMS))
+import sharded  # noqa: E402  (the program, for its cases)
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sharded") / "results.npz"
+    run = launch(2, ["python", str(PROGRAMS / "sharded.py"), str(out)], timeout=90)
+    assert run.returncode == 0, run.stderr
+    return np.load(out), run.stdout
+
+
+@pytest.mark.parametrize("case", sorted(sharded.CASES))
+def test_sharded_update_equals_the_unsharded_one_bit_for_bit(two_ranks, case):
+    results, _ = two_ranks
+    for kind in ("", "-state"):
+        names = sorted(k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/plain{kind}/"))
+        sharded_names = sorted(k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/sharded{kind}/"))
+        assert names == sharded_names and (names or (kind and case == "SGD")), f"{case}{kind}: {sharded_names}"
+        for name in names:
+            np.testing.assert_array_equal(results[f"{case}/sharded{kind}/{name}"], results[f"{case}/plain{kind}/{name}"],
+                                          err_msg=f"{case} {kind or 'weights'} {name}")
+    weights = [k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/sharded/")]
+    assert len(weights) == 4
+    for name in weights:
+        assert not np.array_equal(results[f"{case}/sharded/{name}"], results[f"initial/{name}"]), name
+
+
+def test_a_resumed_run_continues_as_the_uninterrupted_one_with_parameters_shared_again(two_ranks):
+    results, _ = two_ranks
+    assert results["resumed/views"].all()  # the loaded arrays were taken into the window
+
+
+def test_a_model_that_grows_keeps_its_values_through_new_buckets(two_ranks):
+    results, _ = two_ranks
+    np.testing.assert_array_equal(results["grown/l0.W-after"], results["grown/l0.W-before"])
+    np.testing.assert_array_equal(results["grown/extra"], np.zeros(3))  # 1 - 0.5 * d(sum(2 extra))
+    assert results["grown/views"].all()
+
+
+def test_shard_update_true_where_it_cannot_work_says_why(two_ranks):
+    _, stdout = two_ranks
+    assert ("refused: shard_update=True, but Normalized is not elementwise, so it cannot update part of a "
+            "parameter; pass shard_update=None") in stdout
+
+
+def test_shard_update_true_through_mpi_on_host_memory_says_why(tmp_path):
+    script = tmp_path / "host.py"
+    script.write_text(
+        "import numpy as np, dezero_core, dezero_mpi\n"
+        "from dezero_core import functions as F\n"
+        "from dezero_core.models import MLP\n"
+        "from dezero_core.optimizers import SGD\n"
+        "comm = dezero_mpi.create_communicator()\n"
+        "model = MLP((3,), in_size=2)\n"
+        "comm.bcast_data(model)\n"
+        "opt = dezero_mpi.create_multi_node_optimizer(SGD(), comm, shard_update=True).setup(model)\n"
+        "F.sum(model(np.ones((1, 2), np.float32))).backward()\n"
+        "try:\n"
+        "    opt.update()\n"
+        "except dezero_mpi.ShardingUnavailable as exc:\n"
+        "    print(comm.rank, exc)\n")
+    run = launch(2, ["python", str(script)], timeout=60, env={"DEZERO_MPI_TRANSPORT": "host"})
+    assert run.returncode == 0, run.stderr
+    assert ("the gradients go through the host transport; sharing parameters needs every process on one "
+            "machine, with numpy arrays (the shared-memory transport)") in run.stdout
+    assert run.stdout.count("shard_update=True, but") == 2  # on every rank: none is left waiting
