@@ -12,8 +12,12 @@ each process's CPU share (CPU time over wall time during the timed steps: below 
 on the machine took the core), with the load average, since timings on a shared machine say as
 much about the neighbours as about the code.
 
-    python benchmarks/bench_mpi.py [--procs 2] [--rounds 3] [--steps 40] [--batch 100]
+    python benchmarks/bench_mpi.py [--procs 2] [--rounds 3] [--steps 40] [--batch 100] [--no-shard]
                                    [--latency-us 5] [--gbit-s 100]   (the cost model's network)
+
+Updates are sharded (``create_multi_node_optimizer(..., shard_update=True)``: each process updates
+its part of one shared copy of the parameters, :mod:`dezero_mpi.sharded`); ``--no-shard``: every
+process updates all of them (the default of ``create_multi_node_optimizer``).
     python benchmarks/bench_mpi.py --model-only STEP_MS              (the cost model alone)
     mpiexec -n 2 python benchmarks/bench_mpi.py --progress-probe    (does MPI overlap with computing?)
 """
@@ -32,7 +36,7 @@ MPIEXEC = Path(sys.executable).parent / "mpiexec"
 PARAMETERS = 784 * 1000 + 1000 + 1000 * 1000 + 1000 + 1000 * 10 + 10  # 1,796,010
 
 
-def worker(steps: int, warmup: int, batch: int) -> None:
+def worker(steps: int, warmup: int, batch: int, shard: bool) -> None:
     """One process of a launch: train, time, and (rank 0) print one JSON line for the launch."""
     import numpy as np
 
@@ -47,12 +51,14 @@ def worker(steps: int, warmup: int, batch: int) -> None:
         dezero_core.random.seed(0)
         model = MLP((1000, 1000, 10), activation=F.relu, in_size=784, dtype="float32")
         comm.bcast_data(model)
-        optimizer = dezero_mpi.create_multi_node_optimizer(SGD(lr=0.01), comm).setup(model)
+        optimizer = dezero_mpi.create_multi_node_optimizer(SGD(lr=0.01), comm, shard_update=shard)
+        optimizer.setup(model)
         rng = np.random.default_rng(comm.rank)
         x = rng.random((batch * 8, 784), dtype=np.float32)
         t = rng.integers(0, 10, batch * 8)
         reduce_times: list[float] = []
-        own = _time_own_work(comm)  # CPU seconds of packing and summing, appended per call
+        own = _time_own_work(comm)  # CPU seconds of packing, summing and updating, appended per call
+        averaging = (own["pack"], own["sum"])  # the own work inside the allreduce
 
         reduce_cpu: list[float] = []
 
@@ -72,7 +78,7 @@ def worker(steps: int, warmup: int, batch: int) -> None:
                 reduce_times.clear()
                 for times in own.values():
                     times.clear()
-            start, cpu, own_before = time.perf_counter(), time.thread_time(), sum(map(sum, own.values()))
+            start, cpu, own_before = time.perf_counter(), time.thread_time(), sum(map(sum, averaging))
             i = step % 8
             loss = F.softmax_cross_entropy(model(x[i * batch:(i + 1) * batch]), t[i * batch:(i + 1) * batch])
             model.cleargrads()
@@ -80,7 +86,7 @@ def worker(steps: int, warmup: int, batch: int) -> None:
             optimizer.update()
             step_times.append(time.perf_counter() - start)
             # the step's CPU time without the waiting: computing, plus the averaging's own work
-            waited = reduce_cpu[-1] - (sum(map(sum, own.values())) - own_before) if comm.size > 1 else 0.0
+            waited = reduce_cpu[-1] - (sum(map(sum, averaging)) - own_before) if comm.size > 1 else 0.0
             busy_times.append(time.thread_time() - cpu - waited)
         cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
         mine = {"step": statistics.median(step_times[warmup:]), "busy": statistics.median(busy_times[warmup:]),
@@ -133,13 +139,16 @@ def progress_probe(rounds: int = 20) -> None:
 
 def _time_own_work(comm) -> dict[str, list[float]]:
     """Wrap the averaging's own work on this process (not its waiting): packing the gradients and,
-    through shared memory, adding its block of the average. Returns the CPU seconds of each call,
+    through shared memory, adding its block of the average; and the optimizer's update (of every
+    parameter, or of this process's part of them). Returns the CPU seconds of each call,
     by part (thread time: MPI's polling in the fences would count as CPU, so fences stay outside)."""
+    from dezero_core.optimizers.optimizer import Optimizer
     from dezero_mpi import buckets, shared_memory
 
-    own: dict[str, list[float]] = {"pack": [], "sum": []}
+    own: dict[str, list[float]] = {"pack": [], "sum": [], "update": []}
     for part, owner, name in (("pack", buckets.Bucket, "pack_grads"),
-                              ("sum", shared_memory.SharedMemoryTransport, "add_own_block")):
+                              ("sum", shared_memory.SharedMemoryTransport, "add_own_block"),
+                              ("update", Optimizer, "apply_update")):
         def timed(*args, _original=getattr(owner, name), _times=own[part], **kwargs):
             start = time.thread_time()
             result = _original(*args, **kwargs)
@@ -175,7 +184,7 @@ def launch(procs: int, args: argparse.Namespace) -> dict:
     """One ``mpiexec -n procs`` run of :func:`worker`: its JSON line."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([str(MPIEXEC), "-n", str(procs), sys.executable, __file__, "--worker",
-                          "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch)],
+                          "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch), *(["--no-shard"] if args.no_shard else [])],
                          capture_output=True, text=True, env=env, timeout=600)
     if out.returncode != 0:
         sys.exit(f"mpiexec -n {procs} failed:\n{out.stderr}")
@@ -190,6 +199,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--no-shard", action="store_true", help="every process updates every parameter")
     parser.add_argument("--latency-us", type=float, default=5.0, help="the cost model's latency per message")
     parser.add_argument("--gbit-s", type=float, default=100.0, help="the cost model's network bandwidth")
     parser.add_argument("--model-only", type=float, default=None, metavar="STEP_MS",
@@ -199,12 +209,13 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        return worker(args.steps, args.warmup, args.batch)
+        return worker(args.steps, args.warmup, args.batch, not args.no_shard)
     if args.progress_probe:
         return progress_probe()
     if args.model_only is not None:
         return print(cost_model(args.model_only * 1e-3, PARAMETERS * 4, args.latency_us * 1e-6, args.gbit_s))
-    print(f"MLP 784-1000-1000-10, batch {args.batch} per process, 1 BLAS thread per process; {os.cpu_count()} "
+    print(f"MLP 784-1000-1000-10, batch {args.batch} per process, 1 BLAS thread per process, "
+          f"{'unsharded' if args.no_shard else 'sharded'} updates; {os.cpu_count()} "
           f"CPUs, load average {os.getloadavg()[0]:.2f} before")
     speedups, busy_speedups, runs = [], [], []
     for r in range(args.rounds):
@@ -216,7 +227,8 @@ def main() -> None:
             print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
                   f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  allreduce "
                   f"{run['allreduce_s'] * 1e3:6.2f} ms/step (own work: pack {run['pack_s'] * 1e3:4.2f} + sum "
-                  f"{run['sum_s'] * 1e3:4.2f} ms CPU)  CPU share {run['cpu_share']}")
+                  f"{run['sum_s'] * 1e3:4.2f} ms CPU)  update {run['update_s'] * 1e3:4.2f} ms  "
+                  f"CPU share {run['cpu_share']}")
     many = [run for run in runs if run["procs"] == args.procs]
     print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
           f"{', '.join(f'{s:.2f}' for s in speedups)}); allreduce of {many[0]['gradient_bytes'] / 1e6:.1f} MB: "

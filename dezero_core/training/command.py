@@ -328,7 +328,8 @@ def _data_parallel(comm: Any, model: Any, optimizer: Any, train_loader: Any, tes
     with test_mode(), no_grad():
         model(x0)  # lazy layers create their parameters now, so that there is something to broadcast
     comm.bcast_data(model)
-    return (dezero_mpi.create_multi_node_optimizer(optimizer, comm),
+    # sharded where it works (one machine): this loop writes the parameters through the optimizer only
+    return (dezero_mpi.create_multi_node_optimizer(optimizer, comm, shard_update=None),
             dezero_mpi.BatchShareLoader(train_loader, comm),
             dezero_mpi.scatter_dataset(test_set, comm, shuffle=False, force_equal_length=False))  # exact means
 

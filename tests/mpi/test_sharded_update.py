@@ -51,7 +51,7 @@ def test_a_model_that_grows_keeps_its_values_through_new_buckets(two_ranks):
 def test_shard_update_true_where_it_cannot_work_says_why(two_ranks):
     _, stdout = two_ranks
     assert ("refused: shard_update=True, but Normalized is not elementwise, so it cannot update part of a "
-            "parameter; pass shard_update=None") in stdout
+            "parameter; pass shard_update=None to shard only where it works, False never to") in stdout
 
 
 def test_shard_update_true_through_mpi_on_host_memory_says_why(tmp_path):
@@ -75,3 +75,21 @@ def test_shard_update_true_through_mpi_on_host_memory_says_why(tmp_path):
     assert ("the gradients go through the host transport; sharing parameters needs every process on one "
             "machine, with numpy arrays (the shared-memory transport)") in run.stdout
     assert run.stdout.count("shard_update=True, but") == 2  # on every rank: none is left waiting
+
+
+def test_a_sharded_trainer_resumed_from_its_checkpoint_ends_as_an_uninterrupted_unsharded_run(tmp_path):
+    # rank 0 saves the optimizer's state, whose parts the other process updated, from the shared window
+    program = str(PROGRAMS / "trainer_run.py")
+    halted, plain = tmp_path / "halted", tmp_path / "plain"
+    for folder in (halted, plain):
+        folder.mkdir()
+    for args in ([str(halted), "--epochs", "2", "--shard"], [str(halted), "--epochs", "4", "--shard", "--resume"],
+                 [str(plain), "--epochs", "4", "--checkpoint-every", "1000"]):
+        run = launch(2, ["python", program, *args], timeout=60)
+        assert run.returncode == 0, run.stderr
+    resumed, uninterrupted, other_rank = (np.load(f) for f in (halted / "weights.npz", plain / "weights.npz",
+                                                                 halted / "weights.1.npz"))
+    assert sorted(resumed.files) == sorted(uninterrupted.files) and resumed.files
+    for name in resumed.files:
+        np.testing.assert_array_equal(resumed[name], uninterrupted[name], err_msg=name)
+        np.testing.assert_array_equal(other_rank[name], resumed[name], err_msg=name)

@@ -27,15 +27,17 @@ class MultiNodeOptimizer:
     (again after its parameters change): the gradients of different weights do not average to
     anything meaningful, so an update of a model not broadcast is refused.
 
-    ``shard_update``: where the processes share one machine (the gradients averaged in shared
-    memory) and the optimizer is elementwise, they keep one copy of the parameters and of the
-    optimizer's state in shared memory, and each process updates its part of it
-    (:mod:`dezero_mpi.sharded`): the same numbers, a process's share of the work and memory.
-    None (the default) does so wherever it can; True raises :class:`ShardingUnavailable` where it
-    cannot (saying why); False never does.
+    ``shard_update``: True makes the processes of one machine (gradients averaged in shared memory,
+    an elementwise optimizer) keep one copy of the parameters and of the optimizer's state in shared
+    memory, each process updating its part of it (:mod:`dezero_mpi.sharded`): the same numbers, a
+    process's share of the update's work and memory; it raises :class:`ShardingUnavailable`, saying
+    why, where that cannot work. None does so wherever it can, else updates unsharded. False (the
+    default) never does. Not the default because the processes then share ``param.data``: code
+    that writes into it outside the optimizer on every process (``p.data *= 0.5``) would apply
+    its change once per process.
     """
 
-    def __init__(self, actual_optimizer: Any, communicator: Any, shard_update: bool | None = None) -> None:
+    def __init__(self, actual_optimizer: Any, communicator: Any, shard_update: bool | None = False) -> None:
         object.__setattr__(self, "actual_optimizer", actual_optimizer)
         object.__setattr__(self, "communicator", communicator)
         object.__setattr__(self, "shard_update", shard_update)
@@ -94,8 +96,8 @@ class MultiNodeOptimizer:
         why = why_not_sharded(self._buckets, self.actual_optimizer)
         if why is not None:
             if self.shard_update:
-                raise ShardingUnavailable(f"shard_update=True, but {why}; pass shard_update=None to update "
-                                          f"unsharded where sharding cannot work")
+                raise ShardingUnavailable(f"shard_update=True, but {why}; pass shard_update=None to shard "
+                                          f"only where it works, False never to")
             return []
         rank = self.communicator.rank
         return [SharedParameters(self.communicator.mpi_comm, bucket, self.actual_optimizer,
@@ -138,7 +140,7 @@ def _tracing() -> bool:
 
 
 def create_multi_node_optimizer(actual_optimizer: Any, communicator: Any,
-                                shard_update: bool | None = None) -> MultiNodeOptimizer:
+                                shard_update: bool | None = False) -> MultiNodeOptimizer:
     """``actual_optimizer`` with its gradients averaged over ``communicator``'s processes before
     every update (ChainerMN's name). Wrap before or after ``setup(model)``. ``shard_update``: see
     :class:`MultiNodeOptimizer`."""

@@ -1,12 +1,13 @@
 """A Trainer run on N MPI processes, for the failure, resume and compile tests.
 
 ``mpiexec -n N python trainer_run.py OUT [--epochs E] [--resume] [--raise-on-rank R] [--slow]
-[--checkpoint-every B] [--compile]``: trains a small classifier on a fixed synthetic set with
+[--checkpoint-every B] [--compile] [--shard]``: trains a small classifier on a fixed synthetic set with
 ``Trainer(communicator=...)``, checkpointing every B batches (default 1) into OUT/ckpt. Every rank
 writes its pid to OUT/pid.<rank>, rank 0 writes OUT/ready once epoch 2 has begun; the final weights
 go to OUT/weights.npz (rank 0) and OUT/weights.<rank>.npz (the others). ``--raise-on-rank R`` makes
 rank R raise in its 7th batch; ``--slow`` sleeps 20 ms per batch (time for a test to kill it
-mid-training); ``--compile`` passes ``compile=True`` to the Trainer.
+mid-training); ``--compile`` passes ``compile=True`` to the Trainer; ``--shard`` shards the updates
+(``shard_update=True``).
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--slow", action="store_true")
     parser.add_argument("--checkpoint-every", type=int, default=1)
     parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--shard", action="store_true")
     args = parser.parse_args()
     comm = dezero_mpi.create_communicator()
     with open(os.path.join(args.out, f"pid.{comm.rank}"), "w") as f:
@@ -64,7 +66,8 @@ def main() -> None:
         train = dezero_mpi.scatter_dataset(Dataset(x, t), comm, seed=1)
         model = MLP((10, 3), activation=F.tanh, in_size=6)
         comm.bcast_data(model)
-        optimizer = dezero_mpi.create_multi_node_optimizer(Adam(lr=0.01), comm).setup(model)
+        optimizer = dezero_mpi.create_multi_node_optimizer(Adam(lr=0.01), comm, shard_update=args.shard)
+        optimizer.setup(model)
         checkpoint = os.path.join(args.out, "ckpt")
         trainer = Trainer(model, F.softmax_cross_entropy, optimizer, DataLoader(train, 4, seed=5 + comm.rank),
                           extensions=[Checkpoint(checkpoint, every_iterations=args.checkpoint_every), Probe(args, comm.rank)],
