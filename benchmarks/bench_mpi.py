@@ -5,9 +5,11 @@ MLP 784-1000-1000-10 (ReLU, float32, 1.79 M parameters = 7.2 MB of gradients), S
 data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1`` and
 ``mpiexec -n N`` (A B A B ...); the figure is the median of the per-round speed-ups. Each launch
 reports the median step time; its CPU time (waiting left out: the step a process would take if it
-never waited for another, nor lost its core to other programs); the median time per step spent in
-the gradients' allreduce (packing, summing, unpacking, waiting) and, of that, the CPU time of the
-own work (packing the gradients; summing this process's block of the shared-memory average); and
+never waited for another, nor lost its core to other programs); the median time per step spent
+averaging the gradients (packing, summing, waiting: all of ``optimizer.update()`` but the update)
+and the CPU time of the own work (packing the gradients, or with sharded updates copying those the
+backward pass did not write into shared memory; summing this process's block of the average; the
+update); and
 each process's CPU share (CPU time over wall time during the timed steps: below 1, other programs
 on the machine took the core), with the load average, since timings on a shared machine say as
 much about the neighbours as about the code.
@@ -56,41 +58,39 @@ def worker(steps: int, warmup: int, batch: int, shard: bool) -> None:
         rng = np.random.default_rng(comm.rank)
         x = rng.random((batch * 8, 784), dtype=np.float32)
         t = rng.integers(0, 10, batch * 8)
-        reduce_times: list[float] = []
-        own = _time_own_work(comm)  # CPU seconds of packing, summing and updating, appended per call
-        averaging = (own["pack"], own["sum"])  # the own work inside the allreduce
+        own = _time_own_work()  # CPU seconds of packing, summing and updating, appended per call
+        update_wall: list[float] = []  # optimizer.update(): averaging (waits included), then the update
+        update_cpu: list[float] = []
 
-        reduce_cpu: list[float] = []
-
-        def timed_allreduce(buckets):  # the whole gradient exchange: pack, allreduce, average, unpack
+        def timed_update():
             start, cpu = time.perf_counter(), time.thread_time()
-            comm_allreduce(buckets)
-            reduce_times.append(time.perf_counter() - start)
-            reduce_cpu.append(time.thread_time() - cpu)  # own work and MPI's polling while it waits
+            optimizer_update()
+            update_wall.append(time.perf_counter() - start)
+            update_cpu.append(time.thread_time() - cpu)  # own work and MPI's polling while it waits
 
-        comm_allreduce = comm.allreduce_buckets
-        comm.allreduce_buckets = timed_allreduce
-        step_times, busy_times = [], []
+        optimizer_update = optimizer.update
+        step_times, busy_times, averaging_times = [], [], []
         for step in range(warmup + steps):
             if step == warmup:
                 comm.barrier()
                 cpu0, wall0 = time.process_time(), time.perf_counter()
-                reduce_times.clear()
                 for times in own.values():
                     times.clear()
-            start, cpu, own_before = time.perf_counter(), time.thread_time(), sum(map(sum, averaging))
+            start, cpu, own_before = time.perf_counter(), time.thread_time(), sum(map(sum, own.values()))
             i = step % 8
             loss = F.softmax_cross_entropy(model(x[i * batch:(i + 1) * batch]), t[i * batch:(i + 1) * batch])
             model.cleargrads()
             loss.backward()
-            optimizer.update()
+            timed_update()
             step_times.append(time.perf_counter() - start)
-            # the step's CPU time without the waiting: computing, plus the averaging's own work
-            waited = reduce_cpu[-1] - (sum(map(sum, averaging)) - own_before) if comm.size > 1 else 0.0
+            # the step's CPU time without the waiting: computing, plus the averaging's and update's own work
+            own_work = sum(map(sum, own.values())) - own_before
+            waited = update_cpu[-1] - own_work if comm.size > 1 else 0.0
             busy_times.append(time.thread_time() - cpu - waited)
+            averaging_times.append(update_wall[-1] - own["update"][-1])  # all of update() but the update
         cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
         mine = {"step": statistics.median(step_times[warmup:]), "busy": statistics.median(busy_times[warmup:]),
-                "allreduce": statistics.median(reduce_times),
+                "allreduce": statistics.median(averaging_times[warmup:]),
                 "cpu_share": cpu_share, **{part: sum(times) / steps for part, times in own.items()}}
         every = comm.gather_object(mine)
         if comm.rank == 0:
@@ -137,17 +137,19 @@ def progress_probe(rounds: int = 20) -> None:
                   f"computing, then Wait {wait:.2f} ms")
 
 
-def _time_own_work(comm) -> dict[str, list[float]]:
-    """Wrap the averaging's own work on this process (not its waiting): packing the gradients and,
-    through shared memory, adding its block of the average; and the optimizer's update (of every
-    parameter, or of this process's part of them). Returns the CPU seconds of each call,
-    by part (thread time: MPI's polling in the fences would count as CPU, so fences stay outside)."""
+def _time_own_work() -> dict[str, list[float]]:
+    """Wrap the averaging's own work on this process (not its waiting): putting the gradients where
+    the others read them (packing), adding its block of the average (summing), and the optimizer's
+    update (of every parameter, or of this process's part of them). Returns the CPU seconds of each
+    call, by part (thread time: MPI's polling in the fences would count as CPU, so fences stay outside)."""
     from dezero_core.optimizers.optimizer import Optimizer
-    from dezero_mpi import buckets, shared_memory
+    from dezero_mpi import buckets, shared_memory, sharded
 
     own: dict[str, list[float]] = {"pack": [], "sum": [], "update": []}
     for part, owner, name in (("pack", buckets.Bucket, "pack_grads"),
+                              ("pack", sharded.SharedParameters, "publish_grads"),
                               ("sum", shared_memory.SharedMemoryTransport, "add_own_block"),
+                              ("sum", sharded.SharedParameters, "average_own_block"),
                               ("update", Optimizer, "apply_update")):
         def timed(*args, _original=getattr(owner, name), _times=own[part], **kwargs):
             start = time.thread_time()
@@ -225,13 +227,13 @@ def main() -> None:
         busy_speedups.append(args.procs * one["busy_s"] / many["busy_s"])
         for run in (one, many):
             print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
-                  f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  allreduce "
+                  f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  averaging "
                   f"{run['allreduce_s'] * 1e3:6.2f} ms/step (own work: pack {run['pack_s'] * 1e3:4.2f} + sum "
                   f"{run['sum_s'] * 1e3:4.2f} ms CPU)  update {run['update_s'] * 1e3:4.2f} ms  "
                   f"CPU share {run['cpu_share']}")
     many = [run for run in runs if run["procs"] == args.procs]
     print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
-          f"{', '.join(f'{s:.2f}' for s in speedups)}); allreduce of {many[0]['gradient_bytes'] / 1e6:.1f} MB: "
+          f"{', '.join(f'{s:.2f}' for s in speedups)}); averaging {many[0]['gradient_bytes'] / 1e6:.1f} MB: "
           f"{statistics.median(r['allreduce_s'] for r in many) * 1e3:.2f} ms per step "
           f"({statistics.median(r['allreduce_s'] / r['step_s'] for r in many):.1%} of the step), of which "
           f"packing {statistics.median(r['pack_s'] for r in many) * 1e3:.2f} ms and summing "

@@ -5,6 +5,7 @@ from typing import Any
 
 from dezero_core.functions.validation import require_float
 from dezero_core.graph.function import Function
+from dezero_core.graph.grad_buffers import out_for
 from dezero_core.graph.variable import Variable
 from dezero_core.functions.spec import Arg, checked
 
@@ -25,8 +26,10 @@ class Linear(Function):
         if self.needs_grad[1] or (len(xs) == 3 and self.needs_grad[2]):
             rows_x = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
             rows_gy = xp.reshape(gy, (-1, gy.shape[-1])) if gy.ndim != 2 else gy
+            # straight into the weight's gradient buffer where it has one (grad_buffers.py); the
+            # bias's small gradient is copied into its buffer by the backward engine
             if self.needs_grad[1]:
-                gW = xp.matmul(xp.matrix_transpose(rows_x), rows_gy)
+                gW = xp.matmul(xp.matrix_transpose(rows_x), rows_gy, **out_for(self, 1, rows_gy))
             if len(xs) == 3 and self.needs_grad[2]:
                 gb = xp.sum(rows_gy, axis=0)
         return (gx, gW) if len(xs) == 2 else (gx, gW, gb)

@@ -8,6 +8,7 @@ from dezero_core.backend.ops import DifferentiableOps
 from dezero_core.anomaly import DETECT_ANOMALY, check_backward
 from dezero_core.backend.selection import backend_of
 from dezero_core.config import using_config
+from dezero_core.graph.grad_buffers import GRAD_BUFFERS, into_buffer
 from dezero_core.graph.variable import Variable, _new_variable
 
 _differentiable_ops: dict[int, DifferentiableOps] = {}
@@ -67,6 +68,7 @@ def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad
     # output (most of them) take branches without comprehensions or zip: on small arrays the
     # engine's own bookkeeping costs as much as the arithmetic.
     array_mode = as_grad is _as_array_grad
+    buffers = GRAD_BUFFERS if array_mode else None  # gradient buffers (grad_buffers.py): usually empty
     anomaly = DETECT_ANOMALY.get()  # read once: off, the loop pays one local test per function
     first = root.creator
     heap = [(-first.generation, 0, first)]  # (latest generation first, then first queued, function)
@@ -126,7 +128,10 @@ def _run(root: Variable, xp: Any, retain_grad: bool, retain_graph: bool, as_grad
             if gx is None or not x.requires_grad:
                 continue
             g = x._grad
-            x._grad = gx if g is None else as_grad(g) + gx
+            if g is None:
+                x._grad = into_buffer(x, gx) if buffers else gx
+            else:
+                x._grad = as_grad(g) + gx
             creator = x.creator
             if creator is not None and creator not in queued:
                 queued.add(creator)

@@ -54,26 +54,30 @@ def test_shard_update_true_where_it_cannot_work_says_why(two_ranks):
             "parameter; pass shard_update=None to shard only where it works, False never to") in stdout
 
 
-def test_shard_update_true_through_mpi_on_host_memory_says_why(tmp_path):
-    script = tmp_path / "host.py"
+@pytest.mark.parametrize("env,why", [
+    ({"DEZERO_MPI_TRANSPORT": "host"},
+     "the host transport was asked for (DEZERO_MPI_TRANSPORT or transport=), not shared memory"),
+    ({"DEZERO_BACKEND": "strict"}, "the parameters are array_api_strict arrays; shared memory holds numpy arrays only"),
+], ids=["host-transport", "strict-backend"])
+def test_shard_update_true_where_shared_memory_cannot_hold_the_parameters_says_why(tmp_path, env, why):
+    script = tmp_path / "refused.py"
     script.write_text(
-        "import numpy as np, dezero_core, dezero_mpi\n"
+        "import dezero_core, dezero_mpi\n"
         "from dezero_core import functions as F\n"
         "from dezero_core.models import MLP\n"
         "from dezero_core.optimizers import SGD\n"
         "comm = dezero_mpi.create_communicator()\n"
         "model = MLP((3,), in_size=2)\n"
+        "F.sum(model(dezero_core.get_backend().xp.ones((1, 2)))).backward()\n"
         "comm.bcast_data(model)\n"
         "opt = dezero_mpi.create_multi_node_optimizer(SGD(), comm, shard_update=True).setup(model)\n"
-        "F.sum(model(np.ones((1, 2), np.float32))).backward()\n"
         "try:\n"
         "    opt.update()\n"
         "except dezero_mpi.ShardingUnavailable as exc:\n"
         "    print(comm.rank, exc)\n")
-    run = launch(2, ["python", str(script)], timeout=60, env={"DEZERO_MPI_TRANSPORT": "host"})
+    run = launch(2, ["python", str(script)], timeout=60, env=env)
     assert run.returncode == 0, run.stderr
-    assert ("the gradients go through the host transport; sharing parameters needs every process on one "
-            "machine, with numpy arrays (the shared-memory transport)") in run.stdout
+    assert f"shard_update=True, but {why}; pass shard_update=None" in run.stdout
     assert run.stdout.count("shard_update=True, but") == 2  # on every rank: none is left waiting
 
 

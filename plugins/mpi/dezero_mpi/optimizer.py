@@ -71,37 +71,46 @@ class MultiNodeOptimizer:
             self._release()
             object.__setattr__(self, "_buckets", make_buckets(named))
             object.__setattr__(self, "_key", key)
-        self.communicator.allreduce_buckets(self._buckets)
         if self._shared is None:
             object.__setattr__(self, "_shared", self._share())
-        if not self._shared:
+        if self._shared:
+            self._sharded_update()
+        else:
+            self.communicator.allreduce_buckets(self._buckets)
             self.actual_optimizer.update()
-            return
+
+    def _sharded_update(self) -> None:
+        """Average and update through the shared window (:mod:`dezero_mpi.sharded`), each process its block."""
         optimizer, shared = self.actual_optimizer, self._shared
-        to_update = optimizer.params_to_update()
-        if optimizer.hooks:  # a hook may have read parameters that another process is about to update
+        for part in shared:
+            part.publish_grads()
+        shared[0].fence()  # every process's gradients are in the window
+        for part in shared:
+            part.average_own_block()
+        if optimizer.hooks:  # they see whole gradients, and may read parameters: nobody updates before
             shared[0].fence()
+            to_update = optimizer.params_to_update()
+            shared[0].fence()
+        else:
+            to_update = optimizer.params_to_update()
         spans: dict[str, tuple[int, int]] = {}
         for part in shared:
             part.take_in(optimizer)
             spans.update(part.spans)
         optimizer.apply_update(to_update, spans)
-        for part in shared:  # every part updated before any process reads the parameters again
-            part.fence()
+        shared[0].fence()  # every block averaged and updated before any process reads them again
 
     def _share(self) -> list[SharedParameters]:
-        """The buckets' parameters in shared memory (see ``shard_update``), or [] for an unsharded update."""
+        """The buckets in shared memory (see ``shard_update``), or [] for an unsharded update."""
         if self.shard_update is False or self.communicator.size == 1:
             return []
-        why = why_not_sharded(self._buckets, self.actual_optimizer)
+        why = why_not_sharded(self._buckets, self.actual_optimizer, self.communicator)
         if why is not None:
             if self.shard_update:
                 raise ShardingUnavailable(f"shard_update=True, but {why}; pass shard_update=None to shard "
                                           f"only where it works, False never to")
             return []
-        rank = self.communicator.rank
-        return [SharedParameters(self.communicator.mpi_comm, bucket, self.actual_optimizer,
-                                 bucket.transport.blocks[rank]) for bucket in self._buckets]
+        return [SharedParameters(self.communicator.mpi_comm, bucket, self.actual_optimizer) for bucket in self._buckets]
 
     def _release(self) -> None:
         """Before new buckets: private copies of whatever views the old ones' windows, which are freed

@@ -1,15 +1,23 @@
-"""Sharded updates on one machine: one copy of the parameters and the optimizer's state, in shared
-memory, each process updating its part of them.
+"""Sharded updates on one machine: one copy of the parameters and the optimizer's state in shared
+memory, gradients computed straight into it, each process averaging and updating its part.
 
-Once the gradients are averaged (:mod:`dezero_mpi.shared_memory`), every process would run the same
-update on the same numbers: as many copies of the parameters and of the optimizer's state (Adam's
-two moments) as processes, and as many times the work. Here the processes of one machine keep one
-copy of each in a shared-memory window, in the bucket's flat layout (one row for the values, one
-per state slot): process ``r`` updates block ``r`` of it (the block of the average it has just
-summed), then a fence, and every process reads all of the updated parameters through its views of
-the window. ZeRO's first stage (PyTorch's ``ZeroRedundancyOptimizer``) shards the state the same
-way across machines, where an allgather of the parameters follows; on one machine the shared
-memory is that allgather.
+With gradients averaged as :mod:`dezero_mpi.shared_memory` does, every process would then run the
+same update on the same numbers: as many copies of the parameters and of the optimizer's state
+(Adam's two moments) as processes, and as many times the work. Here the processes of one machine
+keep one copy of each in a shared-memory window, in the bucket's flat layout, with one row of
+gradients per process and one row for their average:
+
+1. The backward pass writes each process's gradients into its row (the row's slices are the
+   parameters' gradient buffers, :mod:`dezero_core.graph.grad_buffers`: a linear layer's matrix
+   product lands there, any other gradient is copied there as it is made; nothing to pack after).
+   The process marks which parameters have a gradient in a small table of flags. A fence.
+2. Process ``r`` averages block ``r`` of the rows into the average row (one scaled copy and one
+   ``axpy`` per other process, by cache-sized chunks), every gradient becomes a view of the
+   average, and process ``r`` updates block ``r`` of the parameters and of the state. A fence, after
+   which every process reads the whole updated parameters through its views of the window.
+
+ZeRO's first stage (PyTorch's ``ZeroRedundancyOptimizer``) shards the state the same way across
+machines, where a reduce-scatter and an allgather of the parameters take the window's place.
 
 The update of each element is the optimizer's own arithmetic, so the parameters and the state are
 bit for bit those of an unsharded update. Only elementwise optimizers (``Optimizer.elementwise``)
@@ -23,8 +31,14 @@ different parameters on different processes would train apart).
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from dezero_mpi.buckets import _grad_array, _set_grad
+from dezero_mpi.shared_memory import AXPY_BLOCK, axpy_for
+from dezero_mpi.transports import TRANSPORT_ENV
+
+from dezero_core.graph.grad_buffers import clear_grad_buffer, set_grad_buffer
 from dezero_core.optimizers.optimizer import Optimizer
 
 
@@ -32,17 +46,21 @@ class ShardingUnavailable(ValueError):
     """``shard_update=True`` where a sharded update cannot work (says why)."""
 
 
-def why_not_sharded(buckets: list[Any], optimizer: Any) -> str | None:
-    """Why ``optimizer``'s update of ``buckets`` (averaged) cannot be sharded, or None when it can:
-    every bucket averaged in shared memory, an elementwise optimizer, state shaped like each parameter."""
-    from dezero_mpi.shared_memory import SharedMemoryTransport
-
+def why_not_sharded(buckets: list[Any], optimizer: Any, communicator: Any) -> str | None:
+    """Why ``optimizer``'s update of ``buckets`` over ``communicator``'s processes cannot be sharded,
+    or None when it can: every process on one machine, numpy parameters, the shared-memory transport
+    not overruled, an elementwise optimizer with state shaped like each parameter."""
     if not buckets:
         return "the model has no parameters"
-    if not all(isinstance(bucket.transport, SharedMemoryTransport) for bucket in buckets):
-        kinds = sorted({getattr(bucket.transport, "name", "none") for bucket in buckets})
-        return (f"the gradients go through the {', '.join(kinds)} transport; sharing parameters needs every "
-                f"process on one machine, with numpy arrays (the shared-memory transport)")
+    if communicator.intra_size != communicator.size:
+        return (f"the {communicator.size} processes run on several machines (at most {communicator.intra_size} "
+                f"on one); sharing parameters needs them all on one")
+    forced = communicator.transport or os.environ.get(TRANSPORT_ENV) or None
+    if forced not in (None, "shared-memory"):
+        return f"the {forced} transport was asked for ({TRANSPORT_ENV} or transport=), not shared memory"
+    kinds = sorted({type(bucket.buffer).__module__.split(".")[0] for bucket in buckets} - {"numpy"})
+    if kinds:
+        return f"the parameters are {', '.join(kinds)} arrays; shared memory holds numpy arrays only"
     if not optimizer.elementwise:
         return f"{type(optimizer).__name__} is not elementwise, so it cannot update part of a parameter"
     if type(optimizer).update is not Optimizer.update:
@@ -56,37 +74,86 @@ def why_not_sharded(buckets: list[Any], optimizer: Any) -> str | None:
 
 
 class SharedParameters:
-    """One bucket's parameters and their state slots of ``optimizer`` in a shared-memory window of
-    the processes of ``mpi_comm`` (all on one machine); this process updates the elements
-    ``block`` (``(lo, hi)`` of the bucket's layout) of it."""
+    """One bucket's parameters, their state slots of ``optimizer``, every process's gradients and
+    their average, in a shared-memory window of the processes of ``mpi_comm`` (all on one machine);
+    this process averages and updates the elements of block ``mpi_comm.rank`` of the layout."""
 
-    def __init__(self, mpi_comm: Any, bucket: Any, optimizer: Any, block: tuple[int, int]) -> None:
+    def __init__(self, mpi_comm: Any, bucket: Any, optimizer: Any) -> None:
         import numpy
         from mpi4py import MPI
 
+        size, rank = mpi_comm.size, mpi_comm.rank
         count = bucket.flags  # the parameters' elements, without the flags that follow them
-        first = bucket.slots[0][1].data
-        self.keys = tuple(optimizer.init_state(first))  # every parameter has the same slots (elementwise)
+        self.slots = bucket.slots
+        self.keys = tuple(optimizer.init_state(self.slots[0][1].data))  # the same for all (elementwise)
         dtype = numpy.dtype(bucket.buffer.dtype)
-        rows = 1 + len(self.keys)
-        self.window = MPI.Win.Allocate_shared(rows * count * dtype.itemsize if mpi_comm.rank == 0 else 0,
-                                              dtype.itemsize, comm=mpi_comm)
+        rows = 1 + len(self.keys) + size + 1  # values, state slots, each process's gradients, average
+        elements = rows * count + size * len(self.slots)  # then the table of flags
+        self.window = MPI.Win.Allocate_shared(elements * dtype.itemsize if rank == 0 else 0, dtype.itemsize,
+                                              comm=mpi_comm)
         memory, _ = self.window.Shared_query(0)
-        table = numpy.ndarray(buffer=memory, dtype=dtype, shape=(rows, count))
-        lo, hi = block[0], min(block[1], count)
+        flat = numpy.ndarray(buffer=memory, dtype=dtype, shape=(elements,))
+        table = flat[:rows * count].reshape(rows, count)
+        self.grad_rows, self.average = table[1 + len(self.keys):-1], table[-1]
+        self.flags = flat[rows * count:].reshape(size, len(self.slots))  # flags[q, i]: process q has a gradient of i
+        self.size, self.rank, self.scale = size, rank, 1.0 / size
+        self.axpy = axpy_for(dtype)
+        lo, hi = count * rank // size, count * (rank + 1) // size
         #: ``{name: (start, stop)}``: the elements of each flattened parameter this process updates
         self.spans: dict[str, tuple[int, int]] = {}
+        self.pieces: list[tuple[int, int, int]] = []  # (parameter index, start, stop) of this process's block
         #: per parameter: (name, parameter, its views of the window: values then each slot, its span or None)
         self.members: list[tuple[str, Any, list[Any], tuple[int, int] | None]] = []
-        for name, param, start, stop in bucket.slots:
+        self.averages: list[Any] = []  # per parameter: its view of the average row
+        self.buffers: list[Any] = []  # per parameter: its view of this process's row, its gradient buffer
+        for i, (name, param, start, stop) in enumerate(self.slots):
             shape = tuple(param.data.shape)
-            views = [numpy.reshape(row[start:stop], shape) for row in table]
+            views = [numpy.reshape(row[start:stop], shape) for row in table[:1 + len(self.keys)]]
             a, b = max(start, lo), min(stop, hi)
             span = (a - start, b - start) if a < b else None
             if span is not None:
                 self.spans[name] = span
+                self.pieces.append((i, a, b))
             self.members.append((name, param, views, span))
+            self.averages.append(numpy.reshape(self.average[start:stop], shape))
+            self.buffers.append(numpy.reshape(self.grad_rows[rank][start:stop], shape))
+            set_grad_buffer(param, self.buffers[-1])
+        self._flat = flat
         self.window.Fence()
+
+    def publish_grads(self) -> None:
+        """This process's gradients into its row of the window (those the backward pass did not write
+        there, as the first step's or a gradient summed from several uses of a parameter) and its
+        flags: which parameters have a gradient."""
+        flags = self.flags[self.rank]
+        for i, (_, param, _, _) in enumerate(self.slots):
+            grad = _grad_array(param)
+            flags[i] = grad is not None
+            if grad is not None and grad is not self.buffers[i]:
+                self.buffers[i][...] = grad
+
+    def average_own_block(self) -> None:
+        """This process's block of the average row: the mean over the processes of their gradients
+        (a process without one counts zeros, as in :meth:`Bucket.pack_grads`), by cache-sized chunks;
+        then every parameter's gradient is its view of the average, or None where no process has one
+        (complete once every process has done its block: a fence)."""
+        import numpy
+
+        present = self.flags > 0
+        for i, start, stop in self.pieces:
+            rows = [self.grad_rows[q] for q in range(self.size) if present[q, i]]
+            for a in range(start, stop, AXPY_BLOCK) if rows else ():
+                b = min(a + AXPY_BLOCK, stop)
+                out = self.average[a:b]
+                numpy.multiply(rows[0][a:b], self.scale, out=out)
+                for row in rows[1:]:
+                    self.axpy(self.scale, row[a:b], out)
+        anywhere = present.any(axis=0)
+        for i, (_, param, _, _) in enumerate(self.slots):
+            if anywhere[i]:
+                _set_grad(param, self.averages[i])
+            else:
+                param._grad = None
 
     def take_in(self, optimizer: Any) -> None:
         """Make every parameter's array and state slot a view of the window again where something
@@ -114,12 +181,18 @@ class SharedParameters:
         self.window.Fence()
 
     def release(self, optimizer: Any) -> None:
-        """Give every parameter and state slot of ``optimizer`` still viewing the window a private
-        copy, then free the window (collective): when the model's parameters change, before new
-        buckets are made."""
+        """Give every parameter, gradient and state slot of ``optimizer`` still viewing the window a
+        private copy, then free the window (collective): when the model's parameters change, before
+        new buckets are made."""
+        import numpy
+
         for name, param, views, _ in self.members:
+            clear_grad_buffer(param)
             if param.data is views[0]:
                 param.data = views[0].copy()
+            grad = _grad_array(param)
+            if grad is not None and numpy.may_share_memory(grad, self._flat):
+                _set_grad(param, grad.copy())
             slots = optimizer.state.get(name, {})
             for key, view in zip(self.keys, views[1:]):
                 if slots.get(key) is view:
