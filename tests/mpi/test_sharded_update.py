@@ -12,44 +12,49 @@ sys.path.insert(0, str(PROGRAMS))
 import sharded  # noqa: E402  (the program, for its cases)
 
 
-@pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory):
+@pytest.fixture(scope="module", params=[2, 3], ids=["2-ranks", "3-ranks"])
+def ranks_run(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("sharded") / "results.npz"
-    run = launch(2, ["python", str(PROGRAMS / "sharded.py"), str(out)], timeout=90)
+    run = launch(request.param, ["python", str(PROGRAMS / "sharded.py"), str(out)], timeout=120)
     assert run.returncode == 0, run.stderr
-    return np.load(out), run.stdout
+    return np.load(out), run.stdout, request.param
 
 
 @pytest.mark.parametrize("case", sorted(sharded.CASES))
-def test_sharded_update_equals_the_unsharded_one_bit_for_bit(two_ranks, case):
-    results, _ = two_ranks
+def test_sharded_update_equals_the_unsharded_one(ranks_run, case):
+    # bit for bit on 2 processes; on 3, 1/3 is inexact: the sharded average sums then scales, the
+    # unsharded one scales then sums, a float32 rounding apart per step
+    results, _, ranks = ranks_run
     for kind in ("", "-state"):
         names = sorted(k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/plain{kind}/"))
         sharded_names = sorted(k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/sharded{kind}/"))
         assert names == sharded_names and (names or (kind and case == "SGD")), f"{case}{kind}: {sharded_names}"
         for name in names:
-            np.testing.assert_array_equal(results[f"{case}/sharded{kind}/{name}"], results[f"{case}/plain{kind}/{name}"],
-                                          err_msg=f"{case} {kind or 'weights'} {name}")
+            got, expected = results[f"{case}/sharded{kind}/{name}"], results[f"{case}/plain{kind}/{name}"]
+            if ranks == 2:
+                np.testing.assert_array_equal(got, expected, err_msg=f"{case} {kind or 'weights'} {name}")
+            else:
+                np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=f"{case} {kind} {name}")
     weights = [k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/sharded/")]
     assert len(weights) == 4
     for name in weights:
         assert not np.array_equal(results[f"{case}/sharded/{name}"], results[f"initial/{name}"]), name
 
 
-def test_a_resumed_run_continues_as_the_uninterrupted_one_with_parameters_shared_again(two_ranks):
-    results, _ = two_ranks
+def test_a_resumed_run_continues_as_the_uninterrupted_one_with_parameters_shared_again(ranks_run):
+    results, _, _ = ranks_run
     assert results["resumed/views"].all()  # the loaded arrays were taken into the window
 
 
-def test_a_model_that_grows_keeps_its_values_through_new_buckets(two_ranks):
-    results, _ = two_ranks
+def test_a_model_that_grows_keeps_its_values_through_new_buckets(ranks_run):
+    results, _, _ = ranks_run
     np.testing.assert_array_equal(results["grown/l0.W-after"], results["grown/l0.W-before"])
     np.testing.assert_array_equal(results["grown/extra"], np.zeros(3))  # 1 - 0.5 * d(sum(2 extra))
     assert results["grown/views"].all()
 
 
-def test_shard_update_true_where_it_cannot_work_says_why(two_ranks):
-    _, stdout = two_ranks
+def test_shard_update_true_where_it_cannot_work_says_why(ranks_run):
+    _, stdout, _ = ranks_run
     assert ("refused: shard_update=True, but Normalized is not elementwise, so it cannot update part of a "
             "parameter; pass shard_update=None to shard only where it works, False never to") in stdout
 
