@@ -92,14 +92,14 @@ class SharedParameters:
         self.slots = bucket.slots
         self.keys = tuple(optimizer.init_state(self.slots[0][1].data))  # the same for all (elementwise)
         dtype = numpy.dtype(bucket.buffer.dtype)
-        rows = 1 + len(self.keys) + size + 1  # values, state slots, each process's gradients, average
+        rows = 1 + len(self.keys) + size + 1  # values, state slots, then size + 1 rows of gradients
         elements = rows * count + size * len(self.slots)  # then the table of flags
         self.window = MPI.Win.Allocate_shared(elements * dtype.itemsize if rank == 0 else 0, dtype.itemsize,
                                               comm=mpi_comm)
         memory, _ = self.window.Shared_query(0)
         flat = numpy.ndarray(buffer=memory, dtype=dtype, shape=(elements,))
         table = flat[:rows * count].reshape(rows, count)
-        self.grad_rows, self.average = table[1 + len(self.keys):-1], table[-1]
+        self.grad_rows = table[1 + len(self.keys):]
         self.flags = flat[rows * count:].reshape(size, len(self.slots))  # flags[q, i]: process q has a gradient of i
         self.size, self.rank, self.scale = size, rank, 1.0 / size
         lo, hi = count * rank // size, count * (rank + 1) // size
@@ -108,8 +108,8 @@ class SharedParameters:
         self.pieces: list[tuple[int, int, int]] = []  # (parameter index, start, stop) of this process's block
         #: per parameter: (name, parameter, its views of the window: values then each slot, its span or None)
         self.members: list[tuple[str, Any, list[Any], tuple[int, int] | None]] = []
-        self.averages: list[Any] = []  # per parameter: its view of the average row
-        self.buffers: list[Any] = []  # per parameter: its view of this process's row, its gradient buffer
+        #: per gradient row, per parameter: its view of the row
+        self.row_views: list[list[Any]] = [[] for _ in self.grad_rows]
         for i, (name, param, start, stop) in enumerate(self.slots):
             shape = tuple(param.data.shape)
             views = [numpy.reshape(row[start:stop], shape) for row in table[:1 + len(self.keys)]]
@@ -119,11 +119,18 @@ class SharedParameters:
                 self.spans[name] = span
                 self.pieces.append((i, a, b))
             self.members.append((name, param, views, span))
-            self.averages.append(numpy.reshape(self.average[start:stop], shape))
-            self.buffers.append(numpy.reshape(self.grad_rows[rank][start:stop], shape))
-            set_grad_buffer(param, self.buffers[-1])
+            for row, row_views in zip(self.grad_rows, self.row_views):
+                row_views.append(numpy.reshape(row[start:stop], shape))
         self._flat = flat
+        self.rows_of = list(range(size))  # the gradient row of each process this step
+        self._set_buffers()
         self.window.Fence()
+
+    def _set_buffers(self) -> None:
+        """This process's row of this step: its parameters' gradient buffers."""
+        self.buffers = self.row_views[self.rows_of[self.rank]]
+        for (_, param, _, _), buffer in zip(self.slots, self.buffers):
+            set_grad_buffer(param, buffer)
 
     def publish_grads(self) -> None:
         """This process's gradients into its row of the window (those the backward pass did not write
@@ -137,33 +144,47 @@ class SharedParameters:
                 self.buffers[i][...] = grad
 
     def average_own_block(self) -> None:
-        """This process's block of the average row: the processes' gradients summed, times
-        ``1 / size`` (a process without one counts zeros, as in :meth:`Bucket.pack_grads`), by chunks
-        of :data:`SUM_CHUNK` whose scaling runs in cache; then every parameter's gradient is its
-        view of the average, or None where no process has one (complete once every process has done
-        its block: a fence). With 2 processes (any power of two) the scaling is exact, so the
-        average is bit for bit the unsharded one; otherwise it may differ from it by a rounding."""
+        """This process's block of the average, in place in process 0's row: the processes'
+        gradients summed, times ``1 / size`` (a process without one counts zeros, as in
+        :meth:`Bucket.pack_grads`), by chunks of :data:`SUM_CHUNK` whose scaling runs in cache;
+        then every parameter's gradient is its view of that row, or None where no process has one
+        (complete once every process has done its block: a fence). With 2 processes (any power of
+        two) the scaling is exact, so the average is bit for bit the unsharded one; otherwise it
+        may differ from it by a rounding.
+
+        The average's row is kept for the next step (the gradients read after this update are its
+        views): the processes' next gradients go into the other ``size`` rows."""
         import numpy
 
         present = self.flags > 0
+        average = self.grad_rows[self.rows_of[0]]
         for i, start, stop in self.pieces:
-            rows = [self.grad_rows[q] for q in range(self.size) if present[q, i]]
+            rows = [self.grad_rows[self.rows_of[q]] for q in range(self.size) if present[q, i]]
+            if rows and rows[0] is not average:  # process 0 has no gradient of it: its row holds an old one
+                rows.insert(0, None)
             for a in range(start, stop, SUM_CHUNK) if rows else ():
                 b = min(a + SUM_CHUNK, stop)
-                out = self.average[a:b]
-                if len(rows) == 1:
-                    numpy.multiply(rows[0][a:b], self.scale, out=out)
-                    continue
-                numpy.add(rows[0][a:b], rows[1][a:b], out=out)
-                for row in rows[2:]:
-                    numpy.add(out, row[a:b], out=out)
+                out = average[a:b]
+                terms = [row[a:b] for row in rows[1:]]
+                if rows[0] is None:  # written, not added to
+                    if len(terms) == 1:
+                        numpy.multiply(terms[0], self.scale, out=out)
+                        continue
+                    numpy.add(terms[0], terms[1], out=out)
+                    terms = terms[2:]
+                for term in terms:
+                    numpy.add(out, term, out=out)
                 numpy.multiply(out, self.scale, out=out)
         anywhere = present.any(axis=0)
+        averages = self.row_views[self.rows_of[0]]
         for i, (_, param, _, _) in enumerate(self.slots):
             if anywhere[i]:
-                _set_grad(param, self.averages[i])
+                _set_grad(param, averages[i])
             else:
                 param._grad = None
+        kept = self.rows_of[0]
+        self.rows_of = [row for row in range(self.size + 1) if row != kept]
+        self._set_buffers()
 
     def take_in(self, optimizer: Any) -> None:
         """Make every parameter's array and state slot a view of the window again where something
