@@ -2,8 +2,11 @@
 
 MLP 784-1000-1000-10 (ReLU, float32, 1.79 M parameters = 7.2 MB of gradients), SGD, batch
 ``--batch`` per process (weak scaling: N processes train N times the samples per step), random
-data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1`` and
-``mpiexec -n N`` (A B A B ...); the figure is the median of the per-round speed-ups. Each launch
+data of MNIST's shape, 1 BLAS thread per process. Launches alternate ``mpiexec -n 1``,
+``mpiexec -n N`` training one model data-parallel, and ``mpiexec -n N`` of processes that each train
+a model of their own without any communication (A B C A B C ...): the last is the machine's
+ceiling for N processes, what running N at once costs each (shared caches, memory bandwidth,
+clock), which no averaging can beat. The figures are the medians of the per-round speed-ups. Each launch
 reports the median step time; its CPU time (waiting left out: the step a process would take if it
 never waited for another, nor lost its core to other programs); the median time per step spent
 averaging the gradients (packing, summing, waiting: all of ``optimizer.update()`` but the update)
@@ -38,8 +41,9 @@ MPIEXEC = Path(sys.executable).parent / "mpiexec"
 PARAMETERS = 784 * 1000 + 1000 + 1000 * 1000 + 1000 + 1000 * 10 + 10  # 1,796,010
 
 
-def worker(steps: int, warmup: int, batch: int, shard: bool) -> None:
-    """One process of a launch: train, time, and (rank 0) print one JSON line for the launch."""
+def worker(steps: int, warmup: int, batch: int, mode: str) -> None:
+    """One process of a launch: train (``mode``: data-parallel ``sharded`` or ``unsharded``, or
+    ``independent``: a model of its own, no communication), time, and (rank 0) print one JSON line."""
     import numpy as np
 
     import dezero_core
@@ -53,8 +57,11 @@ def worker(steps: int, warmup: int, batch: int, shard: bool) -> None:
         dezero_core.random.seed(0)
         model = MLP((1000, 1000, 10), activation=F.relu, in_size=784, dtype="float32")
         comm.bcast_data(model)
-        optimizer = dezero_mpi.create_multi_node_optimizer(SGD(lr=0.01), comm, shard_update=shard)
-        optimizer.setup(model)
+        if mode == "independent":
+            optimizer = SGD(lr=0.01).setup(model)
+        else:
+            optimizer = dezero_mpi.create_multi_node_optimizer(SGD(lr=0.01), comm, shard_update=mode == "sharded")
+            optimizer.setup(model)
         rng = np.random.default_rng(comm.rank)
         x = rng.random((batch * 8, 784), dtype=np.float32)
         t = rng.integers(0, 10, batch * 8)
@@ -100,7 +107,7 @@ def worker(steps: int, warmup: int, batch: int, shard: bool) -> None:
                               "allreduce_s": statistics.median(r["allreduce"] for r in every),
                               **{f"{part}_s": statistics.median(r[part] for r in every) for part in own},
                               "cpu_share": [round(r["cpu_share"], 2) for r in every],
-                              "gradient_bytes": sum(b.buffer.nbytes for b in optimizer.buckets)}))
+                              "gradient_bytes": sum(p.data.nbytes for p in model.params())}))
 
 
 def progress_probe(rounds: int = 20) -> None:
@@ -182,11 +189,11 @@ def cost_model(step_s: float, nbytes: float, latency_s: float, gbit_s: float, ra
     return "\n".join(lines)
 
 
-def launch(procs: int, args: argparse.Namespace) -> dict:
-    """One ``mpiexec -n procs`` run of :func:`worker`: its JSON line."""
+def launch(procs: int, args: argparse.Namespace, mode: str) -> dict:
+    """One ``mpiexec -n procs`` run of :func:`worker` in ``mode``: its JSON line."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    out = subprocess.run([str(MPIEXEC), "-n", str(procs), sys.executable, __file__, "--worker",
-                          "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch), *(["--no-shard"] if args.no_shard else [])],
+    out = subprocess.run([str(MPIEXEC), "-n", str(procs), sys.executable, __file__, "--worker", "--mode", mode,
+                          "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch)],
                          capture_output=True, text=True, env=env, timeout=600)
     if out.returncode != 0:
         sys.exit(f"mpiexec -n {procs} failed:\n{out.stderr}")
@@ -209,9 +216,10 @@ def main() -> None:
     parser.add_argument("--progress-probe", action="store_true",
                         help="run under mpiexec: does MPI progress an Iallreduce while the processes compute?")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="sharded", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        return worker(args.steps, args.warmup, args.batch, not args.no_shard)
+        return worker(args.steps, args.warmup, args.batch, args.mode)
     if args.progress_probe:
         return progress_probe()
     if args.model_only is not None:
@@ -219,18 +227,22 @@ def main() -> None:
     print(f"MLP 784-1000-1000-10, batch {args.batch} per process, 1 BLAS thread per process, "
           f"{'unsharded' if args.no_shard else 'sharded'} updates; {os.cpu_count()} "
           f"CPUs, load average {os.getloadavg()[0]:.2f} before")
-    speedups, busy_speedups, runs = [], [], []
+    mode = "unsharded" if args.no_shard else "sharded"
+    speedups, busy_speedups, ceilings, runs = [], [], [], []
     for r in range(args.rounds):
-        one, many = launch(1, args), launch(args.procs, args)
+        one, many, alone = launch(1, args, mode), launch(args.procs, args, mode), launch(args.procs, args, "independent")
         runs += [one, many]
         speedups.append(many["samples_per_s"] / one["samples_per_s"])
         busy_speedups.append(args.procs * one["busy_s"] / many["busy_s"])
+        ceilings.append(alone["samples_per_s"] / one["samples_per_s"])
         for run in (one, many):
             print(f"round {r + 1}  {run['procs']} proc  {run['samples_per_s']:7.0f} samples/s  step "
                   f"{run['step_s'] * 1e3:6.1f} ms (CPU {run['busy_s'] * 1e3:5.1f} ms)  averaging "
                   f"{run['allreduce_s'] * 1e3:6.2f} ms/step (own work: pack {run['pack_s'] * 1e3:4.2f} + sum "
                   f"{run['sum_s'] * 1e3:4.2f} ms CPU)  update {run['update_s'] * 1e3:4.2f} ms  "
                   f"CPU share {run['cpu_share']}")
+        print(f"round {r + 1}  {args.procs} independent processes (no communication): "
+              f"{alone['samples_per_s']:7.0f} samples/s, step {alone['step_s'] * 1e3:6.1f} ms")
     many = [run for run in runs if run["procs"] == args.procs]
     print(f"{args.procs} processes / 1 process, samples/s: {statistics.median(speedups):.2f}x (median of "
           f"{', '.join(f'{s:.2f}' for s in speedups)}); averaging {many[0]['gradient_bytes'] / 1e6:.1f} MB: "
@@ -240,6 +252,9 @@ def main() -> None:
           f"{statistics.median(r['sum_s'] for r in many) * 1e3:.2f} ms of CPU, the rest waiting for the other "
           f"processes; "
           f"load average {os.getloadavg()[0]:.2f} after")
+    print(f"{args.procs} independent processes / 1 process, samples/s: {statistics.median(ceilings):.2f}x (median "
+          f"of {', '.join(f'{c:.2f}' for c in ceilings)}): this machine's ceiling for {args.procs} processes; "
+          f"data-parallel reached {statistics.median(s / c for s, c in zip(speedups, ceilings)):.0%} of it")
     ones = [run for run in runs if run["procs"] == 1]
     print(f"CPU time per step, waiting left out (computing, plus the averaging's own work): 1 process "
           f"{statistics.median(r['busy_s'] for r in ones) * 1e3:.2f} ms, {args.procs} processes "
