@@ -35,9 +35,12 @@ def set_grad_buffer(param: Any, buffer: Any) -> None:
     _OWNERS[key] = weakref.ref(param, lambda _, key=key: _forget(key))
 
 
-def clear_grad_buffer(param: Any) -> None:
-    """Back to a new gradient array per backward pass for ``param``."""
-    _forget(id(param))
+def clear_grad_buffer(param: Any, buffers: Any = None) -> None:
+    """Back to a new gradient array per backward pass for ``param``; with ``buffers``, only if its
+    buffer is one of them (not one registered since by someone else)."""
+    key = id(param)
+    if buffers is None or any(GRAD_BUFFERS.get(key) is b for b in buffers):
+        _forget(key)
 
 
 def _forget(key: int) -> None:

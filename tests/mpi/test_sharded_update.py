@@ -53,6 +53,23 @@ def test_a_model_that_grows_keeps_its_values_through_new_buckets(ranks_run):
     assert results["grown/views"].all()
 
 
+def test_a_dropped_sharded_optimizer_leaves_private_arrays_for_the_next_one(ranks_run):
+    # its Adam, wrapped again unsharded, trains on as one never sharded: every process updating a
+    # parameter or moment still shared would apply each step once per process
+    results, _, ranks = ranks_run
+    assert results["dropped/registered-before"].all()
+    assert not results["dropped/registered-after"].any()  # gradients: new arrays again
+    assert results["dropped/same-on-every-rank"]
+    names = [k.split("/", 2)[2] for k in results.files if k.startswith("dropped/weights/")]
+    assert len(names) == 4
+    for name in names:
+        got, expected = results[f"dropped/weights/{name}"], results[f"dropped/reference/{name}"]
+        if ranks == 2:
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 def test_shard_update_true_where_it_cannot_work_says_why(ranks_run):
     _, stdout, _ = ranks_run
     assert ("refused: shard_update=True, but Normalized is not elementwise, so it cannot update part of a "

@@ -116,7 +116,7 @@ class MultiNodeOptimizer:
         """Before new buckets: private copies of whatever views the old ones' windows, which are freed
         (every process alike: freeing is collective)."""
         for part in self._shared or []:
-            part.release(self.actual_optimizer)
+            part.release()
         object.__setattr__(self, "_shared", None)
         for bucket in self._buckets:
             detach_grads(bucket)

@@ -32,6 +32,7 @@ different parameters on different processes would train apart).
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
 from dezero_mpi.buckets import _grad_array, _set_grad
@@ -124,6 +125,9 @@ class SharedParameters:
         self._flat = flat
         self.rows_of = list(range(size))  # the gradient row of each process this step
         self._set_buffers()
+        # dropped without release() (another optimizer for the same model): the same private copies
+        # (the window's memory stays mapped while an array views it)
+        self._detach = weakref.finalize(self, _detach, self._owned(), weakref.ref(optimizer), self.keys)
         self.window.Fence()
 
     def _set_buffers(self) -> None:
@@ -211,21 +215,39 @@ class SharedParameters:
         """Wait until every process has reached this point; their writes to the window are then visible."""
         self.window.Fence()
 
-    def release(self, optimizer: Any) -> None:
-        """Give every parameter, gradient and state slot of ``optimizer`` still viewing the window a
-        private copy, then free the window (collective): when the model's parameters change, before
-        new buckets are made."""
+    def _owned(self) -> list[tuple[Any, str, list[Any], list[Any]]]:
+        """Per parameter: a weak reference to it, its name, its views of the value and state rows,
+        its views of the gradient rows (what :func:`_detach` needs, without this object)."""
+        return [(weakref.ref(param), name, views, [row[i] for row in self.row_views])
+                for i, (name, param, views, _) in enumerate(self.members)]
+
+    def release(self) -> None:
+        """Give every parameter, gradient and state slot still viewing the window a private copy,
+        then free the window (collective): when the model's parameters change, before new buckets
+        are made."""
         import numpy
 
-        for name, param, views, _ in self.members:
-            clear_grad_buffer(param)
-            if param.data is views[0]:
-                param.data = views[0].copy()
+        self._detach()
+        for _, param, _, _ in self.members:
             grad = _grad_array(param)
             if grad is not None and numpy.may_share_memory(grad, self._flat):
                 _set_grad(param, grad.copy())
-            slots = optimizer.state.get(name, {})
-            for key, view in zip(self.keys, views[1:]):
-                if slots.get(key) is view:
-                    slots[key] = view.copy()
         self.window.Free()
+
+
+def _detach(owned: list[tuple[Any, str, list[Any], list[Any]]], optimizer_ref: Any, keys: tuple[str, ...]) -> None:
+    """Private copies for the parameters and state slots of :meth:`SharedParameters._owned` still
+    viewing the window, and new gradient arrays again instead of its rows: every process would
+    otherwise update the one shared copy, each in full."""
+    optimizer = optimizer_ref()
+    for ref, name, views, buffers in owned:
+        param = ref()
+        if param is None:
+            continue
+        clear_grad_buffer(param, buffers)
+        if param.data is views[0]:
+            param.data = views[0].copy()
+        slots = optimizer.state.get(name, {}) if optimizer is not None else {}
+        for key, view in zip(keys, views[1:]):
+            if slots.get(key) is view:
+                slots[key] = view.copy()

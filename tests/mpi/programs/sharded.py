@@ -119,6 +119,26 @@ def main(out: str) -> None:
         results["grown/extra"] = np.array(model.extra.data)
         results["grown/views"] = np.array([not p.data.flags.owndata for p in model.params()])
 
+        # a sharded optimizer dropped for another: the gradients go back to new arrays
+        import gc
+
+        from dezero_core.graph.grad_buffers import GRAD_BUFFERS
+
+        model, optimizer = train(comm, "Adam", None, steps=2)
+        results["dropped/registered-before"] = np.array([id(p) in GRAD_BUFFERS for p in model.params()])
+        adam = optimizer.actual_optimizer
+        del optimizer
+        gc.collect()
+        results["dropped/registered-after"] = np.array([id(p) in GRAD_BUFFERS for p in model.params()])
+        optimizer = dezero_mpi.create_multi_node_optimizer(adam, comm).setup(model)  # the same Adam, unsharded
+        train(comm, "Adam", False, steps=1, model=model, optimizer=optimizer, first=2)
+        reference, _ = train(comm, "Adam", False, steps=3)
+        for name, array in weights(model).items():
+            results[f"dropped/weights/{name}"] = array
+        for name, array in weights(reference).items():
+            results[f"dropped/reference/{name}"] = array
+        results["dropped/same-on-every-rank"] = np.array(same_on_every_rank(comm, weights(model)))
+
         # shard_update=True where it cannot work: an optimizer that is not elementwise
         class Normalized(O.Optimizer):
             def update_one(self, data, grad, state):
