@@ -1,14 +1,14 @@
-"""Gradient buffers: arrays a parameter's gradients are written into instead of new ones.
+"""Gradient buffers: an array a parameter's next gradient is written into instead of a new one.
 
 The backward pass gives each parameter a new gradient array per step. Data-parallel training then
 copies every gradient into the buffer that is averaged across processes. With a buffer registered
-for a parameter, its first gradient of a backward pass lands in that buffer and *is* it (PyTorch's
+for a parameter, its next gradient lands in that buffer and *is* it (PyTorch's
 ``gradient_as_bucket_view``): :class:`~dezero_core.functions.affine.Linear` computes the weight's
 gradient straight into it (``out=``), any other function's gradient is copied into it by the
-backward engine as soon as it is made. A gradient accumulated from several uses of the
-parameter is a new array as before (the buffer's owner copies it).
-
-A gradient held across backward passes is overwritten by the next one: read or copy it before.
+backward engine as soon as it is made. A buffer takes one gradient: the registration is used up
+then, so a second backward pass before the owner registers it again (micro-batches accumulated by
+hand, a gradient held across them) makes new arrays as without a buffer, and a gradient summed
+from several uses of the parameter is a new array too (the buffer's owner copies those).
 Only arrays whose backend writes in place with ``out=`` (numpy, cupy) may be registered. An
 entry goes when its parameter does. ``dezero-mpi``'s sharded
 update registers views of a shared-memory window, so that gradients need no packing.
@@ -26,7 +26,7 @@ _OWNERS: dict[int, Any] = {}
 
 
 def set_grad_buffer(param: Any, buffer: Any) -> None:
-    """Write ``param``'s first gradient of every backward pass into ``buffer`` (its shape and dtype)."""
+    """Write ``param``'s next gradient into ``buffer`` (of its shape and dtype), once."""
     if tuple(buffer.shape) != tuple(param.data.shape) or buffer.dtype != param.data.dtype:
         raise ValueError(f"a gradient buffer must have its parameter's shape and dtype: {tuple(buffer.shape)} "
                          f"{buffer.dtype} for a parameter of {tuple(param.data.shape)} {param.data.dtype}")
@@ -59,14 +59,16 @@ def out_for(function: Any, index: int, like: Any) -> dict[str, Any]:
             buffer = GRAD_BUFFERS.get(id(param))
             if (buffer is not None and type(buffer) is type(like) and getattr(param, "_grad", 0) is None
                     and sum(x is param for x in inputs) == 1):  # twice an input: its other gradient goes there
+                _forget(id(param))  # used up
                 return {"out": buffer}
     return {}
 
 
 def into_buffer(param: Any, grad: Any) -> Any:
-    """``param``'s first gradient of this pass, ``grad``, moved into its buffer if it has one."""
+    """``param``'s gradient ``grad`` (it had none), moved into its buffer if it has one (used up then)."""
     buffer = GRAD_BUFFERS.get(id(param))
-    if buffer is None or buffer is grad or type(buffer) is not type(grad) or buffer.shape != grad.shape:
+    if buffer is None or type(buffer) is not type(grad) or buffer.shape != grad.shape:
         return grad
+    _forget(id(param))
     buffer[...] = grad
     return buffer

@@ -130,10 +130,15 @@ class Optimizer:
         of :data:`~.blocks.BLOCK_ELEMENTS` (an elementwise update's arithmetic per element is that
         of :meth:`update_param`, so the parts make up the whole bit for bit). ``data``, ``grad`` and
         the state must be contiguous, so that their flat slices are views."""
+        slots = self.slots_of(name, data)
+        for what, array in (("parameter", data), ("gradient", grad), *slots.items()):
+            if not getattr(getattr(array, "flags", None), "c_contiguous", True):  # its flat view would be a copy
+                raise ValueError(f"{type(self).__name__}.update_span: the {what} of {name!r} is not C-contiguous, "
+                                 f"so part of it cannot be updated in place; give it a contiguous copy")
         reshape = backend_of(data).xp.reshape
         flat_data = reshape(data, (-1,))[start:stop]
         flat_grad = reshape(grad, (-1,))[start:stop]
-        flat_slots = {key: reshape(value, (-1,))[start:stop] for key, value in self.slots_of(name, data).items()}
+        flat_slots = {key: reshape(value, (-1,))[start:stop] for key, value in slots.items()}
         update_one = self.update_one
         for lo in range(0, stop - start, BLOCK_ELEMENTS):
             block = slice(lo, min(lo + BLOCK_ELEMENTS, stop - start))

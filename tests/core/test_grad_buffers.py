@@ -17,6 +17,7 @@ pytestmark = pytest.mark.usefixtures("numpy_backend")
 def numpy_backend():
     with dz.using_backend("numpy"):
         yield
+    grad_buffers.GRAD_BUFFERS.clear()  # a failed test leaves none registered for the next
 
 
 def _params():
@@ -100,3 +101,18 @@ def test_a_buffer_of_another_shape_or_dtype_is_refused():
         set_grad_buffer(W, np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"\(2, 3\) float32 for a parameter of \(2, 3\) float64"):
         set_grad_buffer(W, np.zeros((2, 3), np.float32))
+
+
+def test_a_buffer_takes_one_gradient_until_it_is_registered_again():
+    W, b, x = _params()
+    buffer = np.zeros((4, 3))
+    set_grad_buffer(W, buffer)
+    F.sum(F.linear(x, W, b)).backward()
+    first = W.grad.data
+    assert first is buffer
+    kept = buffer.copy()
+    W.cleargrad()
+    F.sum(F.linear(2 * x, W, b)).backward()  # micro-batches by hand: the first gradient is still held
+    assert W.grad.data is not buffer
+    np.testing.assert_array_equal(buffer, kept)
+    np.testing.assert_allclose(W.grad.data, 2 * kept, rtol=1e-14)

@@ -20,6 +20,19 @@ def ranks_run(request, tmp_path_factory):
     return np.load(out), run.stdout, request.param
 
 
+def _assert_same(results, prefix_a, prefix_b, ranks, names=None):
+    """The arrays under ``prefix_a`` equal those under ``prefix_b``: bit for bit on 2 processes,
+    to float32 rounding on 3."""
+    names = names or sorted(k[len(prefix_a):] for k in results.files if k.startswith(prefix_a))
+    assert names
+    for name in names:
+        got, expected = results[prefix_a + name], results[prefix_b + name]
+        if ranks == 2:
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 @pytest.mark.parametrize("case", sorted(sharded.CASES))
 def test_sharded_update_equals_the_unsharded_one(ranks_run, case):
     # bit for bit on 2 processes; on 3, 1/3 is inexact: the sharded average sums then scales, the
@@ -29,12 +42,8 @@ def test_sharded_update_equals_the_unsharded_one(ranks_run, case):
         names = sorted(k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/plain{kind}/"))
         sharded_names = sorted(k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/sharded{kind}/"))
         assert names == sharded_names and (names or (kind and case == "SGD")), f"{case}{kind}: {sharded_names}"
-        for name in names:
-            got, expected = results[f"{case}/sharded{kind}/{name}"], results[f"{case}/plain{kind}/{name}"]
-            if ranks == 2:
-                np.testing.assert_array_equal(got, expected, err_msg=f"{case} {kind or 'weights'} {name}")
-            else:
-                np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=f"{case} {kind} {name}")
+        if names:
+            _assert_same(results, f"{case}/sharded{kind}/", f"{case}/plain{kind}/", ranks, names)
     weights = [k.split("/", 2)[2] for k in results.files if k.startswith(f"{case}/sharded/")]
     assert len(weights) == 4
     for name in weights:
@@ -60,20 +69,16 @@ def test_a_dropped_sharded_optimizer_leaves_private_arrays_for_the_next_one(rank
     assert results["dropped/registered-before"].all()
     assert not results["dropped/registered-after"].any()  # gradients: new arrays again
     assert results["dropped/same-on-every-rank"]
-    names = [k.split("/", 2)[2] for k in results.files if k.startswith("dropped/weights/")]
-    assert len(names) == 4
-    for name in names:
-        got, expected = results[f"dropped/weights/{name}"], results[f"dropped/reference/{name}"]
-        if ranks == 2:
-            np.testing.assert_array_equal(got, expected, err_msg=name)
-        else:
-            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=name)
+    assert len([k for k in results.files if k.startswith("dropped/weights/")]) == 4
+    _assert_same(results, "dropped/weights/", "dropped/reference/", ranks)
 
 
 def test_shard_update_true_where_it_cannot_work_says_why(ranks_run):
     _, stdout, _ = ranks_run
     assert ("refused: shard_update=True, but Normalized is not elementwise, so it cannot update part of a "
-            "parameter; pass shard_update=None to shard only where it works, False never to") in stdout
+            "parameter (on rank 0); pass shard_update=None to shard only where it works, False never to") in stdout
+    assert ("refused: shard_update=True, but Doubled has an update_param() of its own, which a sharded update "
+            "(update_one on parts of parameters) would bypass (on rank 0)") in stdout
 
 
 @pytest.mark.parametrize("env,why", [
@@ -99,7 +104,7 @@ def test_shard_update_true_where_shared_memory_cannot_hold_the_parameters_says_w
         "    print(comm.rank, exc)\n")
     run = launch(2, ["python", str(script)], timeout=60, env=env)
     assert run.returncode == 0, run.stderr
-    assert f"shard_update=True, but {why}; pass shard_update=None" in run.stdout
+    assert f"shard_update=True, but {why} (on rank 0); pass shard_update=None" in run.stdout
     assert run.stdout.count("shard_update=True, but") == 2  # on every rank: none is left waiting
 
 
@@ -119,3 +124,32 @@ def test_a_sharded_trainer_resumed_from_its_checkpoint_ends_as_an_uninterrupted_
     for name in resumed.files:
         np.testing.assert_array_equal(resumed[name], uninterrupted[name], err_msg=name)
         np.testing.assert_array_equal(other_rank[name], resumed[name], err_msg=name)
+
+
+def test_gradients_held_across_a_second_backward_keep_their_values(ranks_run):
+    # a gradient buffer takes one gradient per update: the second micro-batch's gradients are new
+    # arrays, so the first ones held by hand are not overwritten
+    results, _, ranks = ranks_run
+    _assert_same(results, "held/None/", "held/False/", ranks)
+
+
+def test_a_frozen_layer_gets_no_optimizer_state_as_unsharded(ranks_run):
+    results, _, _ = ranks_run
+    names = list(results["frozen/None/state-names"])
+    assert names == list(results["frozen/False/state-names"])
+    assert names and not any(name.startswith("l0/") for name in names)
+
+
+def test_float32_and_float64_parameters_train_in_two_windows_as_unsharded(ranks_run):
+    results, _, ranks = ranks_run
+    assert int(results["mixed/None/windows"]) == 2 and int(results["mixed/False/windows"]) == 0
+    names = sorted(k[len("mixed/None/"):] for k in results.files
+                   if k.startswith("mixed/None/") and "/" in k[len("mixed/None/"):])
+    _assert_same(results, "mixed/None/", "mixed/False/", ranks, names)
+    assert results["mixed/None/private-after-close"].all()  # close() freed the windows, copies stay
+
+
+def test_an_optimizer_with_its_own_update_param_is_not_sharded(ranks_run):
+    results, stdout, _ = ranks_run
+    assert not results["doubled/None/sharded"]  # None: updated unsharded, through its update_param
+    assert "Doubled has an update_param() of its own" in stdout  # True: refused

@@ -83,3 +83,13 @@ def test_a_non_elementwise_optimizer_refuses_spans():
     with pytest.raises(ValueError, match="Normalized is not elementwise: it cannot update part of a parameter"):
         optimizer.apply_update(optimizer.params_to_update(), {"w": (0, 10)})
     assert optimizer.t == 0  # refused before counting the step
+
+
+def test_a_non_contiguous_parameter_is_refused_not_silently_left_alone():
+    model = Model()
+    model.w.data = np.asfortranarray(model.w.data)
+    optimizer = O.SGD(0.1).setup(model)
+    _set_grads(model, 0)
+    with pytest.raises(ValueError, match="SGD.update_span: the parameter of 'w' is not C-contiguous, so part of "
+                                         "it cannot be updated in place; give it a contiguous copy"):
+        optimizer.apply_update(optimizer.params_to_update(), {"w": (0, 10)})

@@ -84,33 +84,45 @@ class MultiNodeOptimizer:
         optimizer, shared = self.actual_optimizer, self._shared
         for part in shared:
             part.publish_grads()
-        shared[0].fence()  # every process's gradients are in the window
+        _fence(shared)  # every process's gradients are in the window
         for part in shared:
             part.average_own_block()
         if optimizer.hooks:  # they see whole gradients, and may read parameters: nobody updates before
-            shared[0].fence()
+            _fence(shared)
             to_update = optimizer.params_to_update()
-            shared[0].fence()
+            _fence(shared)
         else:
             to_update = optimizer.params_to_update()
         spans: dict[str, tuple[int, int]] = {}
+        updated = {name for name, _ in to_update}
         for part in shared:
-            part.take_in(optimizer)
+            part.take_in(optimizer, updated)
             spans.update(part.spans)
         optimizer.apply_update(to_update, spans)
-        shared[0].fence()  # every block averaged and updated before any process reads them again
+        _fence(shared)  # every block averaged and updated before any process reads them again
 
     def _share(self) -> list[SharedParameters]:
         """The buckets in shared memory (see ``shard_update``), or [] for an unsharded update."""
         if self.shard_update is False or self.communicator.size == 1:
             return []
-        why = why_not_sharded(self._buckets, self.actual_optimizer, self.communicator)
-        if why is not None:
+        reasons = self.communicator.mpi_comm.allgather(why_not_sharded(self._buckets, self.actual_optimizer,
+                                                                         self.communicator))
+        why = next((f"{reason} (on rank {rank})" for rank, reason in enumerate(reasons) if reason), None)
+        if why is not None:  # decided alike everywhere: a process sharding alone would wait forever
             if self.shard_update:
                 raise ShardingUnavailable(f"shard_update=True, but {why}; pass shard_update=None to shard "
                                           f"only where it works, False never to")
             return []
         return [SharedParameters(self.communicator.mpi_comm, bucket, self.actual_optimizer) for bucket in self._buckets]
+
+    def close(self) -> None:
+        """Free the shared-memory windows of the averaging and of sharded updates (collective: every
+        process calls it); the model, its gradients and the optimizer's state keep private copies.
+        The next :meth:`update` sets them up again. Call it before dropping a sharded optimizer in
+        a process that goes on (a window is otherwise kept until the process ends)."""
+        self._release()
+        object.__setattr__(self, "_buckets", [])
+        object.__setattr__(self, "_key", None)
 
     def _release(self) -> None:
         """Before new buckets: private copies of whatever views the old ones' windows, which are freed
@@ -140,6 +152,12 @@ class MultiNodeOptimizer:
 
     def __repr__(self) -> str:
         return f"MultiNodeOptimizer({self.actual_optimizer!r}, {self.communicator!r})"
+
+
+def _fence(shared: list[SharedParameters]) -> None:
+    """A fence on every window (several with several dtypes: MPI orders each window's memory on its own)."""
+    for part in shared:
+        part.fence()
 
 
 def _tracing() -> bool:

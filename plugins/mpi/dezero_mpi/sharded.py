@@ -4,30 +4,37 @@ memory, gradients computed straight into it, each process averaging and updating
 With gradients averaged as :mod:`dezero_mpi.shared_memory` does, every process would then run the
 same update on the same numbers: as many copies of the parameters and of the optimizer's state
 (Adam's two moments) as processes, and as many times the work. Here the processes of one machine
-keep one copy of each in a shared-memory window, in the bucket's flat layout, with one row of
-gradients per process and one row for their average:
+keep one copy of each in a shared-memory window, in the bucket's flat layout, with ``size + 1``
+rows of gradients:
 
 1. The backward pass writes each process's gradients into its row (the row's slices are the
    parameters' gradient buffers, :mod:`dezero_core.graph.grad_buffers`: a linear layer's matrix
    product lands there, any other gradient is copied there as it is made; nothing to pack after).
    The process marks which parameters have a gradient in a small table of flags. A fence.
-2. Process ``r`` averages block ``r`` of the rows into the average row (summed, then scaled, by
-   cache-sized chunks), every gradient becomes a view of the
-   average, and process ``r`` updates block ``r`` of the parameters and of the state. A fence, after
-   which every process reads the whole updated parameters through its views of the window.
+2. Process ``r`` sums block ``r`` of the rows in place into process 0's row and scales it (by
+   cache-sized chunks), every gradient becomes a view of that row, and process ``r`` updates block
+   ``r`` of the parameters and of the state. A fence, after which every process reads the whole
+   updated parameters through its views of the window.
+
+The average's row stays as it is through the next step, whose gradients go into the other rows (a
+process may still read the average while another computes its next gradients): a step touches
+``size`` rows of gradients, and the average has no row of its own.
 
 ZeRO's first stage (PyTorch's ``ZeroRedundancyOptimizer``) shards the state the same way across
 machines, where a reduce-scatter and an allgather of the parameters take the window's place.
 
-The update of each element is the optimizer's own arithmetic, so the parameters and the state are
-bit for bit those of an unsharded update. Only elementwise optimizers (``Optimizer.elementwise``)
-can update part of a parameter.
+The update of each element is the optimizer's own arithmetic (``update_one``), so the parameters
+and the state are bit for bit those of an unsharded update on 2 processes (on 3, ``1/3`` is
+inexact: a rounding apart). Only elementwise optimizers whose per-parameter update is
+dezero_core's own can update part of a parameter.
 
 The parameters' arrays (``param.data``) and the state's arrays become views of the window. An array
 replaced since (``load_state_dict`` of the model or of the optimizer on every process, as a resumed
 Trainer does) is taken in again at the next update: each process copies its block of the new array
 into the window, so the processes must replace them alike (as with unsharded updates, where
-different parameters on different processes would train apart).
+different parameters on different processes would train apart). Freeing a window is collective:
+:meth:`~dezero_mpi.optimizer.MultiNodeOptimizer.close` does it; a sharded optimizer merely dropped
+leaves private copies behind but keeps its window until the process ends.
 """
 from __future__ import annotations
 
@@ -71,6 +78,11 @@ def why_not_sharded(buckets: list[Any], optimizer: Any, communicator: Any) -> st
         return f"{type(optimizer).__name__} is not elementwise, so it cannot update part of a parameter"
     if type(optimizer).update is not Optimizer.update:
         return f"{type(optimizer).__name__} has an update() of its own, which a sharded update would bypass"
+    owner = next(c for c in type(optimizer).__mro__ if "update_param" in vars(c))
+    if not owner.__module__.startswith("dezero_core.optimizers."):  # dezero_core's own equal update_one
+        inherited = f" (from {owner.__name__})" if owner is not type(optimizer) else ""
+        return (f"{type(optimizer).__name__} has an update_param() of its own{inherited}, which a sharded update "
+                f"(update_one on parts of parameters) would bypass")
     for bucket in buckets:
         for name, param, _, _ in bucket.slots:
             shapes = {key: tuple(value.shape) for key, value in optimizer.init_state(param.data).items()}
@@ -127,7 +139,7 @@ class SharedParameters:
         self._set_buffers()
         # dropped without release() (another optimizer for the same model): the same private copies
         # (the window's memory stays mapped while an array views it)
-        self._detach = weakref.finalize(self, _detach, self._owned(), weakref.ref(optimizer), self.keys)
+        self._detach = weakref.finalize(self, _detach, self._owned(), weakref.ref(optimizer), self.keys, flat)
         self.window.Fence()
 
     def _set_buffers(self) -> None:
@@ -163,14 +175,13 @@ class SharedParameters:
         present = self.flags > 0
         average = self.grad_rows[self.rows_of[0]]
         for i, start, stop in self.pieces:
-            rows = [self.grad_rows[self.rows_of[q]] for q in range(self.size) if present[q, i]]
-            if rows and rows[0] is not average:  # process 0 has no gradient of it: its row holds an old one
-                rows.insert(0, None)
-            for a in range(start, stop, SUM_CHUNK) if rows else ():
+            others = [self.grad_rows[self.rows_of[q]] for q in range(1, self.size) if present[q, i]]
+            added_to = bool(present[0, i])  # else process 0's row holds an old gradient there: written over
+            for a in range(start, stop, SUM_CHUNK) if added_to or others else ():
                 b = min(a + SUM_CHUNK, stop)
                 out = average[a:b]
-                terms = [row[a:b] for row in rows[1:]]
-                if rows[0] is None:  # written, not added to
+                terms = [row[a:b] for row in others]
+                if not added_to:
                     if len(terms) == 1:
                         numpy.multiply(terms[0], self.scale, out=out)
                         continue
@@ -190,13 +201,16 @@ class SharedParameters:
         self.rows_of = [row for row in range(self.size + 1) if row != kept]
         self._set_buffers()
 
-    def take_in(self, optimizer: Any) -> None:
+    def take_in(self, optimizer: Any, updated: set[str]) -> None:
         """Make every parameter's array and state slot a view of the window again where something
         replaced it (the first update; a loaded state): this process's block of the array is copied
-        into the window (the other processes copy theirs; the next :meth:`fence` completes it)."""
+        into the window (the other processes copy theirs; the next :meth:`fence` completes it).
+        State is created (as ``update()`` would) only for the parameters ``updated`` now."""
         for name, param, views, span in self.members:
             if param.data is not views[0]:
                 param.data = self._taken_in(param.data, views[0], span)
+            if name not in updated and name not in optimizer.state:
+                continue
             slots = optimizer.slots_of(name, param.data)
             for key, view in zip(self.keys, views[1:]):
                 if slots[key] is not view:
@@ -225,20 +239,17 @@ class SharedParameters:
         """Give every parameter, gradient and state slot still viewing the window a private copy,
         then free the window (collective): when the model's parameters change, before new buckets
         are made."""
-        import numpy
-
         self._detach()
-        for _, param, _, _ in self.members:
-            grad = _grad_array(param)
-            if grad is not None and numpy.may_share_memory(grad, self._flat):
-                _set_grad(param, grad.copy())
         self.window.Free()
 
 
-def _detach(owned: list[tuple[Any, str, list[Any], list[Any]]], optimizer_ref: Any, keys: tuple[str, ...]) -> None:
-    """Private copies for the parameters and state slots of :meth:`SharedParameters._owned` still
-    viewing the window, and new gradient arrays again instead of its rows: every process would
-    otherwise update the one shared copy, each in full."""
+def _detach(owned: list[tuple[Any, str, list[Any], list[Any]]], optimizer_ref: Any, keys: tuple[str, ...],
+            window: Any) -> None:
+    """Private copies for the parameters, gradients and state slots of
+    :meth:`SharedParameters._owned` still viewing the ``window``'s memory, and new gradient arrays
+    again instead of its rows: every process would otherwise update the one shared copy, each in full."""
+    import numpy
+
     optimizer = optimizer_ref()
     for ref, name, views, buffers in owned:
         param = ref()
@@ -247,6 +258,9 @@ def _detach(owned: list[tuple[Any, str, list[Any], list[Any]]], optimizer_ref: A
         clear_grad_buffer(param, buffers)
         if param.data is views[0]:
             param.data = views[0].copy()
+        grad = _grad_array(param)
+        if grad is not None and numpy.may_share_memory(grad, window):
+            _set_grad(param, grad.copy())
         slots = optimizer.state.get(name, {}) if optimizer is not None else {}
         for key, view in zip(keys, views[1:]):
             if slots.get(key) is view:

@@ -119,6 +119,59 @@ def main(out: str) -> None:
         results["grown/extra"] = np.array(model.extra.data)
         results["grown/views"] = np.array([not p.data.flags.owndata for p in model.params()])
 
+        # micro-batches by hand: the first gradients held while a second backward runs, then added
+        for shard in (None, False):
+            dezero_core.random.seed(comm.rank)
+            model = MLP((40, CLASSES), activation=F.tanh, in_size=FEATURES)
+            comm.bcast_data(model)
+            optimizer = dezero_mpi.create_multi_node_optimizer(O.Adam(lr=0.05), comm, shard_update=shard)
+            optimizer.setup(model)
+            for step in range(4):
+                x, t = batches(comm.rank, comm.size, step)
+                x = x.astype(np.float32)  # the model's dtype: float64 data would give float64 gradients unsharded
+                model.cleargrads()
+                F.softmax_cross_entropy(model(x[:1]), t[:1]).backward()
+                held = {name: p.grad.data for name, p in model.named_params()}
+                model.cleargrads()
+                F.softmax_cross_entropy(model(x[1:]), t[1:]).backward()
+                for name, p in model.named_params():
+                    p.grad = p.grad.data + held[name]
+                optimizer.update()
+            for name, array in weights(model).items():
+                results[f"held/{shard}/{name}"] = array
+
+        # a frozen layer: no state for it, as unsharded
+        for shard in (None, False):
+            model, optimizer = train(comm, "Adam", shard, steps=0)
+            optimizer.add_hook(O.FreezeParam(model.l0))
+            train(comm, "Adam", shard, steps=3, model=model, optimizer=optimizer)
+            results[f"frozen/{shard}/state-names"] = np.array(sorted(state(optimizer)))
+
+        # float32 and float64 parameters: two windows, several steps
+        class Mixed(Layer):
+            def __init__(self):
+                super().__init__()
+                self.a = MLP((6, CLASSES), activation=F.tanh, in_size=FEATURES, dtype="float64")
+                self.b = MLP((6, CLASSES), activation=F.tanh, in_size=FEATURES, dtype="float32")
+
+        for shard in (None, False):
+            dezero_core.random.seed(comm.rank)
+            model = Mixed()
+            comm.bcast_data(model)
+            optimizer = dezero_mpi.create_multi_node_optimizer(O.Adam(lr=0.05), comm, shard_update=shard)
+            optimizer.setup(model)
+            for step in range(5):
+                x, t = batches(comm.rank, comm.size, step)
+                model.cleargrads()
+                F.softmax_cross_entropy(model.a(x), t).backward()
+                F.softmax_cross_entropy(model.b(x.astype(np.float32)), t).backward()
+                optimizer.update()
+            results[f"mixed/{shard}/windows"] = np.array(len(optimizer._shared or []))
+            for name, array in weights(model).items():
+                results[f"mixed/{shard}/{name}"] = array
+            optimizer.close()  # collective; private copies stay
+            results[f"mixed/{shard}/private-after-close"] = np.array([p.data.flags.owndata for p in model.params()])
+
         # a sharded optimizer dropped for another: the gradients go back to new arrays
         import gc
 
@@ -155,6 +208,20 @@ def main(out: str) -> None:
         except dezero_mpi.ShardingUnavailable as exc:
             if comm.rank == 0:
                 print(f"refused: {exc}")
+
+        class Doubled(O.SGD):  # an update_param of its own: a sharded update would not run it
+            def update_param(self, name, data, grad):
+                data -= 2 * self.lr * grad
+
+        for shard in (True, None):
+            optimizer = dezero_mpi.create_multi_node_optimizer(Doubled(lr=0.1), comm, shard_update=shard)
+            optimizer.setup(model)
+            try:
+                optimizer.update()
+            except dezero_mpi.ShardingUnavailable as exc:
+                if comm.rank == 0:
+                    print(f"refused: {exc}")
+            results[f"doubled/{shard}/sharded"] = np.array(bool(optimizer._shared))
     if comm.rank == 0:
         np.savez(out, **results)
 
