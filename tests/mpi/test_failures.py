@@ -9,14 +9,17 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from launch import PROGRAMS, launch, mpiexec
 
 PROGRAM = str(PROGRAMS / "trainer_run.py")
 
 
-def test_a_rank_that_raises_ends_the_job_with_its_traceback(tmp_path):
-    run = launch(2, ["python", PROGRAM, str(tmp_path), "--raise-on-rank", "1"], timeout=30)
+@pytest.mark.parametrize("shard", [[], ["--shard"]], ids=["unsharded", "sharded"])
+def test_a_rank_that_raises_ends_the_job_with_its_traceback(tmp_path, shard):
+    # sharded: the other process waits in a fence of the shared window, and is ended all the same
+    run = launch(2, ["python", PROGRAM, str(tmp_path), "--raise-on-rank", "1", *shard], timeout=30)
     assert run.returncode != 0
     assert "[rank 1 of 2] aborting the job:" in run.stderr
     assert "Traceback (most recent call last)" in run.stderr
