@@ -230,7 +230,8 @@ def main() -> None:
     mode = "unsharded" if args.no_shard else "sharded"
     speedups, busy_speedups, ceilings, runs = [], [], [], []
     for r in range(args.rounds):
-        one, many, alone = launch(1, args, mode), launch(args.procs, args, mode), launch(args.procs, args, "independent")
+        one, many = launch(1, args, mode), launch(args.procs, args, mode)
+        alone = launch(args.procs, args, "independent")
         runs += [one, many]
         speedups.append(many["samples_per_s"] / one["samples_per_s"])
         busy_speedups.append(args.procs * one["busy_s"] / many["busy_s"])

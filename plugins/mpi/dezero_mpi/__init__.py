@@ -17,6 +17,5 @@ from dezero_mpi.optimizer import MultiNodeOptimizer, create_multi_node_optimizer
 from dezero_mpi.sharded import ShardingUnavailable
 from dezero_mpi.transports import TransportError
 
-__all__ = ["BatchShareLoader", "MPICommunicator", "MultiNodeOptimizer", "ParameterMismatchError", "ShardingUnavailable", "SubDataset",
-           "TransportError",
-           "create_communicator", "create_multi_node_optimizer", "scatter_dataset"]
+__all__ = ["BatchShareLoader", "MPICommunicator", "MultiNodeOptimizer", "ParameterMismatchError", "ShardingUnavailable",
+           "SubDataset", "TransportError", "create_communicator", "create_multi_node_optimizer", "scatter_dataset"]

@@ -72,7 +72,7 @@ class Bucket:
         (zeros belong there), then this process's flags where the range reaches them."""
         reshape, pieces = self.backend.ops.reshape, []  # ops: numpy's without its Python wrapper (1 against 4 us)
         hi = self.buffer.shape[0] if hi is None else hi
-        grads = [_grad_array(param) for _, param, _, _ in self.slots]
+        grads = [grad_array(param) for _, param, _, _ in self.slots]
         for (_, _, start, stop), grad in zip(self.slots, grads):
             a, b = max(start, lo), min(stop, hi)
             if a < b:
@@ -91,7 +91,7 @@ class Bucket:
         flags = self.backend.to_host(buffer[self.flags:])
         for i, (_, param, start, stop) in enumerate(self.slots):
             if flags[i] > 0:
-                _set_grad(param, reshape(buffer[start:stop], param.data.shape))
+                set_grad(param, reshape(buffer[start:stop], param.data.shape))
             else:
                 param._grad = None
 
@@ -136,17 +136,19 @@ def detach_grads(bucket: Bucket) -> None:
     """Give the bucket's parameters private copies of their gradients, which may be views of a
     buffer or shared-memory window about to be freed (see :meth:`Bucket.unpack_grads`)."""
     for _, param, _, _ in bucket.slots:
-        grad = _grad_array(param)
+        grad = grad_array(param)
         if grad is not None:
-            _set_grad(param, bucket.backend.xp.asarray(grad, copy=True))
+            set_grad(param, bucket.backend.xp.asarray(grad, copy=True))
 
 
-def _grad_array(param: Any) -> Any:
+def grad_array(param: Any) -> Any:
+    """``param``'s gradient as an array (None if it has none)."""
     grad = param._grad
     return grad.data if isinstance(grad, Variable) else grad  # a Variable: backward(create_graph=True)
 
 
-def _set_grad(param: Any, array: Any) -> None:
+def set_grad(param: Any, array: Any) -> None:
+    """Make ``array`` ``param``'s gradient, keeping its Variable where it has one."""
     grad = param._grad
     if isinstance(grad, Variable):  # keep the gradient's Variable, change its value
         grad.data = array

@@ -42,11 +42,10 @@ import os
 import weakref
 from typing import Any
 
-from dezero_mpi.buckets import _grad_array, _set_grad
-from dezero_mpi.transports import TRANSPORT_ENV
-
 from dezero_core.graph.grad_buffers import clear_grad_buffer, set_grad_buffer
 from dezero_core.optimizers.optimizer import Optimizer
+from dezero_mpi.buckets import grad_array, set_grad
+from dezero_mpi.transports import TRANSPORT_ENV
 
 
 #: elements per chunk of the averaging (1 MB of float32: a core's L2 here), so that the scaling
@@ -154,7 +153,7 @@ class SharedParameters:
         flags: which parameters have a gradient."""
         flags = self.flags[self.rank]
         for i, (_, param, _, _) in enumerate(self.slots):
-            grad = _grad_array(param)
+            grad = grad_array(param)
             flags[i] = grad is not None
             if grad is not None and grad is not self.buffers[i]:
                 self.buffers[i][...] = grad
@@ -194,7 +193,7 @@ class SharedParameters:
         averages = self.row_views[self.rows_of[0]]
         for i, (_, param, _, _) in enumerate(self.slots):
             if anywhere[i]:
-                _set_grad(param, averages[i])
+                set_grad(param, averages[i])
             else:
                 param._grad = None
         kept = self.rows_of[0]
@@ -258,9 +257,9 @@ def _detach(owned: list[tuple[Any, str, list[Any], list[Any]]], optimizer_ref: A
         clear_grad_buffer(param, buffers)
         if param.data is views[0]:
             param.data = views[0].copy()
-        grad = _grad_array(param)
+        grad = grad_array(param)
         if grad is not None and numpy.may_share_memory(grad, window):
-            _set_grad(param, grad.copy())
+            set_grad(param, grad.copy())
         slots = optimizer.state.get(name, {}) if optimizer is not None else {}
         for key, view in zip(keys, views[1:]):
             if slots.get(key) is view:
