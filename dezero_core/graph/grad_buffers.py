@@ -9,9 +9,10 @@ backward engine as soon as it is made. A buffer takes one gradient: the registra
 then, so a second backward pass before the owner registers it again (micro-batches accumulated by
 hand, a gradient held across them) makes new arrays as without a buffer, and a gradient summed
 from several uses of the parameter is a new array too (the buffer's owner copies those).
-Only arrays whose backend writes in place with ``out=`` (numpy, cupy) may be registered. An
-entry goes when its parameter does. ``dezero-mpi``'s sharded
-update registers views of a shared-memory window, so that gradients need no packing.
+
+Only arrays whose backend writes in place with ``out=`` (numpy, cupy) may be registered. An entry
+goes when its parameter does. ``dezero-mpi``'s sharded update registers views of a shared-memory
+window, so that gradients need no packing.
 """
 from __future__ import annotations
 
