@@ -22,7 +22,8 @@ from typing import Any
 #: id(parameter) -> its gradient buffer (empty: the backward pass allocates gradients as usual)
 GRAD_BUFFERS: dict[int, Any] = {}
 #: id(parameter) -> a weak reference to it, whose callback drops the entry when the parameter goes
-#: (before another object can reuse its id)
+#: (before another object can reuse its id); kept while a buffer is used up, so that registering
+#: the parameter's next buffer (each step, for dezero-mpi) makes no new reference
 _OWNERS: dict[int, Any] = {}
 
 
@@ -33,7 +34,8 @@ def set_grad_buffer(param: Any, buffer: Any) -> None:
                          f"{buffer.dtype} for a parameter of {tuple(param.data.shape)} {param.data.dtype}")
     key = id(param)
     GRAD_BUFFERS[key] = buffer
-    _OWNERS[key] = weakref.ref(param, lambda _, key=key: _forget(key))
+    if key not in _OWNERS:
+        _OWNERS[key] = weakref.ref(param, lambda _, key=key: _forget(key))
 
 
 def clear_grad_buffer(param: Any, buffers: Any = None) -> None:
@@ -60,7 +62,7 @@ def out_for(function: Any, index: int, like: Any) -> dict[str, Any]:
             buffer = GRAD_BUFFERS.get(id(param))
             if (buffer is not None and type(buffer) is type(like) and getattr(param, "_grad", 0) is None
                     and sum(x is param for x in inputs) == 1):  # twice an input: its other gradient goes there
-                _forget(id(param))  # used up
+                del GRAD_BUFFERS[id(param)]  # used up
                 return {"out": buffer}
     return {}
 
@@ -70,6 +72,6 @@ def into_buffer(param: Any, grad: Any) -> Any:
     buffer = GRAD_BUFFERS.get(id(param))
     if buffer is None or type(buffer) is not type(grad) or buffer.shape != grad.shape:
         return grad
-    _forget(id(param))
+    del GRAD_BUFFERS[id(param)]  # used up
     buffer[...] = grad
     return buffer
